@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Sets up everything the tests need (npm, the Python engine, Chromium for the dashboard test) and
+# runs all tests: type-check, lint, vitest (TypeScript), pytest (engine). Ends with one summary line.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+
+bash scripts/setup.sh || exit 1
+if ! command -v chromium >/dev/null 2>&1; then
+  echo "==> Chromium (Debian) for the dashboard browser test"
+  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) || echo "warning: could not install chromium"
+fi
+
+mkdir -p test-artifacts
+status=0
+echo "==> type-check"; npm run --silent typecheck || status=1
+echo "==> lint"; npm run --silent lint || status=1
+
+echo "==> vitest"
+npx vitest run --reporter=default --reporter=json --outputFile=test-artifacts/vitest.json || status=1
+
+echo "==> pytest (engine)"
+engine/.venv/bin/python -m pytest engine/tests -q -p no:cacheprovider --junitxml=test-artifacts/pytest.xml || status=1
+
+node scripts/test-summary.mjs test-artifacts/vitest.json test-artifacts/pytest.xml || status=1
+exit $status
