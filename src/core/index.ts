@@ -6,3 +6,4 @@ export * from './rollout-result.js';
 export * from './sampler.js';
 export * from './environment.js';
 export * from './parse.js';
+export * from './run-manifest.js';
