@@ -1,0 +1,249 @@
+import { appendFile, mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { ChatMessage } from '../core/messages.js';
+import type { RolloutResult } from '../core/rollout-result.js';
+import { Rng } from '../core/rng.js';
+import { RUN_FILES, type RunManifest, type RunStatus, type StepMetrics } from '../core/run-manifest.js';
+import type { Turn } from '../core/trajectory.js';
+
+/** Options of `writeFixtureRun`. Every field has a default so tests can name only what they check. */
+export interface FixtureRunOptions {
+  runsDir: string;
+  id: string;
+  kind?: 'train' | 'eval';
+  status?: RunStatus;
+  /** Training steps (train runs). */
+  steps?: number;
+  /** Prompts per step (train) or examples (eval). */
+  groups?: number;
+  /** Samples per prompt. */
+  groupSize?: number;
+  /** Write rollouts every this many steps (train runs); 1 = every step. */
+  rolloutEvery?: number;
+  /** Run an eval every this many steps (train runs); 0 = never. */
+  evalEvery?: number;
+  seed?: number;
+  env?: string;
+  model?: string;
+  startedAt?: string;
+  /** Append a corrupt line and a torn (unterminated) last line to metrics and rollout files. */
+  corrupt?: boolean;
+}
+
+const ROLLOUT_FUNCTIONS = ['correct_answer', 'format', 'tool_use'] as const;
+
+/**
+ * Writes a realistic run folder — run.json, config, metrics.jsonl, rollouts/step-N.jsonl with
+ * multi-turn tool-calling rollouts, evals/ — from a seed. Used by the run store and dashboard tests
+ * and by bench/dashboard. Returns the manifest it wrote.
+ */
+export async function writeFixtureRun(options: FixtureRunOptions): Promise<RunManifest> {
+  const {
+    runsDir,
+    id,
+    kind = 'train',
+    status = 'completed',
+    steps = 20,
+    groups = 2,
+    groupSize = 4,
+    rolloutEvery = 1,
+    evalEvery = kind === 'train' ? 10 : 0,
+    seed = 0,
+    env = 'tool-arithmetic',
+    model = 'keiko/tiny-random',
+    startedAt = '2026-11-20T10:00:00.000Z',
+    corrupt = false,
+  } = options;
+  const rng = new Rng(seed);
+  const dir = join(runsDir, id);
+  await mkdir(dir, { recursive: true });
+  const config = { env, model, groupSize, steps, seed, lr: 1e-5, loss: 'grpo' };
+  await writeFile(join(dir, RUN_FILES.config), JSON.stringify(config, null, 2));
+
+  const summary: RunManifest['summary'] = {};
+  if (kind === 'eval') {
+    const rollouts = makeGroups({ rng, groups, groupSize, skill: 0.55, idPrefix: 'ex' });
+    await writeJsonl(join(dir, RUN_FILES.results), rollouts, corrupt);
+    await writeFile(join(dir, RUN_FILES.metadata), JSON.stringify({ env, model, examples: groups, rolloutsPerExample: groupSize }, null, 2));
+    summary.rollouts = rollouts.length;
+    summary.meanReward = mean(rollouts.map((r) => r.reward));
+    summary.bestReward = Math.max(...rollouts.map((r) => r.reward));
+  } else {
+    await mkdir(join(dir, RUN_FILES.rolloutsDir), { recursive: true });
+    const metricsLines: string[] = [];
+    let best = -Infinity;
+    let rolloutCount = 0;
+    let evalReward: number | undefined;
+    for (let step = 0; step < steps; step++) {
+      const skill = 0.15 + 0.7 * (step / Math.max(1, steps - 1));
+      const rollouts = makeGroups({ rng, groups, groupSize, skill, idPrefix: `s${step}-p` });
+      assignAdvantages(rollouts, groupSize);
+      if (step % rolloutEvery === 0) {
+        await writeJsonl(join(dir, RUN_FILES.rolloutsDir, `step-${step}.jsonl`), rollouts, corrupt && step === 0);
+        rolloutCount += rollouts.length;
+      }
+      const rewards = rollouts.map((r) => r.reward);
+      const m = mean(rewards);
+      best = Math.max(best, m);
+      const row: StepMetrics = {
+        schemaVersion: 1,
+        step,
+        time: step * 12.5 + rng.next(),
+        reward: m,
+        rewardStd: std(rewards),
+        kl: 0.002 * step * (1 + 0.2 * rng.next()),
+        clipFraction: 0.05 + 0.1 * rng.next(),
+        entropy: 1.2 - 0.5 * (step / Math.max(1, steps)) + 0.05 * rng.next(),
+        loss: 0.1 * (rng.next() - 0.5),
+        gradNorm: 0.5 + rng.next(),
+        completionLength: mean(rollouts.map((r) => r.usage.completionTokens)),
+        promptLength: mean(rollouts.map((r) => r.usage.promptTokens)),
+        tokensPerSecond: 800 + 200 * rng.next(),
+        staleness: rng.int(0, 2),
+      };
+      for (const fn of ROLLOUT_FUNCTIONS) row[`reward/${fn}`] = mean(rollouts.map((r) => r.metrics[fn] ?? 0));
+      if (evalEvery > 0 && step % evalEvery === 0) {
+        const evalRollouts = makeGroups({ rng, groups: Math.max(2, groups), groupSize: 2, skill, idPrefix: 'eval' });
+        await mkdir(join(dir, RUN_FILES.evalsDir), { recursive: true });
+        await writeJsonl(join(dir, RUN_FILES.evalsDir, `step-${step}.jsonl`), evalRollouts, false);
+        evalReward = mean(evalRollouts.map((r) => r.reward));
+        row.evalReward = evalReward;
+      }
+      metricsLines.push(JSON.stringify(row));
+    }
+    let text = metricsLines.join('\n') + '\n';
+    if (corrupt) text += '{"step": "not a number", "time": 1}\nnot json at all\n{"step": 999, "ti';
+    await writeFile(join(dir, RUN_FILES.metrics), text);
+    summary.steps = steps;
+    summary.rollouts = rolloutCount;
+    if (steps > 0) {
+      summary.bestReward = best;
+      summary.meanReward = JSON.parse(metricsLines[metricsLines.length - 1]!).reward as number;
+    }
+    if (evalReward !== undefined) summary.evalReward = evalReward;
+  }
+
+  const manifest: RunManifest = {
+    schemaVersion: 1,
+    id,
+    kind,
+    status,
+    env,
+    model,
+    startedAt,
+    ...(status !== 'running' && { endedAt: new Date(Date.parse(startedAt) + 3_600_000).toISOString() }),
+    config,
+    summary,
+    checkpoints: kind === 'train' && steps > 0 ? [{ step: steps - 1, path: `checkpoints/step-${steps - 1}` }] : [],
+    ...(status === 'failed' && { error: 'engine died: out of memory' }),
+  };
+  await writeFile(join(dir, RUN_FILES.manifest), JSON.stringify(manifest, null, 2));
+  return manifest;
+}
+
+/** Appends one metrics row to a run (to test live updates). */
+export async function appendFixtureMetrics(options: { runsDir: string; id: string; row: StepMetrics }): Promise<void> {
+  await appendFile(join(options.runsDir, options.id, RUN_FILES.metrics), JSON.stringify(options.row) + '\n');
+}
+
+async function writeJsonl(path: string, rows: readonly RolloutResult[], corrupt: boolean): Promise<void> {
+  let text = rows.map((r) => JSON.stringify(r)).join('\n') + '\n';
+  if (corrupt) text += '{"exampleId": 1, "reward": "oops"}\n{"exampleId": "torn", "sample": 0, "prom';
+  await writeFile(path, text);
+}
+
+function makeGroups(options: { rng: Rng; groups: number; groupSize: number; skill: number; idPrefix: string }): RolloutResult[] {
+  const out: RolloutResult[] = [];
+  for (let g = 0; g < options.groups; g++) {
+    const a = options.rng.int(2, 99);
+    const b = options.rng.int(2, 99);
+    for (let s = 0; s < options.groupSize; s++) out.push(makeRollout({ rng: options.rng, a, b, exampleId: `${options.idPrefix}${g}`, sample: s, skill: options.skill }));
+  }
+  return out;
+}
+
+function makeRollout(options: { rng: Rng; a: number; b: number; exampleId: string; sample: number; skill: number }): RolloutResult {
+  const { rng, a, b } = options;
+  const truth = a * b;
+  const prompt: ChatMessage[] = [
+    { role: 'system', content: 'You are a careful assistant. Use the calculator tool, then answer inside <answer></answer>.' },
+    { role: 'user', content: `What is ${a} * ${b}?` },
+  ];
+  const completion: ChatMessage[] = [];
+  const turns: Turn[] = [];
+  const usesTool = rng.next() < 0.3 + 0.6 * options.skill;
+  const correct = rng.next() < options.skill;
+  const errored = rng.next() < 0.03;
+  const history: ChatMessage[] = [...prompt];
+  const say = (message: Extract<ChatMessage, { role: 'assistant' }>, finishReason: Turn['finishReason']) => {
+    turns.push({ prompt: [...history], completion: message, finishReason, policyVersion: 0 });
+    completion.push(message);
+    history.push(message);
+  };
+  if (usesTool) {
+    const callId = `call_${options.exampleId}_${options.sample}`;
+    say(
+      {
+        role: 'assistant',
+        content: 'Let me compute this with the calculator.',
+        tool_calls: [{ id: callId, type: 'function', function: { name: 'calculator', arguments: JSON.stringify({ expression: `${a} * ${b}` }) } }],
+      },
+      'tool_calls',
+    );
+    const tool: ChatMessage = { role: 'tool', tool_call_id: callId, name: 'calculator', content: String(truth) };
+    completion.push(tool);
+    history.push(tool);
+  }
+  const answer = correct ? truth : truth + rng.int(1, 20);
+  const formatted = rng.next() < 0.8;
+  if (!formatted) {
+    say({ role: 'assistant', content: `The answer is ${answer}.` }, 'stop');
+    const envMessage: ChatMessage = { role: 'user', content: 'Please put your final answer inside <answer></answer> tags.' };
+    completion.push(envMessage);
+    history.push(envMessage);
+  }
+  say({ role: 'assistant', content: `<think>${a} times ${b}.</think>\n<answer>${answer}</answer>` }, 'stop');
+  const metrics = {
+    correct_answer: correct && !errored ? 1 : 0,
+    format: formatted ? 1 : 0.5,
+    tool_use: usesTool ? 1 : 0,
+  };
+  const reward = errored ? 0 : metrics.correct_answer + 0.2 * metrics.format;
+  const completionTokens = 20 + rng.int(0, 120);
+  const result: RolloutResult = {
+    schemaVersion: 1,
+    exampleId: options.exampleId,
+    sample: options.sample,
+    task: 'arithmetic',
+    prompt,
+    completion,
+    answer: String(truth),
+    info: {},
+    turns,
+    stopReason: errored ? 'error' : 'terminated',
+    reward,
+    metrics,
+    timing: { generationMs: 100 + rng.int(0, 900), scoringMs: rng.int(1, 20), totalMs: 200 + rng.int(0, 1000) },
+    usage: { promptTokens: 40 + rng.int(0, 40), completionTokens },
+  };
+  if (errored) result.error = { name: 'SamplerError', code: 'sampler_error', message: 'request timed out after 30000 ms' };
+  return result;
+}
+
+function assignAdvantages(rollouts: RolloutResult[], groupSize: number): void {
+  for (let i = 0; i < rollouts.length; i += groupSize) {
+    const group = rollouts.slice(i, i + groupSize);
+    const m = mean(group.map((r) => r.reward));
+    const s = std(group.map((r) => r.reward));
+    for (const r of group) r.advantage = (r.reward - m) / (s + 1e-4);
+  }
+}
+
+function mean(xs: readonly number[]): number {
+  return xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : 0;
+}
+
+function std(xs: readonly number[]): number {
+  const m = mean(xs);
+  return Math.sqrt(mean(xs.map((x) => (x - m) ** 2)));
+}

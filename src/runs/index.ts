@@ -1,0 +1,9 @@
+// The run store, reading side: list runs, read metrics, rollouts and eval results of a run folder.
+export { RunIndex, type RunScan } from './run-index.js';
+export { RunSummary } from './run-summary.js';
+export { RunStore, RunDetail, RunNotFoundError, ROLLOUT_SOURCE_PATTERN, type ReadReport } from './run-store.js';
+export { parseJsonl, JsonlCache, type JsonlRead } from './jsonl-file.js';
+export { queryRollouts, rolloutHasError, rolloutSearchText, ROLLOUT_SORTS, type RolloutSort, type RolloutPage, type IndexedRollout } from './rollout-query.js';
+export { passAtK, summarizeEval, EvalSummary, EvalExampleRow } from './eval-summary.js';
+export { isValidRunId, resolveInside, RUN_ID_PATTERN } from './run-paths.js';
+export { writeFixtureRun, appendFixtureMetrics, type FixtureRunOptions } from './fixture-run.js';
