@@ -1,1 +1,6 @@
-export {};
+export * from './reward-function.js';
+export * from './rubric.js';
+export * from './xml-parser.js';
+export * from './think-parser.js';
+export * from './answer-match.js';
+export * from './numeric.js';
