@@ -1,0 +1,103 @@
+"""Command line: `python -m keiko_engine serve|create|info`."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+
+
+def _quiet() -> None:
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_NO_ADVISORY_WARNINGS", "1")
+    try:
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.disable_progress_bar()
+        hf_logging.set_verbosity_error()
+    except Exception:  # noqa: BLE001 - cosmetics only
+        pass
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="keiko_engine", description="keiko's engine: sampling + training service for one causal LM")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    s = sub.add_parser("serve", help="serve a local Hugging Face model directory over HTTP (see engine/API.md)")
+    s.add_argument("--model", required=True, help="local model directory (config.json, weights, tokenizer)")
+    s.add_argument("--host", default="127.0.0.1")
+    s.add_argument("--port", type=int, default=8321)
+    s.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
+    s.add_argument("--dtype", default="auto", choices=["auto", "float32", "bfloat16"])
+    s.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: measured best, 1)")
+    s.add_argument("--lora-rank", type=int, default=0, help="train LoRA adapters of this rank instead of all weights")
+    s.add_argument("--lora-alpha", type=float, default=None)
+    s.add_argument("--reference", default="auto", help="KL reference: auto (copy of the loaded weights) | none | DIR")
+    s.add_argument("--served-name", default=None)
+    s.add_argument("--seed", type=int, default=0)
+    s.add_argument("--max-batch-rows", type=int, default=64)
+    s.add_argument("--micro-batch-size", type=int, default=8)
+
+    c = sub.add_parser("create", help="create a tiny random model with a BPE tokenizer trained on a corpus")
+    c.add_argument("--out", required=True)
+    c.add_argument("--corpus", nargs="+", required=True, help="text file(s) to train the tokenizer on")
+    c.add_argument("--architecture", default="qwen2", choices=["qwen2", "llama"])
+    c.add_argument("--vocab-size", type=int, default=512)
+    c.add_argument("--hidden", type=int, default=64)
+    c.add_argument("--layers", type=int, default=2)
+    c.add_argument("--heads", type=int, default=4)
+    c.add_argument("--kv-heads", type=int, default=None)
+    c.add_argument("--intermediate", type=int, default=None)
+    c.add_argument("--max-context", type=int, default=512)
+    c.add_argument("--seed", type=int, default=0)
+
+    i = sub.add_parser("info", help="print a model directory's architecture and size as JSON")
+    i.add_argument("--model", required=True)
+
+    args = p.parse_args(argv)
+    _quiet()
+    try:
+        if args.command == "create":
+            from .create_model import CreateConfig, create_model
+
+            out = create_model(
+                CreateConfig(
+                    out=args.out, corpus=args.corpus, architecture=args.architecture, vocab_size=args.vocab_size,
+                    hidden=args.hidden, layers=args.layers, heads=args.heads, kv_heads=args.kv_heads,
+                    intermediate=args.intermediate, max_context=args.max_context, seed=args.seed,
+                )
+            )
+            print(json.dumps({"path": str(out.absolute())}))
+            return 0
+        from .engine import Engine, EngineOptions
+
+        if args.command == "info":
+            eng = Engine(EngineOptions(model=args.model, device="cpu", reference="none"))
+            print(json.dumps(eng.info(), indent=2))
+            return 0
+        import uvicorn
+
+        from .server import create_app
+
+        eng = Engine(
+            EngineOptions(
+                model=args.model, device=args.device, dtype=args.dtype, threads=args.threads, lora_rank=args.lora_rank,
+                lora_alpha=args.lora_alpha, reference=args.reference, served_name=args.served_name, seed=args.seed,
+                micro_batch_size=args.micro_batch_size,
+            )
+        )
+        app = create_app(eng, max_batch_rows=args.max_batch_rows)
+        info = eng.info()
+        print(f"keiko engine: {info['model']} ({info['architecture']}, {info['parameters']:,} params, {info['device']}, "
+              f"{info['threads']} threads, step {info['step']}) on http://{args.host}:{args.port}", flush=True)
+        uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
+        return 0
+    except ValueError as e:
+        print(f"keiko_engine: {e}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,156 @@
+"""Batched autoregressive sampling with a KV cache.
+
+All rows (prompts × n choices, from one or several requests) run together: prompts are left-padded,
+prefilled in one forward pass, then decoded one token per step; rows that finish are dropped from the
+batch and its cache. The logprob reported for a sampled token is the model's log-softmax at
+temperature 1 (what the trainer recomputes), whatever temperature/top-p was used to draw it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from dataclasses import dataclass, field
+
+import torch
+
+
+@dataclass
+class GenRow:
+    """One sequence to sample. Outputs are filled in by `generate`."""
+
+    prompt_ids: list[int]
+    max_tokens: int
+    temperature: float = 1.0
+    top_p: float = 1.0
+    stop: list[str] = field(default_factory=list)
+    generator: torch.Generator | None = None  # per-row seed; None = the engine's shared generator
+    # outputs
+    token_ids: list[int] = field(default_factory=list)
+    logprobs: list[float] = field(default_factory=list)
+    finish_reason: str = "length"
+    stop_text_end: int | None = None  # index in the decoded text where a stop string begins
+    policy_version: int = 0  # optimizer step of the weights that sampled this row
+
+
+def _filter_top_p(probs: torch.Tensor, top_p: torch.Tensor) -> torch.Tensor:
+    """Zeroes the tail of each row outside its nucleus. probs: [B, V], top_p: [B]."""
+    sorted_p, idx = probs.sort(dim=-1, descending=True)
+    cum = sorted_p.cumsum(dim=-1)
+    drop = (cum - sorted_p) > top_p[:, None]  # keep tokens until the mass before them exceeds top_p
+    sorted_p = sorted_p.masked_fill(drop, 0.0)
+    out = torch.zeros_like(probs).scatter_(-1, idx, sorted_p)
+    return out / out.sum(dim=-1, keepdim=True)
+
+
+def _sample(logits: torch.Tensor, rows: list[GenRow], shared: torch.Generator) -> torch.Tensor:
+    """Draws one token per row. logits: [B, V] float32. Returns [B] int64 on logits' device."""
+    b = logits.shape[0]
+    temps = torch.tensor([r.temperature for r in rows], dtype=torch.float32, device=logits.device)
+    greedy = temps <= 0
+    out = logits.argmax(dim=-1)
+    if bool(greedy.all()):
+        return out
+    scaled = logits / temps.clamp(min=1e-6)[:, None]
+    probs = torch.softmax(scaled, dim=-1)
+    if any(r.top_p < 1.0 for r in rows):
+        top_p = torch.tensor([r.top_p for r in rows], dtype=torch.float32, device=logits.device)
+        probs = _filter_top_p(probs, top_p)
+    probs_cpu = probs.float().cpu()  # sampling on CPU keeps generators device-independent
+    shared_rows = [i for i in range(b) if not greedy[i] and rows[i].generator is None]
+    if shared_rows:
+        draws = torch.multinomial(probs_cpu[shared_rows], 1, generator=shared).squeeze(1)
+        out[shared_rows] = draws.to(out.device)
+    for i in range(b):
+        if not greedy[i] and rows[i].generator is not None:
+            out[i] = int(torch.multinomial(probs_cpu[i], 1, generator=rows[i].generator))
+    return out
+
+
+@torch.inference_mode()
+def generate(
+    model,
+    rows: list[GenRow],
+    *,
+    pad_id: int,
+    eos_ids: set[int],
+    device: torch.device,
+    shared_generator: torch.Generator,
+    decode=None,
+    autocast_dtype: torch.dtype | None = None,
+) -> None:
+    """Samples every row in place. `decode(ids) -> str` is needed only when rows have stop strings."""
+    from transformers import DynamicCache
+
+    if not rows:
+        return
+    lens = [len(r.prompt_ids) for r in rows]
+    width = max(lens)
+    ids = torch.full((len(rows), width), pad_id, dtype=torch.long)
+    attn = torch.zeros((len(rows), width), dtype=torch.long)
+    for i, r in enumerate(rows):
+        ids[i, width - lens[i] :] = torch.tensor(r.prompt_ids, dtype=torch.long)
+        attn[i, width - lens[i] :] = 1
+    ids, attn = ids.to(device), attn.to(device)
+    pos = (attn.cumsum(-1) - 1).clamp(min=0)
+
+    max_new = max(r.max_tokens for r in rows)
+    # Preallocated mask: [B, width + max_new]; the decode step t sees columns [:width + t + 1].
+    full_attn = torch.cat([attn, torch.ones((len(rows), max_new), dtype=torch.long, device=device)], dim=1)
+    active = list(range(len(rows)))  # indices into `rows` of the rows still in the batch
+    cache = DynamicCache(config=model.config)
+    amp = (
+        torch.autocast(device_type=device.type, dtype=autocast_dtype)
+        if autocast_dtype is not None
+        else contextlib.nullcontext()
+    )
+    with amp:
+        out = model(input_ids=ids, attention_mask=attn, position_ids=pos, past_key_values=cache, use_cache=True, logits_to_keep=1)
+    logits = out.logits[:, -1, :].float()
+    last_pos = pos[:, -1:]
+    step = 0
+    while True:
+        logp = torch.log_softmax(logits, dim=-1)
+        batch_rows = [rows[i] for i in active]
+        nxt = _sample(logits, batch_rows, shared_generator)
+        chosen_lp = logp.gather(-1, nxt[:, None]).squeeze(1).tolist()
+        nxt_list = nxt.tolist()
+        keep: list[int] = []
+        for j, i in enumerate(active):
+            r = rows[i]
+            tok = nxt_list[j]
+            r.token_ids.append(tok)
+            r.logprobs.append(chosen_lp[j])
+            if tok in eos_ids:
+                r.finish_reason = "stop"
+                continue
+            if r.stop and decode is not None:
+                text = decode(r.token_ids)
+                hits = [text.find(s) for s in r.stop if s and s in text]
+                if hits:
+                    r.finish_reason = "stop"
+                    r.stop_text_end = min(hits)
+                    continue
+            if len(r.token_ids) >= r.max_tokens:
+                r.finish_reason = "length"
+                continue
+            keep.append(j)
+        if not keep:
+            break
+        if len(keep) < len(active):
+            sel = torch.tensor(keep, dtype=torch.long, device=device)
+            cache.batch_select_indices(sel)
+            full_attn = full_attn.index_select(0, sel)
+            last_pos = last_pos.index_select(0, sel)
+            nxt = nxt.index_select(0, sel)
+            active = [active[j] for j in keep]
+        step += 1
+        last_pos = last_pos + 1
+        with amp:
+            out = model(
+                input_ids=nxt[:, None],
+                attention_mask=full_attn[:, : width + step],
+                position_ids=last_pos,
+                past_key_values=cache,
+                use_cache=True,
+            )
+        logits = out.logits[:, -1, :].float()

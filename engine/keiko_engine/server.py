@@ -1,0 +1,285 @@
+"""HTTP server: OpenAI-compatible sampling and the training API (see engine/API.md)."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from typing import Any, Literal, Union
+
+import torch
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StrictInt
+
+from .chat import parse_tool_calls, render_chat
+from .engine import Engine
+from .errors import RequestError
+from .generation import GenRow
+from .losses import LossSpec
+from .worker import Worker
+
+Number = Union[StrictInt, StrictFloat]
+
+
+class _Open(BaseModel):
+    model_config = ConfigDict(extra="allow")  # OpenAI clients send fields we do not use
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class SamplingParams(_Open):
+    model: str | None = None
+    n: StrictInt = Field(1, ge=1, le=128)
+    temperature: Number = Field(1.0, ge=0, le=10)
+    top_p: Number = Field(1.0, gt=0, le=1)
+    max_tokens: StrictInt | None = Field(None, ge=1)
+    max_completion_tokens: StrictInt | None = Field(None, ge=1)
+    stop: str | list[str] | None = None
+    seed: StrictInt | None = None
+    return_token_ids: bool = False
+
+
+class CompletionBody(SamplingParams):
+    prompt: str | list[StrictInt]
+    logprobs: StrictInt | bool | None = None
+    echo: bool = False
+
+
+class ChatBody(SamplingParams):
+    messages: list[dict[str, Any]] = Field(min_length=1)
+    tools: list[dict[str, Any]] | None = None
+    logprobs: bool = False
+    top_logprobs: StrictInt | None = None
+
+
+class Sequence(_Strict):
+    input_ids: list[StrictInt]
+    loss_mask: list[Literal[0, 1]]
+    advantages: Number | list[Number] = 0.0
+    sampler_logprobs: list[Number] | None = None
+    ref_logprobs: list[Number] | None = None
+
+
+class LossBody(_Strict):
+    type: Literal["sft", "grpo", "dr_grpo", "dapo", "bnpo", "gspo"] = "grpo"
+    eps_low: Number = Field(0.2, ge=0, le=1)
+    eps_high: Number = Field(0.2, ge=0)
+    kl_beta: Number = Field(0.0, ge=0)
+    is_correction: Literal["none", "truncated"] = "none"
+    is_cap: Number = Field(2.0, gt=0)
+    max_tokens: StrictInt | None = Field(None, ge=1)
+
+
+class ForwardBackwardBody(_Strict):
+    sequences: list[Sequence] = Field(min_length=1)
+    loss: LossBody = LossBody()
+    scale: Number = 1.0
+    micro_batch_size: StrictInt | None = Field(None, ge=1)
+
+
+class OptimStepBody(_Strict):
+    lr: Number = Field(ge=0)
+    weight_decay: Number = Field(0.0, ge=0)
+    betas: tuple[Number, Number] = (0.9, 0.999)
+    eps: Number = Field(1e-8, gt=0)
+    grad_clip: Number | None = Field(1.0, ge=0)
+
+
+class SaveBody(_Strict):
+    path: str = Field(min_length=1)
+    merged_lora: bool = False
+    optimizer: bool = True
+
+
+class LoadBody(_Strict):
+    path: str = Field(min_length=1)
+
+
+def _error(status: int, code: str, message: str) -> JSONResponse:
+    return JSONResponse(status_code=status, content={"error": {"code": code, "message": message}})
+
+
+def _stops(stop: str | list[str] | None) -> list[str]:
+    if stop is None:
+        return []
+    return [stop] if isinstance(stop, str) else [s for s in stop if s]
+
+
+def create_app(engine: Engine, max_batch_rows: int = 64) -> FastAPI:
+    app = FastAPI(title="keiko engine")
+    worker = Worker(engine.generate, max_batch_rows=max_batch_rows)
+    app.state.engine = engine
+    app.state.worker = worker
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(_req: Request, exc: RequestValidationError) -> JSONResponse:
+        parts = []
+        for e in exc.errors()[:5]:
+            loc = ".".join(str(x) for x in e.get("loc", ()) if x != "body")
+            parts.append(f"{loc or '(body)'}: {e.get('msg')}")
+        return _error(400, "invalid_request", "; ".join(parts))
+
+    @app.exception_handler(RequestError)
+    async def _request_error(_req: Request, exc: RequestError) -> JSONResponse:
+        return _error(exc.status, exc.code, exc.message)
+
+    @app.exception_handler(Exception)
+    async def _internal(_req: Request, exc: Exception) -> JSONResponse:
+        return _error(500, "internal_error", f"{type(exc).__name__}: {exc}")
+
+    @app.get("/health")
+    async def health() -> dict:
+        return {"status": "ok"}
+
+    @app.get("/info")
+    async def info() -> dict:
+        return await worker.call(engine.info)
+
+    @app.get("/v1/models")
+    async def models() -> dict:
+        return {
+            "object": "list",
+            "data": [{"id": engine.name, "object": "model", "created": 0, "owned_by": "keiko", "max_model_len": engine.max_context}],
+        }
+
+    def make_rows(prompt_ids: list[int], body: SamplingParams, default_max: int) -> list[GenRow]:
+        engine.check_ids(prompt_ids, "prompt")
+        if not prompt_ids:
+            raise RequestError("prompt: empty")
+        room = engine.max_context - len(prompt_ids)
+        if room < 1:
+            raise RequestError(f"prompt has {len(prompt_ids)} tokens; max_context is {engine.max_context}", code="context_length_exceeded")
+        want = body.max_tokens or body.max_completion_tokens
+        if want is not None and want > room:
+            raise RequestError(
+                f"prompt ({len(prompt_ids)} tokens) + max_tokens ({want}) exceeds max_context {engine.max_context}",
+                code="context_length_exceeded",
+            )
+        max_tokens = want or min(default_max, room)
+        rows = []
+        for i in range(body.n):
+            gen = None
+            if body.seed is not None:
+                gen = torch.Generator().manual_seed((body.seed * 1_000_003 + i) % (2**63))
+            rows.append(GenRow(list(prompt_ids), max_tokens, float(body.temperature), float(body.top_p), _stops(body.stop), gen))
+        return rows
+
+    def text_of(row: GenRow) -> str:
+        ids = row.token_ids
+        if row.finish_reason == "stop" and ids and ids[-1] in engine.eos_ids:
+            ids = ids[:-1]
+        text = engine.tokenizer.decode(ids, skip_special_tokens=False)
+        if row.stop_text_end is not None:
+            text = text[: row.stop_text_end]
+        return text
+
+    def usage(prompt_len: int, rows: list[GenRow]) -> dict:
+        comp = sum(len(r.token_ids) for r in rows)
+        return {"prompt_tokens": prompt_len, "completion_tokens": comp, "total_tokens": prompt_len + comp}
+
+    @app.post("/v1/completions")
+    async def completions(body: CompletionBody) -> dict:
+        if isinstance(body.prompt, str):
+            prompt_ids = list(engine.tokenizer.encode(body.prompt, add_special_tokens=False))
+        else:
+            prompt_ids = list(body.prompt)
+        rows = make_rows(prompt_ids, body, default_max=16)
+        await worker.sample(rows)
+        version = rows[0].policy_version
+        want_lp = (body.logprobs is not None and body.logprobs is not False) or body.return_token_ids
+        choices = []
+        for i, r in enumerate(rows):
+            ch: dict[str, Any] = {"index": i, "text": text_of(r), "finish_reason": r.finish_reason, "logprobs": None}
+            if want_lp:
+                toks = [engine.tokenizer.decode([t], skip_special_tokens=False) for t in r.token_ids]
+                ch["logprobs"] = {"tokens": toks, "token_logprobs": r.logprobs, "text_offset": [], "top_logprobs": None}
+            if body.return_token_ids:
+                ch["prompt_token_ids"] = prompt_ids
+                ch["token_ids"] = r.token_ids
+            choices.append(ch)
+        return {
+            "id": f"cmpl-{uuid.uuid4().hex}",
+            "object": "text_completion",
+            "created": int(time.time()),
+            "model": engine.name,
+            "policy_version": version,
+            "choices": choices,
+            "usage": usage(len(prompt_ids), rows),
+        }
+
+    @app.post("/v1/chat/completions")
+    async def chat(body: ChatBody) -> dict:
+        for i, m in enumerate(body.messages):
+            if m.get("role") not in ("system", "user", "assistant", "tool"):
+                raise RequestError(f"messages[{i}].role: must be one of system, user, assistant, tool")
+            if m.get("content") is not None and not isinstance(m.get("content"), str):
+                raise RequestError(f"messages[{i}].content: must be a string or null")
+        prompt_ids = render_chat(engine.tokenizer, body.messages, body.tools)
+        rows = make_rows(prompt_ids, body, default_max=engine.max_context)
+        await worker.sample(rows)
+        version = rows[0].policy_version
+        choices = []
+        for i, r in enumerate(rows):
+            text = text_of(r)
+            content, calls = parse_tool_calls(text) if body.tools or "<tool_call>" in text else (text, [])
+            msg: dict[str, Any] = {"role": "assistant", "content": content}
+            finish = r.finish_reason
+            if calls:
+                msg["tool_calls"] = calls
+                if finish == "stop":
+                    finish = "tool_calls"
+            ch: dict[str, Any] = {"index": i, "message": msg, "finish_reason": finish, "logprobs": None}
+            if body.logprobs or body.return_token_ids:
+                ch["logprobs"] = {
+                    "content": [
+                        {"token": engine.tokenizer.decode([t], skip_special_tokens=False), "logprob": lp, "bytes": None, "top_logprobs": []}
+                        for t, lp in zip(r.token_ids, r.logprobs)
+                    ]
+                }
+            if body.return_token_ids:
+                ch["token_ids"] = r.token_ids
+            choices.append(ch)
+        out: dict[str, Any] = {
+            "id": f"chatcmpl-{uuid.uuid4().hex}",
+            "object": "chat.completion",
+            "created": int(time.time()),
+            "model": engine.name,
+            "policy_version": version,
+            "choices": choices,
+            "usage": usage(len(prompt_ids), rows),
+        }
+        if body.return_token_ids:
+            out["prompt_token_ids"] = prompt_ids
+        return out
+
+    @app.post("/train/forward_backward")
+    async def forward_backward(body: ForwardBackwardBody) -> dict:
+        seqs = [s.model_dump() for s in body.sequences]
+        spec = LossSpec(**body.loss.model_dump())
+        return await worker.call(lambda: engine.forward_backward(seqs, spec, float(body.scale), body.micro_batch_size))
+
+    @app.post("/train/optim_step")
+    async def optim_step(body: OptimStepBody) -> dict:
+        return await worker.call(
+            lambda: engine.optim_step(
+                float(body.lr), float(body.weight_decay), tuple(float(b) for b in body.betas), float(body.eps),
+                None if body.grad_clip is None else float(body.grad_clip),
+            )
+        )
+
+    @app.post("/train/save")
+    async def save(body: SaveBody) -> dict:
+        return await worker.call(lambda: engine.save(body.path, body.merged_lora, body.optimizer))
+
+    @app.post("/train/load")
+    async def load(body: LoadBody) -> dict:
+        return await worker.call(lambda: engine.load(body.path))
+
+    @app.on_event("shutdown")
+    async def _stop() -> None:
+        worker.stop()
+
+    return app
