@@ -306,7 +306,7 @@ class Engine:
                     ok = False
                     break
                 (out.loss * scale).backward()
-                loss_sum += float(out.loss)
+                loss_sum += float(out.loss.detach())
                 kl_sum += out.kl_sum
                 clipped += out.clipped
                 clip_den += out.clip_den

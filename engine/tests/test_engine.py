@@ -1,0 +1,234 @@
+"""The engine object directly: sampling exactness, training steps, checkpoints, LoRA, failure paths."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+import torch
+
+from keiko_engine.engine import Engine, EngineOptions
+from keiko_engine.errors import RequestError
+from keiko_engine.generation import GenRow
+from keiko_engine.losses import LossSpec
+
+LOGPROB_TOL = 1e-4  # float32 on CPU: KV-cache decode vs one full forward pass (observed ~5e-7)
+
+
+def forward_logprobs(model, ids: list[int]) -> list[float]:
+    with torch.no_grad():
+        lp = torch.log_softmax(model(torch.tensor([ids])).logits.float(), -1)[0]
+    return [float(lp[i - 1, ids[i]]) for i in range(1, len(ids))]
+
+
+def prompts(engine):
+    return [engine.tokenizer.encode(s, add_special_tokens=False) for s in ["hello world", "the quick brown fox jumps over", "1 +"]]
+
+
+def test_sampled_logprobs_equal_forward_pass_logprobs(engine):
+    rows = [GenRow(p, max_tokens=24, temperature=1.0, generator=torch.Generator().manual_seed(i)) for i, p in enumerate(prompts(engine) * 2)]
+    engine.generate(rows)
+    for r in rows:
+        assert len(r.token_ids) == len(r.logprobs) > 0
+        ref = forward_logprobs(engine.model, r.prompt_ids + r.token_ids)[len(r.prompt_ids) - 1 :]
+        assert max(abs(a - b) for a, b in zip(ref, r.logprobs)) < LOGPROB_TOL
+
+
+def test_greedy_is_deterministic_and_independent_of_batch(engine):
+    ps = prompts(engine)
+    a = [GenRow(p, max_tokens=16, temperature=0.0) for p in ps]
+    b = [GenRow(ps[1], max_tokens=16, temperature=0.0)]
+    engine.generate(a)
+    engine.generate(b)
+    c = [GenRow(p, max_tokens=16, temperature=0.0) for p in ps]
+    engine.generate(c)
+    assert [r.token_ids for r in a] == [r.token_ids for r in c]
+    assert a[1].token_ids == b[0].token_ids
+
+
+def test_same_seed_same_sample(engine):
+    p = prompts(engine)[0]
+    runs = []
+    for _ in range(2):
+        rows = [GenRow(p, max_tokens=12, temperature=1.0, generator=torch.Generator().manual_seed(7))]
+        engine.generate(rows)
+        runs.append(rows[0].token_ids)
+    assert runs[0] == runs[1]
+
+
+def test_top_p_restricts_to_the_nucleus(engine):
+    p = prompts(engine)[0]
+    greedy = [GenRow(p, max_tokens=8, temperature=0.0)]
+    nucleus = [GenRow(p, max_tokens=8, temperature=1.0, top_p=1e-6, generator=torch.Generator().manual_seed(3))]
+    engine.generate(greedy)
+    engine.generate(nucleus)
+    assert greedy[0].token_ids == nucleus[0].token_ids  # a tiny nucleus keeps only the argmax
+
+
+def sft_seq(engine, text="the quick brown fox jumps over the lazy dog"):
+    ids = engine.tokenizer.encode(text, add_special_tokens=False)
+    return {"input_ids": ids, "loss_mask": [0] + [1] * (len(ids) - 1), "advantages": 0.0}
+
+
+def test_sft_steps_reduce_loss_on_a_memorisable_sequence(engine):
+    seq = sft_seq(engine)
+    losses = []
+    for _ in range(25):
+        out = engine.forward_backward([seq], LossSpec(type="sft"))
+        losses.append(out["loss"])
+        step = engine.optim_step(lr=1e-2)
+    assert step["step"] == 25 and not step["skipped"]
+    assert losses[-1] < 0.5 * losses[0]
+    # and greedy sampling now reproduces the memorised continuation
+    ids = seq["input_ids"]
+    rows = [GenRow(ids[:4], max_tokens=len(ids) - 4, temperature=0.0)]
+    engine.generate(rows)
+    assert rows[0].token_ids == ids[4:]
+
+
+def test_grpo_step_reports_metrics(engine):
+    seq = sft_seq(engine)
+    lp = [0.0] + forward_logprobs(engine.model, seq["input_ids"])
+    out = engine.forward_backward(
+        [dict(seq, advantages=1.0, sampler_logprobs=lp), dict(seq, advantages=-0.5, sampler_logprobs=lp)],
+        LossSpec(type="grpo", kl_beta=0.1),
+    )
+    assert out["tokens"] == 2 * (len(seq["input_ids"]) - 1)
+    assert out["clip_fraction"] == 0.0 and out["kl"] == pytest.approx(0.0, abs=1e-6)
+    assert out["entropy"] > 0 and out["tokens_per_s"] > 0 and not out["nonfinite"]
+    # ratio 1 => loss = -mean advantage
+    assert out["loss"] == pytest.approx(-0.25, abs=1e-4)
+
+
+def params_snapshot(engine):
+    return {k: v.detach().clone() for k, v in engine.model.state_dict().items()}
+
+
+def test_nonfinite_loss_accumulates_nothing_and_step_applies_only_good_grads(engine):
+    seq = sft_seq(engine)
+    engine.forward_backward([seq], LossSpec(type="sft"))
+    good = [p.grad.clone() for p in engine.model.parameters()]
+    bad = dict(seq, advantages=1.0, sampler_logprobs=[-1e30] * len(seq["input_ids"]))  # ratio overflows to inf
+    out = engine.forward_backward([bad], LossSpec(type="grpo", eps_high=1e9))
+    assert out["nonfinite"] is True and out["loss"] is None
+    assert all(torch.equal(g, p.grad) for g, p in zip(good, engine.model.parameters()))
+
+
+def test_optim_step_with_nonfinite_grads_is_skipped(engine):
+    engine.forward_backward([sft_seq(engine)], LossSpec(type="sft"))
+    before = params_snapshot(engine)
+    next(engine.model.parameters()).grad[0, 0] = float("nan")
+    res = engine.optim_step(lr=1e-2)
+    assert res["skipped"] is True and res["step"] == 0
+    after = params_snapshot(engine)
+    assert all(torch.equal(before[k], after[k]) for k in before)
+    with pytest.raises(RequestError) as e:  # grads were cleared
+        engine.optim_step(lr=1e-2)
+    assert e.value.code == "no_gradients"
+
+
+def test_bad_sequences_are_rejected_before_any_work(engine):
+    seq = sft_seq(engine)
+    cases = [
+        [],
+        [dict(seq, input_ids=seq["input_ids"][:-1])],  # mask length mismatch
+        [dict(seq, input_ids=[engine.vocab_size] + seq["input_ids"][1:])],  # out of vocab
+        [{"input_ids": [1] * 200, "loss_mask": [0] + [1] * 199}],  # longer than max_context (128)
+        [dict(seq, loss_mask=[1] * len(seq["input_ids"]))],  # first token cannot be trained
+        [dict(seq, advantages=[1.0, 2.0])],
+    ]
+    for c in cases:
+        with pytest.raises(RequestError):
+            engine.forward_backward(c, LossSpec(type="sft"))
+    assert all(p.grad is None for p in engine.model.parameters())
+
+
+def test_save_load_round_trips_bit_exactly(engine, tmp_path):
+    seq = sft_seq(engine)
+    for _ in range(2):
+        engine.forward_backward([seq], LossSpec(type="sft"))
+        engine.optim_step(lr=1e-3, weight_decay=0.01)
+    saved = params_snapshot(engine)
+    opt_state = {k: v.clone() for k, v in engine.optimizer.state_dict()["state"][0].items()}
+    engine.save(str(tmp_path / "ckpt"))
+    engine.forward_backward([seq], LossSpec(type="sft"))
+    engine.optim_step(lr=1e-2)
+    assert engine.step == 3
+    res = engine.load(str(tmp_path / "ckpt"))
+    assert res["step"] == 2 and engine.step == 2
+    now = params_snapshot(engine)
+    assert all(torch.equal(saved[k], now[k]) for k in saved)
+    restored = engine.optimizer.state_dict()["state"][0]
+    assert all(torch.equal(opt_state[k], restored[k]) for k in opt_state)
+    # a fresh engine started on the checkpoint resumes at the same step with the same weights
+    e2 = Engine(EngineOptions(model=str(tmp_path / "ckpt"), device="cpu", threads=1))
+    assert e2.step == 2 and all(torch.equal(saved[k], v) for k, v in params_snapshot(e2).items())
+
+
+def test_failed_load_leaves_weights_untouched(engine, tmp_path):
+    before = params_snapshot(engine)
+    for bad in [tmp_path / "missing", tmp_path]:
+        with pytest.raises(RequestError) as e:
+            engine.load(str(bad))
+        assert e.value.code == "checkpoint_error"
+    assert all(torch.equal(before[k], v) for k, v in params_snapshot(engine).items())
+
+
+def test_keiko_checkpoint_loads_in_plain_transformers_with_identical_logits(engine, tmp_path):
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    engine.forward_backward([sft_seq(engine)], LossSpec(type="sft"))
+    engine.optim_step(lr=1e-2)
+    engine.save(str(tmp_path / "ckpt"))
+    plain = AutoModelForCausalLM.from_pretrained(tmp_path / "ckpt").eval()
+    tok = AutoTokenizer.from_pretrained(tmp_path / "ckpt")
+    ids = torch.tensor([sft_seq(engine)["input_ids"]])
+    with torch.no_grad():
+        assert torch.equal(plain(ids).logits, engine.model(ids).logits)
+    msgs = [{"role": "user", "content": "hi"}]
+    assert tok.apply_chat_template(msgs, tokenize=False) == engine.tokenizer.apply_chat_template(msgs, tokenize=False)
+
+
+def test_lora_trains_adapters_only_and_merges(tiny_model_dir, tmp_path):
+    from transformers import AutoModelForCausalLM
+
+    eng = Engine(EngineOptions(model=tiny_model_dir, device="cpu", threads=1, lora_rank=4))
+    info = eng.info()
+    assert info["lora"]["rank"] == 4 and 0 < info["trainable_parameters"] < info["parameters"]
+    base_before = {k: v.clone() for k, v in eng.model.state_dict().items() if "lora_" not in k}
+    seq = sft_seq(eng)
+    losses = []
+    for _ in range(20):
+        losses.append(eng.forward_backward([seq], LossSpec(type="sft"))["loss"])
+        eng.optim_step(lr=2e-2)
+    # a random-init model's logits are bounded by its tiny tied embeddings, which LoRA does not train,
+    # so the drop is smaller than with full fine-tuning; it is still far beyond noise
+    assert losses[-1] < losses[0] - 0.3
+    base_after = {k: v for k, v in eng.model.state_dict().items() if "lora_" not in k}
+    assert all(torch.equal(base_before[k], base_after[k]) for k in base_before)
+    # KL against the base (adapters disabled) is available without a separate reference copy
+    kl = eng.forward_backward([dict(seq, advantages=1.0)], LossSpec(type="grpo", kl_beta=0.1))["kl"]
+    assert kl > 0
+    eng.optim_step(lr=0.0)
+    ids = torch.tensor([seq["input_ids"]])
+    with torch.no_grad():
+        lora_logits = eng.model(ids).logits
+    eng.save(str(tmp_path / "merged"), merged_lora=True)
+    merged = AutoModelForCausalLM.from_pretrained(tmp_path / "merged").eval()
+    with torch.no_grad():
+        assert torch.allclose(merged(ids).logits, lora_logits, atol=1e-5)
+    eng.save(str(tmp_path / "adapter"))
+    assert (tmp_path / "adapter" / "adapter_model.safetensors").exists()
+    eng2 = Engine(EngineOptions(model=tiny_model_dir, device="cpu", threads=1, lora_rank=4))
+    eng2.load(str(tmp_path / "adapter"))
+    with torch.no_grad():
+        assert torch.allclose(eng2.model(ids).logits, lora_logits, atol=1e-6)
+
+
+def test_kl_reference_is_a_frozen_copy_of_the_initial_weights(engine):
+    seq = sft_seq(engine)
+    first = engine.forward_backward([dict(seq, advantages=1.0)], LossSpec(type="grpo", kl_beta=0.1))
+    assert first["kl"] == pytest.approx(0.0, abs=1e-7)
+    engine.optim_step(lr=1e-2)
+    second = engine.forward_backward([dict(seq, advantages=1.0)], LossSpec(type="grpo", kl_beta=0.1))
+    assert second["kl"] > 1e-6 and math.isfinite(second["loss"])
