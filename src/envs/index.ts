@@ -3,3 +3,7 @@ export * from './dataset-split.js';
 export * from './env-args.js';
 export * from './multi-turn-env.js';
 export * from './single-turn-env.js';
+export * from './tool.js';
+export * from './tool-env.js';
+export * from './env-group.js';
+export * from './dataset-files.js';

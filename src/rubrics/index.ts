@@ -4,3 +4,5 @@ export * from './xml-parser.js';
 export * from './think-parser.js';
 export * from './answer-match.js';
 export * from './numeric.js';
+export * from './rubric-group.js';
+export * from './judge-rubric.js';
