@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import time
 import uuid
 from typing import Any, Literal, Union
@@ -109,8 +110,14 @@ def _stops(stop: str | list[str] | None) -> list[str]:
 
 
 def create_app(engine: Engine, max_batch_rows: int = 64) -> FastAPI:
-    app = FastAPI(title="keiko engine")
     worker = Worker(engine.generate, max_batch_rows=max_batch_rows)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_app: FastAPI):
+        yield
+        worker.stop()
+
+    app = FastAPI(title="keiko engine", lifespan=lifespan)
     app.state.engine = engine
     app.state.worker = worker
 
@@ -277,9 +284,5 @@ def create_app(engine: Engine, max_batch_rows: int = 64) -> FastAPI:
     @app.post("/train/load")
     async def load(body: LoadBody) -> dict:
         return await worker.call(lambda: engine.load(body.path))
-
-    @app.on_event("shutdown")
-    async def _stop() -> None:
-        worker.stop()
 
     return app
