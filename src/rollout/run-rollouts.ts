@@ -1,0 +1,309 @@
+import { ConfigError, EnvError, describeError } from '../core/errors.js';
+import type { Environment, Example, RolloutBudget, RolloutOutput, Scores } from '../core/environment.js';
+import { ROLLOUT_SCHEMA_VERSION, type ErrorRecord, type RolloutResult } from '../core/rollout-result.js';
+import type { Sampler, SamplingArgs } from '../core/sampler.js';
+import { dropTornTail, JsonlAppender, readResultsFile, resultKey } from './results-file.js';
+import { rolloutRng } from './rollout-seed.js';
+import { scoreGroup, scoreOne } from './score-rollouts.js';
+import { Semaphore } from './semaphore.js';
+
+/** Concurrency limits: model-facing generation and rubric scoring are limited separately. */
+export interface RolloutConcurrency {
+  /** Rollouts generating at once. Default 32. */
+  generation?: number;
+  /** Scoring calls at once (one per rollout, or one per group). Default 16. */
+  scoring?: number;
+}
+
+/** Reported after every recorded rollout. */
+export interface RolloutProgress {
+  /** Rollouts the run is responsible for (examples × groupSize). */
+  total: number;
+  /** Rollouts recorded so far, resumed ones included. */
+  completed: number;
+  /** Rollouts taken from an earlier run's results file. */
+  resumed: number;
+  /** Recorded rollouts with an error. */
+  errors: number;
+  /** Mean reward over the recorded rollouts (NaN before the first). */
+  meanReward: number;
+}
+
+export interface RunRolloutsOptions {
+  env: Environment;
+  sampler: Sampler;
+  /** Examples to roll out. Default: the environment's eval split, else its dataset. */
+  examples?: readonly Example[];
+  /** Samples per example (a GRPO group). Default 1. */
+  groupSize?: number;
+  sampling?: SamplingArgs;
+  /** A number sets the generation limit (scoring gets half of it, at least 1); or set both. */
+  concurrency?: number | RolloutConcurrency;
+  /** Wall-clock limit per rollout attempt; the rollout is aborted and recorded as an error. */
+  timeoutMs?: number;
+  /** Extra attempts for rollouts that ended in a sampler error (after the sampler's own retries). Default 0. */
+  retries?: number;
+  budget?: RolloutBudget;
+  /** Seeds each rollout's rng (together with example id and sample index). Default 0. */
+  seed?: number;
+  /** JSONL file to append results to as they are scored. */
+  out?: string;
+  /** Keep results already in `out` and run only the missing (exampleId, sample) pairs. */
+  resume?: boolean;
+  onProgress?: (progress: RolloutProgress) => void;
+  /** Called for every newly recorded result (not for resumed ones). */
+  onResult?: (result: RolloutResult) => void;
+  /** Aborting stops new rollouts, aborts running ones (they are not recorded) and returns what was recorded. */
+  signal?: AbortSignal;
+}
+
+interface Slot {
+  exampleIndex: number;
+  sample: number;
+}
+
+/**
+ * Runs `groupSize` rollouts per example through an environment and scores them. Generation and
+ * scoring run under separate concurrency limits and overlap: a rollout is scored as soon as it
+ * finishes (or, for group-level rubrics, as soon as its group does). A failure inside one rollout is
+ * recorded on it and the run goes on. Results are appended to `out` as they are scored, so an
+ * interrupted run can `resume`. Returns the results in example order, then sample order.
+ */
+export async function runRollouts(options: RunRolloutsOptions): Promise<RolloutResult[]> {
+  const { env, sampler, signal } = options;
+  const examples = options.examples ?? env.evalDataset ?? env.dataset;
+  const groupSize = options.groupSize ?? 1;
+  const sampling = options.sampling ?? {};
+  const seed = options.seed ?? 0;
+  const retries = options.retries ?? 0;
+  const { generation, scoring } = resolveConcurrency(options.concurrency);
+  if (!Number.isInteger(groupSize) || groupSize < 1) throw new ConfigError(`groupSize must be a positive integer, got ${groupSize}`);
+  if (!Number.isInteger(retries) || retries < 0) throw new ConfigError(`retries must be a non-negative integer, got ${retries}`);
+  if (options.timeoutMs !== undefined && !(options.timeoutMs > 0)) throw new ConfigError(`timeoutMs must be positive, got ${options.timeoutMs}`);
+  if (options.resume && !options.out) throw new ConfigError('resume needs `out`, the results file to resume from');
+  const seen = new Set<string>();
+  for (const e of examples) {
+    const key = `${typeof e.id}:${e.id}`;
+    if (seen.has(key)) throw new ConfigError(`example id ${JSON.stringify(e.id)} appears twice; ids must be unique to resume and group rollouts`);
+    seen.add(key);
+  }
+
+  const total = examples.length * groupSize;
+  const results: (RolloutResult | undefined)[] = new Array(total);
+  const group = env.rubric.needsGroup;
+  let resumed = 0;
+
+  // Results from an earlier attempt.
+  if (options.out) {
+    const existing = await readResultsFile(options.out);
+    if (!options.resume && existing.results.length > 0) {
+      throw new ConfigError(`results file ${options.out} already has ${existing.results.length} results; pass resume to continue it or choose another path`);
+    }
+    if (options.resume) {
+      await dropTornTail(options.out);
+      const byKey = new Map(existing.results.map((r) => [resultKey(r.exampleId, r.sample), r]));
+      examples.forEach((example, exampleIndex) => {
+        const found = Array.from({ length: groupSize }, (_, s) => byKey.get(resultKey(example.id, s)));
+        // A group-scored example is kept only whole: its rewards depend on every member.
+        if (group && found.some((r) => !r)) return;
+        found.forEach((r, s) => {
+          if (!r) return;
+          results[exampleIndex * groupSize + s] = r;
+          resumed++;
+        });
+      });
+    }
+  }
+
+  const todo: Slot[] = [];
+  examples.forEach((_, exampleIndex) => {
+    for (let sample = 0; sample < groupSize; sample++) {
+      if (!results[exampleIndex * groupSize + sample]) todo.push({ exampleIndex, sample });
+    }
+  });
+
+  const appender = options.out && todo.length > 0 ? await JsonlAppender.open(options.out) : undefined;
+  let completed = resumed;
+  let errors = 0;
+  let rewardSum = 0;
+  for (const r of results) {
+    if (!r) continue;
+    rewardSum += r.reward;
+    if (r.error) errors++;
+  }
+
+  const record = (result: RolloutResult, index: number) => {
+    results[index] = result;
+    appender?.write(result);
+    completed++;
+    rewardSum += result.reward;
+    if (result.error) errors++;
+    options.onResult?.(result);
+    options.onProgress?.({ total, completed, resumed, errors, meanReward: completed ? rewardSum / completed : Number.NaN });
+  };
+
+  const scoringLimit = new Semaphore(scoring);
+  const scoringTasks: Promise<void>[] = [];
+  // Group bookkeeping: finished outputs per example until the whole group is in.
+  const pendingGroups = new Map<number, { outputs: Generated[]; remaining: number }>();
+
+  const finish = (slot: Slot, generated: Generated, scores: Scores, scoringMs: number) => {
+    const example = examples[slot.exampleIndex]!;
+    record(toResult(example, slot.sample, generated, scores, scoringMs), slot.exampleIndex * groupSize + slot.sample);
+  };
+
+  const onGenerated = (slot: Slot, generated: Generated) => {
+    const example = examples[slot.exampleIndex]!;
+    if (!group) {
+      scoringTasks.push(
+        scoringLimit.run(async () => {
+          const t0 = performance.now();
+          const scores = await scoreOne(env, example, generated.output);
+          finish(slot, generated, scores, performance.now() - t0);
+        }),
+      );
+      return;
+    }
+    let pending = pendingGroups.get(slot.exampleIndex);
+    if (!pending) {
+      pending = { outputs: new Array(groupSize), remaining: groupSize };
+      pendingGroups.set(slot.exampleIndex, pending);
+    }
+    pending.outputs[slot.sample] = generated;
+    if (--pending.remaining > 0) return;
+    pendingGroups.delete(slot.exampleIndex);
+    const members = pending.outputs;
+    scoringTasks.push(
+      scoringLimit.run(async () => {
+        const t0 = performance.now();
+        const scores = await scoreGroup(env, example, members.map((g) => g.output));
+        const ms = performance.now() - t0;
+        members.forEach((g, sample) => finish({ exampleIndex: slot.exampleIndex, sample }, g, scores[sample]!, ms));
+      }),
+    );
+  };
+
+  const generate = async (slot: Slot): Promise<Generated | undefined> => {
+    const example = examples[slot.exampleIndex]!;
+    const started = performance.now();
+    let output: RolloutOutput;
+    for (let attempt = 0; ; attempt++) {
+      output = await rolloutOnce(env, example, {
+        sampler,
+        sampling,
+        rng: rolloutRng({ seed: seed + attempt * 0x9e3779b1, exampleId: example.id, sample: slot.sample }),
+        budget: options.budget,
+        signal,
+        timeoutMs: options.timeoutMs,
+      });
+      if (signal?.aborted) return output.stopReason === 'error' ? undefined : { output, started, generationMs: performance.now() - started };
+      const retry = output.stopReason === 'error' && output.error?.code === 'sampler_error' && attempt < retries;
+      if (!retry) break;
+      await new Promise((r) => setTimeout(r, Math.min(5_000, 250 * 2 ** attempt)));
+    }
+    return { output, started, generationMs: performance.now() - started };
+  };
+
+  // `generation` workers pull slots in example order, so groups complete early and scoring overlaps.
+  let next = 0;
+  const worker = async () => {
+    while (next < todo.length && !signal?.aborted) {
+      const slot = todo[next++]!;
+      const generated = await generate(slot);
+      if (generated) onGenerated(slot, generated);
+    }
+  };
+
+  try {
+    await Promise.all(Array.from({ length: Math.min(generation, todo.length) }, worker));
+    // Scoring tasks are added while generation runs; wait for all of them, including late additions.
+    for (let done = 0; done < scoringTasks.length; done = scoringTasks.length) {
+      await Promise.all(scoringTasks.slice(done));
+    }
+  } finally {
+    await appender?.close();
+  }
+  return results.filter((r): r is RolloutResult => r !== undefined);
+}
+
+interface Generated {
+  output: RolloutOutput;
+  started: number;
+  generationMs: number;
+}
+
+function resolveConcurrency(c: RunRolloutsOptions['concurrency']): Required<RolloutConcurrency> {
+  const generation = typeof c === 'number' ? c : (c?.generation ?? 32);
+  const scoring = typeof c === 'number' ? Math.max(1, Math.floor(c / 2)) : (c?.scoring ?? 16);
+  for (const [name, v] of [['generation', generation], ['scoring', scoring]] as const) {
+    if (!Number.isInteger(v) || v < 1) throw new ConfigError(`concurrency.${name} must be a positive integer, got ${v}`);
+  }
+  return { generation, scoring };
+}
+
+/** One call of `env.rollout` with a per-attempt timeout; never throws. */
+async function rolloutOnce(
+  env: Environment,
+  example: Example,
+  ctx: {
+    sampler: Sampler;
+    sampling: SamplingArgs;
+    rng: ReturnType<typeof rolloutRng>;
+    budget: RolloutBudget | undefined;
+    signal: AbortSignal | undefined;
+    timeoutMs: number | undefined;
+  },
+): Promise<RolloutOutput> {
+  const timeout = ctx.timeoutMs !== undefined ? AbortSignal.timeout(ctx.timeoutMs) : undefined;
+  const signal = timeout && ctx.signal ? AbortSignal.any([ctx.signal, timeout]) : (timeout ?? ctx.signal);
+  let output: RolloutOutput;
+  try {
+    output = await env.rollout(example, {
+      sampler: ctx.sampler,
+      sampling: ctx.sampling,
+      rng: ctx.rng,
+      ...(ctx.budget ? { budget: ctx.budget } : {}),
+      ...(signal ? { signal } : {}),
+    });
+  } catch (error) {
+    // Environments should record failures themselves; one that throws still only fails its rollout.
+    const record = describeError(error instanceof Error && 'code' in error ? error : new EnvError(`environment '${env.name}' threw: ${describeError(error).message}`, { cause: error }));
+    output = {
+      prompt: example.prompt,
+      completion: [],
+      turns: [],
+      stopReason: 'error',
+      state: {},
+      usage: { promptTokens: 0, completionTokens: 0 },
+      error: record,
+    };
+  }
+  if (timeout?.aborted && !ctx.signal?.aborted && output.stopReason === 'error') {
+    const error: ErrorRecord = { name: 'TimeoutError', code: 'rollout_timeout', message: `rollout exceeded its ${ctx.timeoutMs} ms limit` };
+    output = { ...output, error };
+  }
+  return output;
+}
+
+function toResult(example: Example, sample: number, generated: Generated, scores: Scores, scoringMs: number): RolloutResult {
+  const { output } = generated;
+  const result: RolloutResult = {
+    schemaVersion: ROLLOUT_SCHEMA_VERSION,
+    exampleId: example.id,
+    sample,
+    prompt: output.prompt,
+    completion: output.completion,
+    info: example.info ?? {},
+    turns: output.turns,
+    stopReason: output.stopReason,
+    reward: Number.isFinite(scores.reward) ? scores.reward : 0,
+    metrics: scores.metrics,
+    timing: { generationMs: generated.generationMs, scoringMs, totalMs: performance.now() - generated.started },
+    usage: output.usage,
+  };
+  if (example.task !== undefined) result.task = example.task;
+  if (example.answer !== undefined) result.answer = example.answer;
+  if (output.error) result.error = output.error;
+  if (scores.errors && Object.keys(scores.errors).length) result.scoringErrors = scores.errors;
+  return result;
+}
