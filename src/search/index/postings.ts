@@ -1,0 +1,151 @@
+/** Postings per block: block maxima and skips work at this granularity. */
+export const BLOCK_SIZE = 128;
+/** Returned by a cursor past its last posting. */
+export const NO_MORE_DOCS = 0x7fffffff;
+
+/**
+ * The flat arrays that hold every term's postings. A term's postings are split into blocks of
+ * `BLOCK_SIZE`; each block stores varint (gap − 1) passage ids then varint term frequencies.
+ */
+export interface PostingsData {
+  /** [T] passages containing each term. */
+  termDf: Uint32Array;
+  /** [T + 1] first block of each term (term t owns blocks termBlock[t]..termBlock[t+1]). */
+  termBlock: Uint32Array;
+  /** [B] last passage id in each block (skip pointer). */
+  blockLast: Uint32Array;
+  /** [B + 1] byte offset of each block in `bytes`. */
+  blockOffset: Uint32Array;
+  /** [B] max over the block of tf / (tf + norm): multiply by idf for the block's score bound. */
+  blockMax: Float32Array;
+  /** Encoded postings. */
+  bytes: Uint8Array;
+}
+
+/**
+ * Iterates one term's postings in passage-id order, decoding one block at a time, with block
+ * skipping for `advance` and non-decoding lookups of block maxima (for block-max pruning).
+ */
+export class PostingCursor {
+  /** Current passage id, or NO_MORE_DOCS. */
+  doc = -1;
+  /** Term frequency at `doc`. */
+  tf = 0;
+  private block: number;
+  private readonly endBlock: number;
+  private readonly docs = new Int32Array(128);
+  private readonly tfs = new Int32Array(128);
+  private pos = 0;
+  private count = 0;
+
+  constructor(
+    private readonly p: PostingsData,
+    private readonly term: number,
+  ) {
+    this.block = p.termBlock[term]!;
+    this.endBlock = p.termBlock[term + 1]!;
+    if (this.block >= this.endBlock) this.doc = NO_MORE_DOCS;
+    else {
+      this.decode(this.block);
+      this.doc = this.docs[0]!;
+      this.tf = this.tfs[0]!;
+    }
+  }
+
+  private decode(b: number): void {
+    const p = this.p;
+    const bytes = p.bytes;
+    const first = p.termBlock[this.term]!;
+    const df = p.termDf[this.term]!;
+    const n = Math.min(BLOCK_SIZE, df - (b - first) * BLOCK_SIZE);
+    let off = p.blockOffset[b]!;
+    let prev = b === first ? -1 : p.blockLast[b - 1]!;
+    const docs = this.docs;
+    const tfs = this.tfs;
+    for (let i = 0; i < n; i++) {
+      let v = 0;
+      let shift = 0;
+      let byte: number;
+      do {
+        byte = bytes[off++]!;
+        v |= (byte & 0x7f) << shift;
+        shift += 7;
+      } while (byte & 0x80);
+      prev = prev + (v >>> 0) + 1;
+      docs[i] = prev;
+    }
+    for (let i = 0; i < n; i++) {
+      let v = 0;
+      let shift = 0;
+      let byte: number;
+      do {
+        byte = bytes[off++]!;
+        v |= (byte & 0x7f) << shift;
+        shift += 7;
+      } while (byte & 0x80);
+      tfs[i] = v;
+    }
+    this.count = n;
+    this.pos = 0;
+  }
+
+  /** Moves to the next posting. */
+  next(): void {
+    if (++this.pos < this.count) {
+      this.doc = this.docs[this.pos]!;
+      this.tf = this.tfs[this.pos]!;
+      return;
+    }
+    if (++this.block >= this.endBlock) {
+      this.doc = NO_MORE_DOCS;
+      return;
+    }
+    this.decode(this.block);
+    this.doc = this.docs[0]!;
+    this.tf = this.tfs[0]!;
+  }
+
+  /** Moves to the first posting with passage id ≥ target. */
+  advance(target: number): void {
+    if (this.doc >= target) return;
+    const last = this.p.blockLast;
+    if (target > last[this.block]!) {
+      let b = this.block + 1;
+      while (b < this.endBlock && last[b]! < target) b++;
+      if (b >= this.endBlock) {
+        this.block = this.endBlock;
+        this.doc = NO_MORE_DOCS;
+        return;
+      }
+      this.block = b;
+      this.decode(b);
+    }
+    const docs = this.docs;
+    let i = this.pos;
+    while (docs[i]! < target) i++;
+    this.pos = i;
+    this.doc = docs[i]!;
+    this.tf = this.tfs[i]!;
+  }
+
+  /**
+   * The block-max tf factor of the block that would hold `target`, without decoding (0 when the
+   * term has no posting ≥ target). Does not move the cursor.
+   */
+  blockMaxAt(target: number): number {
+    const last = this.p.blockLast;
+    let b = this.block;
+    while (b < this.endBlock && last[b]! < target) b++;
+    return b < this.endBlock ? this.p.blockMax[b]! : 0;
+  }
+
+  /** Block-max tf factor of the current block. */
+  currentBlockMax(): number {
+    return this.block < this.endBlock ? this.p.blockMax[this.block]! : 0;
+  }
+
+  /** Last passage id of the current block. */
+  currentBlockLast(): number {
+    return this.block < this.endBlock ? this.p.blockLast[this.block]! : NO_MORE_DOCS;
+  }
+}
