@@ -85,21 +85,33 @@ export async function writeFixtureRun(options: FixtureRunOptions): Promise<RunMa
       const rewards = rollouts.map((r) => r.reward);
       const m = mean(rewards);
       best = Math.max(best, m);
+      const advantages = rollouts.map((r) => r.advantage ?? 0);
+      const lengths = rollouts.map((r) => r.usage.completionTokens);
+      const stepSeconds = 10 + 5 * rng.next();
+      // the same keys the GRPO trainer writes (src/train/step-metrics.ts)
       const row: StepMetrics = {
         schemaVersion: 1,
         step,
         time: step * 12.5 + rng.next(),
         reward: m,
         rewardStd: std(rewards),
+        rollouts: rollouts.length,
+        lr: 1e-5,
+        loss: 0.1 * (rng.next() - 0.5),
         kl: 0.002 * step * (1 + 0.2 * rng.next()),
         clipFraction: 0.05 + 0.1 * rng.next(),
         entropy: 1.2 - 0.5 * (step / Math.max(1, steps)) + 0.05 * rng.next(),
-        loss: 0.1 * (rng.next() - 0.5),
         gradNorm: 0.5 + rng.next(),
-        completionLength: mean(rollouts.map((r) => r.usage.completionTokens)),
-        promptLength: mean(rollouts.map((r) => r.usage.promptTokens)),
-        tokensPerSecond: 800 + 200 * rng.next(),
+        advantageMean: mean(advantages),
+        advantageStd: std(advantages),
+        completionLenMean: mean(lengths),
+        completionLenMax: Math.max(...lengths),
+        sampledTokensPerSecond: 800 + 200 * rng.next(),
+        trainTokensPerSecond: 2000 + 400 * rng.next(),
         staleness: rng.int(0, 2),
+        filteredGroups: rng.int(0, 1),
+        erroredRollouts: rollouts.filter((r) => r.error !== undefined).length,
+        stepSeconds,
       };
       for (const fn of ROLLOUT_FUNCTIONS) row[`reward/${fn}`] = mean(rollouts.map((r) => r.metrics[fn] ?? 0));
       if (evalEvery > 0 && step % evalEvery === 0) {

@@ -6,4 +6,5 @@ export { parseJsonl, JsonlCache, type JsonlRead } from './jsonl-file.js';
 export { queryRollouts, rolloutHasError, rolloutSearchText, ROLLOUT_SORTS, type RolloutSort, type RolloutPage, type IndexedRollout } from './rollout-query.js';
 export { passAtK, summarizeEval, EvalSummary, EvalExampleRow } from './eval-summary.js';
 export { isValidRunId, resolveInside, RUN_ID_PATTERN } from './run-paths.js';
+export { formatRunsTable } from './runs-table.js';
 export { writeFixtureRun, appendFixtureMetrics, type FixtureRunOptions } from './fixture-run.js';
