@@ -82,6 +82,8 @@ export function defineTool<A extends z.ZodObject, S = Record<string, unknown>>(o
     );
   }
   delete jsonSchema['$schema'];
+  // Extra keys are stripped at call time; say so, as OpenAI's strict tool mode expects.
+  jsonSchema['additionalProperties'] ??= false;
   const schema: ToolSchema = {
     type: 'function',
     function: { name, ...(description !== undefined ? { description } : {}), parameters: jsonSchema },
