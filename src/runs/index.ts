@@ -8,3 +8,4 @@ export { passAtK, summarizeEval, EvalSummary, EvalExampleRow } from './eval-summ
 export { isValidRunId, resolveInside, RUN_ID_PATTERN } from './run-paths.js';
 export { formatRunsTable } from './runs-table.js';
 export { writeFixtureRun, appendFixtureMetrics, type FixtureRunOptions } from './fixture-run.js';
+export { RunWriter, makeRunId, writeFileAtomic, type CreateRunOptions } from './run-writer.js';
