@@ -1,0 +1,104 @@
+import { mkdtempSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { EngineError } from '../core/errors.js';
+import { EngineClient, defaultEnginePython } from './engine-client.js';
+
+// Integration test against the real Python engine on a tiny model created here. Skipped (with a
+// reason) only when engine/.venv is missing, i.e. scripts/setup.sh has not been run.
+let python: string | undefined;
+try {
+  python = defaultEnginePython();
+} catch {
+  python = undefined;
+}
+
+const CORPUS = [
+  'the quick brown fox jumps over the lazy dog',
+  'hello world, this is keiko practising reinforcement learning',
+  '1 + 2 = 3; 2 + 2 = 4; 10 - 3 = 7',
+  'user asks, assistant answers, tools help',
+];
+
+describe.skipIf(!python)('EngineClient with a real engine', () => {
+  let dir: string;
+  let engine: EngineClient;
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'keiko-engine-'));
+    const corpus = join(dir, 'corpus.txt');
+    writeFileSync(corpus, Array.from({ length: 30 }, () => CORPUS.join('\n')).join('\n'));
+    const model = await EngineClient.createModel({ out: join(dir, 'tiny'), corpus: [corpus], vocabSize: 300, hidden: 32, layers: 2, heads: 4, maxContext: 256 });
+    engine = await EngineClient.spawn({ model, threads: 1, device: 'cpu' });
+  });
+
+  afterAll(async () => {
+    await engine?.stop();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('reports info', async () => {
+    const info = await engine.info();
+    expect(info.architecture).toBe('Qwen2ForCausalLM');
+    expect(info.step).toBe(0);
+    expect(info.threads).toBe(1);
+    expect(info.parameters).toBeGreaterThan(1000);
+  });
+
+  it('samples with token ids and logprobs, trains on them, and serves the new weights', async () => {
+    const sampler = engine.sampler();
+    const res = await sampler.chat({
+      messages: [{ role: 'user', content: 'hello world' }],
+      sampling: { maxTokens: 12, temperature: 1, seed: 5 },
+      n: 2,
+    });
+    expect(res.policyVersion).toBe(0);
+    expect(res.choices).toHaveLength(2);
+    const tokens = res.choices[0]!.tokens!;
+    expect(tokens.promptIds.length).toBeGreaterThan(3);
+    expect(tokens.completionIds.length).toBe(tokens.completionLogprobs.length);
+    expect(tokens.completionLogprobs.every((l) => l <= 0)).toBe(true);
+
+    // Train on the sampled turn with its own sampler logprobs: on-policy, so the ratio is 1.
+    const ids = [...tokens.promptIds, ...tokens.completionIds];
+    const lossMask = ids.map((_, i) => (i >= tokens.promptIds.length ? 1 : 0)) as (0 | 1)[];
+    const samplerLogprobs = [...tokens.promptIds.map(() => 0), ...tokens.completionLogprobs];
+    const fb = await engine.forwardBackward({
+      sequences: [{ inputIds: ids, lossMask, advantages: 1, samplerLogprobs }],
+      loss: { type: 'grpo', epsLow: 0.2, epsHigh: 0.28 },
+    });
+    expect(fb.nonfinite).toBe(false);
+    expect(fb.tokens).toBe(tokens.completionIds.length);
+    expect(fb.loss).toBeCloseTo(-1, 3); // -A * ratio, ratio = 1 within the sampler/trainer tolerance
+    expect(fb.clipFraction).toBe(0);
+    const step = await engine.optimStep({ lr: 1e-2 });
+    expect(step).toMatchObject({ step: 1, skipped: false });
+    expect(step.gradNorm).toBeGreaterThan(0);
+
+    const again = await sampler.chat({ messages: [{ role: 'user', content: 'hello world' }], sampling: { maxTokens: 4 } });
+    expect(again.policyVersion).toBe(1);
+  });
+
+  it('rejects bad training input with an EngineError and keeps serving', async () => {
+    await expect(engine.forwardBackward({ sequences: [{ inputIds: [1, 99999], lossMask: [0, 1] }], loss: { type: 'sft' } })).rejects.toThrow(
+      EngineError,
+    );
+    await expect(engine.optimStep({ lr: 1e-3 })).rejects.toThrow(/no_gradients/);
+    expect(await engine.health()).toBe(true);
+  });
+
+  it('saves a checkpoint and restarts from it when the process dies', async () => {
+    const ckpt = join(dir, 'ckpt');
+    const saved = await engine.save({ path: ckpt });
+    expect(saved.step).toBe(1);
+    expect(existsSync(join(ckpt, 'model.safetensors'))).toBe(true);
+    const pid = engine.pid!;
+    process.kill(pid, 'SIGKILL');
+    // The next call waits for the restart, which resumes from the last checkpoint (step 1).
+    await new Promise((r) => setTimeout(r, 300));
+    const info = await engine.info();
+    expect(engine.pid).not.toBe(pid);
+    expect(info.step).toBe(1);
+  });
+});
