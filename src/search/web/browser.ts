@@ -1,0 +1,94 @@
+import { ConfigError, EnvError } from '../../core/errors.js';
+import { renderFind, renderPage, renderSerp } from './render-text.js';
+import type { SearchWeb } from './search-web.js';
+import type { FindResult, PageView, SerpPage } from './web-types.js';
+
+/** One entry of a browsing session's history; its `links` are what `open({ id })` resolves. */
+export type BrowserView =
+  | { kind: 'serp'; serp: SerpPage; links: string[] }
+  | { kind: 'page'; view: PageView; links: string[] };
+
+/** The result of a browsing action: its JSON form, the text the model sees, and the cursor. */
+export interface BrowserResult<T> {
+  cursor: number;
+  data: T;
+  text: string;
+}
+
+/**
+ * A browsing session for one episode. Each results page or opened page becomes a numbered view
+ * (cursor); links in a view have ids (results are links too), so `open({ id: 3 })` follows link 3 of
+ * the latest view and `open({ cursor: 0, id: 2 })` follows one from an earlier view. Records every
+ * page opened, for rubrics (`visitedUrls`).
+ */
+export class Browser {
+  readonly history: BrowserView[] = [];
+  readonly visitedUrls: string[] = [];
+  readonly queries: string[] = [];
+
+  constructor(
+    readonly web: SearchWeb,
+    private readonly maxHistory = 100,
+  ) {}
+
+  private push(v: BrowserView): number {
+    if (this.history.length >= this.maxHistory) throw new EnvError(`browsing history is full (${this.maxHistory} views)`);
+    this.history.push(v);
+    return this.history.length - 1;
+  }
+
+  private viewAt(cursor: number | undefined): BrowserView {
+    if (this.history.length === 0) throw new EnvError('nothing is open yet: search first');
+    const c = cursor ?? this.history.length - 1;
+    const v = this.history[c];
+    if (!Number.isInteger(c) || !v) throw new EnvError(`no view with cursor ${c}; cursors are 0..${this.history.length - 1}`);
+    return v;
+  }
+
+  async search(options: { query: string; page?: number }): Promise<BrowserResult<SerpPage>> {
+    const serp = await this.web.search(options);
+    this.queries.push(serp.query);
+    const cursor = this.push({ kind: 'serp', serp, links: serp.results.map((r) => r.url) });
+    return { cursor, data: serp, text: renderSerp(serp, cursor) };
+  }
+
+  /**
+   * Opens a page: by `url`; by link `id` in view `cursor` (default: the latest view); or, with only
+   * `cursor` and/or `line`, scrolls the page at that view.
+   */
+  async open(options: { url?: string; id?: number; cursor?: number; line?: number }): Promise<BrowserResult<PageView>> {
+    let url = options.url;
+    if (url === undefined) {
+      const v = this.viewAt(options.cursor);
+      if (options.id !== undefined) {
+        url = v.links[options.id];
+        if (url === undefined) throw new EnvError(`view ${options.cursor ?? this.history.length - 1} has no link ${options.id} (ids 0..${v.links.length - 1})`);
+      } else if (v.kind === 'page') url = v.view.url;
+      else throw new ConfigError('give a link id (or a url) to open from a results page');
+    }
+    const view = await this.web.open({ url, line: options.line ?? 1 });
+    // Link ids in a view are the page's own link ids, so store the full link list.
+    const layout = this.web.layout(await this.web.document({ url }));
+    this.visitedUrls.push(view.url);
+    const cursor = this.push({ kind: 'page', view, links: layout.links.map((l) => l.url) });
+    return { cursor, data: view, text: renderPage(view, cursor) };
+  }
+
+  /** Finds a pattern in the page at `cursor` (default: the latest page view). */
+  async find(options: { pattern: string; cursor?: number }): Promise<BrowserResult<FindResult>> {
+    let c = options.cursor;
+    if (c === undefined) {
+      for (let i = this.history.length - 1; i >= 0; i--) {
+        if (this.history[i]!.kind === 'page') {
+          c = i;
+          break;
+        }
+      }
+      if (c === undefined) throw new EnvError('no page is open: open a result first');
+    }
+    const v = this.viewAt(c);
+    if (v.kind !== 'page') throw new EnvError(`view ${c} is a results page; find works on opened pages`);
+    const found = await this.web.find({ url: v.view.url, pattern: options.pattern });
+    return { cursor: c, data: found, text: renderFind(found) };
+  }
+}

@@ -1,0 +1,99 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, EnvError } from '../../core/errors.js';
+import type { SearchDocument } from '../corpus/document.js';
+import { LocalSearchIndex } from '../local-index.js';
+import { Browser } from './browser.js';
+import { SearchWeb } from './search-web.js';
+
+function corpus(): SearchDocument[] {
+  const docs: SearchDocument[] = [];
+  for (let i = 0; i < 30; i++) {
+    docs.push({ id: `fruit${i}`, url: `https://t.local/fruit/${i}`, title: `Fruit ${i}`, text: `Fruit number ${i} is an apple variety grown in orchard ${i}.`, site: 't', links: [] });
+  }
+  const long = Array.from({ length: 120 }, (_, i) => `Paragraph ${i} talks about pears and ${i % 10 === 0 ? 'the rare quince' : 'plums'}.`).join('\n\n');
+  docs.push({ id: 'long', url: 'https://t.local/long', title: 'Long page', text: long, site: 't', links: [{ text: 'pears', url: 'https://t.local/fruit/0' }, { text: 'nowhere', url: 'https://t.local/fruit/1' }] });
+  return docs;
+}
+
+describe('SearchWeb', async () => {
+  const index = await LocalSearchIndex.build({ documents: corpus() });
+  const web = new SearchWeb(index, { pageSize: 5, snippetChars: 60 });
+
+  it('paginates results pages with ranks and highlighted snippets', async () => {
+    const p1 = await web.search({ query: 'apple orchard' });
+    expect(p1.results).toHaveLength(5);
+    expect(p1.results.map((r) => r.rank)).toEqual([1, 2, 3, 4, 5]);
+    expect(p1.totalResults).toBeGreaterThan(5);
+    expect(p1.results[0]!.snippet).toMatch(/\*\*apple\*\*/);
+    const p2 = await web.search({ query: 'apple orchard', page: 2 });
+    expect(p2.results[0]!.rank).toBe(6);
+    const urls1 = new Set(p1.results.map((r) => r.url));
+    expect(p2.results.some((r) => urls1.has(r.url))).toBe(false);
+    expect((await web.search({ query: 'apple', page: 7 })).results).toEqual([]);
+  });
+
+  it('rejects bad queries and pages', async () => {
+    await expect(web.search({ query: '   ' })).rejects.toThrow(ConfigError);
+    await expect(web.search({ query: 'x'.repeat(600) })).rejects.toThrow(/too long/);
+    await expect(web.search({ query: 'apple', page: 0 })).rejects.toThrow(/page/);
+    await expect(web.open({ url: 'https://t.local/none' })).rejects.toThrow(EnvError);
+  });
+
+  it('opens pages as numbered line windows with link ids', async () => {
+    const v = await web.open({ url: 'https://t.local/long', line: 1, lines: 10 });
+    expect(v.startLine).toBe(1);
+    expect(v.endLine).toBe(10);
+    expect(v.totalLines).toBeGreaterThan(200);
+    expect(v.lines[0]).toBe('Paragraph 0 talks about 【0†pears】 and the rare quince.');
+    expect(v.links).toEqual([{ id: 0, text: 'pears', url: 'https://t.local/fruit/0' }]);
+    const end = await web.open({ id: 'long', line: 100_000 });
+    expect(end.endLine).toBe(end.totalLines);
+    // An anchor missing from the text is listed at the end under "Links:".
+    expect(end.lines.at(-1)).toBe('【1†nowhere】');
+  });
+
+  it('finds a pattern with line numbers', async () => {
+    const f = await web.find({ url: 'https://t.local/long', pattern: 'RARE QUINCE' });
+    expect(f.totalMatches).toBe(12);
+    expect(f.matches[0]).toEqual({ line: 1, text: 'Paragraph 0 talks about 【0†pears】 and the rare quince.' });
+    expect(f.matches[1]!.line).toBe(21);
+  });
+
+  it('noise replaces results deterministically for a seed, rising with probability', async () => {
+    const noisy = (seed: number, p: number) => new SearchWeb(index, { pageSize: 5, seed, noise: { replaceProb: p } });
+    const a = await noisy(1, 0.5).search({ query: 'apple orchard 3' });
+    const b = await noisy(1, 0.5).search({ query: 'apple orchard 3' });
+    expect(a).toEqual(b);
+    const all = await noisy(1, 1).search({ query: 'apple orchard 3' });
+    expect(all.results.every((r) => r.injected)).toBe(true);
+    const clean = await noisy(1, 0).search({ query: 'apple orchard 3' });
+    expect(clean.results[0]!.url).toBe('https://t.local/fruit/3');
+    expect(all.results.map((r) => r.url)).not.toContain('https://t.local/fruit/3');
+  });
+});
+
+describe('Browser', async () => {
+  const index = await LocalSearchIndex.build({ documents: corpus() });
+  const web = new SearchWeb(index, { pageSize: 3 });
+
+  it('follows result and page links by id and cursor, scrolls, and finds', async () => {
+    const b = new Browser(web);
+    const s = await b.search({ query: 'quince' });
+    expect(s.cursor).toBe(0);
+    expect(s.text).toContain('【0†Long page】 https://t.local/long');
+    const page = await b.open({ id: 0 });
+    expect(page.cursor).toBe(1);
+    expect(page.text).toContain('[viewing lines 1–40 of');
+    expect(page.text).toContain('L 1: Paragraph 0');
+    const next = await b.open({ cursor: 1, line: 41 });
+    expect(next.data.startLine).toBe(41);
+    const linked = await b.open({ cursor: 1, id: 0 });
+    expect(linked.data.url).toBe('https://t.local/fruit/0');
+    const f = await b.find({ pattern: 'quince', cursor: 1 });
+    expect(f.text).toMatch(/^12 matches for "quince" in Long page:\nL1: /);
+    expect(b.visitedUrls).toEqual(['https://t.local/long', 'https://t.local/long', 'https://t.local/fruit/0']);
+    await expect(b.open({ cursor: 9, id: 0 })).rejects.toThrow(/no view with cursor 9/);
+    await expect(b.open({ cursor: 0, id: 7 })).rejects.toThrow(/has no link 7/);
+    await expect(b.find({ pattern: 'x', cursor: 0 })).rejects.toThrow(/results page/);
+  });
+});

@@ -1,0 +1,44 @@
+import type { Tokenizer } from '../index/tokenizer.js';
+
+/**
+ * The window of `text` (about `maxChars` long, cut at word boundaries) holding the most distinct
+ * query terms, with those words wrapped in `**`. Prefix/suffix "…" show where text was cut.
+ */
+export function makeSnippet(options: { text: string; query: string; tokenizer: Tokenizer; maxChars?: number }): string {
+  const { text, tokenizer } = options;
+  const maxChars = options.maxChars ?? 200;
+  const terms = new Set(tokenizer.tokenize(options.query));
+  const words: { start: number; end: number; hit: string | null }[] = [];
+  for (const m of text.matchAll(/\S+/g)) {
+    const toks = tokenizer.tokenize(m[0]);
+    const hit = toks.find((t) => terms.has(t)) ?? null;
+    words.push({ start: m.index, end: m.index + m[0].length, hit });
+  }
+  if (words.length === 0) return '';
+  // Slide a window over words; score = distinct terms, then total hits; earliest wins ties.
+  let best = { i: 0, j: 0, distinct: -1, hits: -1 };
+  let j = 0;
+  for (let i = 0; i < words.length; i++) {
+    if (j < i) j = i;
+    while (j + 1 < words.length && words[j + 1]!.end - words[i]!.start <= maxChars) j++;
+    const seen = new Set<string>();
+    let hits = 0;
+    for (let k = i; k <= j; k++) {
+      const h = words[k]!.hit;
+      if (h) {
+        seen.add(h);
+        hits++;
+      }
+    }
+    if (seen.size > best.distinct || (seen.size === best.distinct && hits > best.hits)) best = { i, j, distinct: seen.size, hits };
+    if (words[j]!.end === words.at(-1)!.end && i > 0 && best.distinct >= 0 && seen.size <= best.distinct) break;
+  }
+  let out = '';
+  for (let k = best.i; k <= best.j; k++) {
+    const w = words[k]!;
+    const s = text.slice(w.start, w.end);
+    out += (k > best.i ? ' ' : '') + (w.hit ? `**${s}**` : s);
+  }
+  if (out.length > maxChars * 1.5) out = out.slice(0, maxChars);
+  return (best.i > 0 ? '…' : '') + out + (best.j < words.length - 1 ? '…' : '');
+}
