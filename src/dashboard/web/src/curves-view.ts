@@ -94,7 +94,8 @@ export class CurvesView {
       return { x: own.map(xOf), y: own.map((r) => r[key] as number), std: own.map((r) => (typeof r.rewardStd === 'number' ? r.rewardStd : null)) };
     });
     const [xs, ys] = alignSeries(perRun);
-    const w = this.state.smoothing;
+    // sparse series (evals every N steps) are shown as measured
+    const w = key === 'evalReward' ? 0 : this.state.smoothing;
     const series: (number | null)[][] = [];
     if (this.runIds.length === 1) {
       const raw = ys[0]!;
@@ -120,7 +121,7 @@ export class CurvesView {
       const color = RUN_COLORS[0]!;
       series.push({ label: key, stroke: color, width: 2, spanGaps: true, points: { show: sparse } });
       let i = 1;
-      if (this.state.smoothing > 0 && i < seriesCount) {
+      if (key !== 'evalReward' && this.state.smoothing > 0 && i < seriesCount) {
         series.push({ label: 'raw', stroke: 'rgba(37,99,235,0.25)', width: 1, spanGaps: true, points: { show: false } });
         i++;
       }

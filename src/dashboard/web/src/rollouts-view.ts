@@ -95,7 +95,7 @@ export class RolloutsView {
           'article',
           { class: 'group' },
           h('header', {}, h('b', {}, `example ${g.key}`), first.task ? h('span', { class: 'chip' }, first.task) : null, h('span', { class: 'muted' }, `${g.items.length} rollout(s) · reward ${fmt(Math.min(...rewards))}…${fmt(Math.max(...rewards))}`)),
-          h('div', { class: 'prompt' }, first.prompt.map((m) => message(m))),
+          h('div', { class: 'prompt' }, first.prompt.map((m) => message(m, false))),
           first.answer !== undefined ? h('div', { class: 'answer' }, 'expected answer: ', h('code', {}, typeof first.answer === 'string' ? first.answer : JSON.stringify(first.answer))) : null,
           g.items.map((item, i) => rolloutCard(item.index, item.rollout, gi === 0 && i < 2)),
         );
@@ -113,7 +113,7 @@ function rolloutCard(index: number, r: RolloutResult, open: boolean): HTMLElemen
       'summary',
       {},
       h('span', { class: 'mono' }, `#${index} · sample ${r.sample}`),
-      h('span', { class: `reward ${r.reward > 0 ? 'pos' : 'zero'}` }, `reward ${fmt(r.reward)}`),
+      h('span', { class: `reward ${r.reward >= 1 ? 'pos' : r.reward <= 0 ? 'zero' : 'mid'}` }, `reward ${fmt(r.reward)}`),
       r.advantage !== undefined ? h('span', { class: 'chip' }, `adv ${fmt(r.advantage)}`) : null,
       Object.entries(r.metrics).map(([k, v]) => h('span', { class: 'chip metric' }, `${k} ${fmt(v)}`)),
       h('span', { class: `chip stop-${r.stopReason}` }, r.stopReason),
@@ -121,16 +121,17 @@ function rolloutCard(index: number, r: RolloutResult, open: boolean): HTMLElemen
     ),
     r.error ? h('div', { class: 'error' }, `${r.error.name} (${r.error.code}): ${r.error.message}`) : null,
     r.scoringErrors ? Object.entries(r.scoringErrors).map(([fn, msg]) => h('div', { class: 'error' }, `reward function ${fn} failed: ${msg}`)) : null,
-    h('div', { class: 'turns' }, r.completion.map((m) => message(m))),
+    h('div', { class: 'turns' }, r.completion.map((m) => message(m, true))),
   );
 }
 
-function message(m: ChatMessage): HTMLElement {
-  const who = m.role === 'user' ? 'env / user' : m.role === 'tool' ? `tool${m.name ? ` · ${m.name}` : ''}` : m.role;
+/** One message; a `user` message after the prompt is the environment speaking. */
+function message(m: ChatMessage, afterPrompt: boolean): HTMLElement {
+  const who = m.role === 'user' ? (afterPrompt ? 'environment' : 'user') : m.role === 'tool' ? `tool${m.name ? ` · ${m.name}` : ''}` : m.role;
   const body: Child[] = [];
   if (m.content) body.push(h('pre', {}, m.content));
   if (m.role === 'assistant' && m.tool_calls) {
     for (const call of m.tool_calls) body.push(h('div', { class: 'tool-call' }, h('b', {}, `→ ${call.function.name}`), h('code', {}, call.function.arguments)));
   }
-  return h('div', { class: `msg ${m.role}` }, h('div', { class: 'role' }, who), body);
+  return h('div', { class: `msg ${m.role}${afterPrompt && m.role === 'user' ? ' env' : ''}` }, h('div', { class: 'role' }, who), body);
 }
