@@ -97,9 +97,10 @@ describe('arithmetic environment', () => {
 
 describe('builtin registry', () => {
   it('loads arithmetic by name and lists names on an unknown one', async () => {
-    expect(Object.keys(builtinEnvironments)).toContain('arithmetic');
+    expect(Object.keys(builtinEnvironments)).toEqual(['arithmetic', 'calculator', 'guess-number']);
     const env = await loadBuiltinEnvironment('arithmetic', { count: 3 });
     expect(env.name).toBe('arithmetic');
-    await expect(loadBuiltinEnvironment('nope', {})).rejects.toThrow(/unknown environment 'nope'; available: arithmetic/);
+    await expect(loadBuiltinEnvironment('nope', {})).rejects.toThrow(/unknown environment 'nope'; available: arithmetic, calculator, guess-number/);
+    for (const name of Object.keys(builtinEnvironments)) expect((await loadBuiltinEnvironment(name, { count: 2 })).name).toBe(name);
   });
 });
