@@ -118,7 +118,7 @@ describe('dashboard in Chromium', () => {
     await page.screenshot({ path: join(ARTIFACTS, 'dashboard-rollouts.png') });
   });
 
-  it('shows eval results per example with pass@k and opens an example's rollouts', async () => {
+  it("shows eval results per example with pass@k and opens an example's rollouts", async () => {
     await page.goto(`${server.url}#/run/eval-math/eval`);
     await page.locator('#eval-table tbody tr').first().waitFor();
     expect(await page.locator('#eval-table tbody tr').count()).toBe(7);
