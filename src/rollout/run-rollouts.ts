@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { ConfigError, EnvError, describeError } from '../core/errors.js';
 import type { Environment, Example, RolloutBudget, RolloutOutput, Scores } from '../core/environment.js';
 import { ROLLOUT_SCHEMA_VERSION, type ErrorRecord, type RolloutResult } from '../core/rollout-result.js';
@@ -70,7 +71,14 @@ interface Slot {
  * interrupted run can `resume`. Returns the results in example order, then sample order.
  */
 export async function runRollouts(options: RunRolloutsOptions): Promise<RolloutResult[]> {
-  const { env, sampler, signal } = options;
+  const { env, sampler } = options;
+  // One internal signal for all rollouts: every request adds a listener to it, so lift the listener cap.
+  const internal = new AbortController();
+  setMaxListeners(0, internal.signal);
+  const signal = internal.signal;
+  const onAbort = () => internal.abort(options.signal?.reason);
+  if (options.signal?.aborted) onAbort();
+  else options.signal?.addEventListener('abort', onAbort, { once: true });
   const examples = options.examples ?? env.evalDataset ?? env.dataset;
   const groupSize = options.groupSize ?? 1;
   const sampling = options.sampling ?? {};
@@ -221,6 +229,7 @@ export async function runRollouts(options: RunRolloutsOptions): Promise<RolloutR
       await Promise.all(scoringTasks.slice(done));
     }
   } finally {
+    options.signal?.removeEventListener('abort', onAbort);
     await appender?.close();
   }
   return results.filter((r): r is RolloutResult => r !== undefined);

@@ -1,0 +1,51 @@
+import { z } from 'zod';
+import { SamplingArgs } from '../../core/sampler.js';
+
+/**
+ * The validated settings of one `keiko eval` run; stored as the run's `config` in `run.json` so that
+ * `--resume` can repeat them exactly.
+ */
+export const EvalConfig = z.object({
+  schemaVersion: z.literal(1).default(1),
+  env: z.string().min(1),
+  envArgs: z.record(z.string(), z.unknown()).default({}),
+  split: z.enum(['eval', 'train']).default('eval'),
+  model: z.string().min(1),
+  baseUrls: z.array(z.url()).min(1),
+  /** Examples to evaluate; undefined = the whole split. */
+  examples: z.number().int().positive().optional(),
+  rolloutsPerExample: z.number().int().positive().default(1),
+  concurrency: z.number().int().positive().default(32),
+  scoringConcurrency: z.number().int().positive().optional(),
+  sampling: SamplingArgs.default({}),
+  maxTurns: z.number().int().positive().optional(),
+  maxTotalTokens: z.number().int().positive().optional(),
+  /** Per-request timeout, seconds. */
+  timeoutS: z.number().positive().default(600),
+  /** Request retries inside the sampler. */
+  retries: z.number().int().nonnegative().default(3),
+  seed: z.number().int().default(0),
+  passThreshold: z.number().default(1),
+});
+export type EvalConfig = z.infer<typeof EvalConfig>;
+
+/** `metadata.json` of an eval run: what was run and its summary figures. */
+export const EvalMetadata = z.object({
+  schemaVersion: z.literal(1).default(1),
+  env: z.string(),
+  model: z.string(),
+  examples: z.number().int().nonnegative(),
+  rolloutsPerExample: z.number().int().positive(),
+  config: EvalConfig,
+  durationS: z.number(),
+  rolloutsPerSecond: z.number(),
+  meanReward: z.number().nullable(),
+  stdReward: z.number().nullable(),
+  metrics: z.record(z.string(), z.number().nullable()),
+  passAtK: z.record(z.string(), z.number()),
+  errors: z.number().int().nonnegative(),
+  errorCodes: z.record(z.string(), z.number().int()),
+  stopReasons: z.record(z.string(), z.number().int()),
+  status: z.enum(['completed', 'interrupted', 'failed']),
+});
+export type EvalMetadata = z.infer<typeof EvalMetadata>;

@@ -1,0 +1,31 @@
+import type { RolloutSummary } from '../../rollout/summary.js';
+
+const fmt = (v: number) => (Number.isFinite(v) ? v.toFixed(3) : '-');
+
+/** The closing table of `keiko eval`: reward mean ± std, each metric, pass@k, errors. */
+export function formatEvalTable(options: {
+  env: string;
+  model: string;
+  summary: RolloutSummary;
+  rolloutsPerExample: number;
+  seconds: number;
+  freshRollouts: number;
+  resultsPath: string;
+}): string {
+  const { summary: s } = options;
+  const rows: [string, string][] = [];
+  rows.push(['reward', `${fmt(s.meanReward)} ± ${fmt(s.stdReward)}`]);
+  for (const [name, m] of Object.entries(s.metrics)) rows.push([`  ${name}`, `${fmt(m.mean)} ± ${fmt(m.std)}`]);
+  for (const [k, v] of Object.entries(s.passAtK)) rows.push([`pass@${k}`, fmt(v)]);
+  const codes = Object.entries(s.errorCodes).map(([c, n]) => `${c}: ${n}`);
+  rows.push(['errors', `${s.errors}${codes.length ? ` (${codes.join(', ')})` : ''}`]);
+  if (s.scoringErrors) rows.push(['scoring errors', String(s.scoringErrors)]);
+  rows.push(['stop reasons', Object.entries(s.stopReasons).map(([r, n]) => `${r} ${n}`).join(', ') || '-']);
+  rows.push(['completion tokens', `${fmt(s.meanCompletionTokens)} per rollout`]);
+  const rate = options.seconds > 0 ? options.freshRollouts / options.seconds : 0;
+  rows.push(['throughput', `${options.freshRollouts} rollouts in ${options.seconds.toFixed(1)} s (${rate.toFixed(1)}/s)`]);
+  rows.push(['results', options.resultsPath]);
+  const width = Math.max(...rows.map(([k]) => k.length));
+  const header = `${options.env} · ${options.model} · ${s.examples} examples × ${options.rolloutsPerExample} = ${s.rollouts} rollouts`;
+  return [header, '-'.repeat(Math.min(header.length, 80)), ...rows.map(([k, v]) => `${k.padEnd(width)}  ${v}`)].join('\n');
+}

@@ -1,0 +1,38 @@
+import { existsSync } from 'node:fs';
+import { isAbsolute, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { ConfigError } from '../../core/errors.js';
+import type { Environment, LoadEnvironment } from '../../core/environment.js';
+import { loadBuiltinEnvironment } from '../../../environments/index.js';
+
+/** True when `spec` names a module file rather than a built-in environment. */
+export function isModuleSpec(spec: string): boolean {
+  return spec.startsWith('.') || isAbsolute(spec) || spec.includes('/') || /\.[cm]?[jt]s$/.test(spec);
+}
+
+/**
+ * Resolves `-e`: a built-in environment name, or a path to a module exporting `loadEnvironment(args)`
+ * (TypeScript modules load directly through tsx).
+ */
+export async function loadEnvironmentSpec(options: { spec: string; args: Record<string, unknown> }): Promise<Environment> {
+  const { spec, args } = options;
+  if (!isModuleSpec(spec)) return loadBuiltinEnvironment(spec, args);
+  const path = resolve(spec);
+  if (!existsSync(path)) throw new ConfigError(`environment module ${spec} not found (resolved to ${path})`);
+  let mod: Record<string, unknown>;
+  try {
+    mod = (await import(pathToFileURL(path).href)) as Record<string, unknown>;
+  } catch (error) {
+    throw new ConfigError(`could not import environment module ${spec}: ${(error as Error).message}`, { cause: error });
+  }
+  const load = (mod.loadEnvironment ?? (mod.default as Record<string, unknown> | undefined)?.loadEnvironment) as LoadEnvironment | undefined;
+  if (typeof load !== 'function') {
+    const exported = Object.keys(mod);
+    throw new ConfigError(`environment module ${spec} must export a function loadEnvironment(args); it exports: ${exported.length ? exported.join(', ') : '(nothing)'}`);
+  }
+  const env = await load(args);
+  if (!env || typeof env.rollout !== 'function' || !env.rubric) {
+    throw new ConfigError(`loadEnvironment in ${spec} must return an Environment (e.g. singleTurnEnv({...}))`);
+  }
+  return env;
+}
