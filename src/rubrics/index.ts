@@ -6,3 +6,4 @@ export * from './answer-match.js';
 export * from './numeric.js';
 export * from './rubric-group.js';
 export * from './judge-rubric.js';
+export * from './reward-helpers.js';
