@@ -9,6 +9,9 @@ cd "$(dirname "$0")/.."
 echo "==> npm dependencies"
 if [ -f package-lock.json ]; then npm ci --no-audit --no-fund; else npm install --no-audit --no-fund; fi
 
+echo "==> dashboard page (Vite build into src/dashboard/web/dist)"
+npm run --silent build:web
+
 echo "==> Python engine (engine/.venv)"
 PYTHON=${PYTHON:-python3}
 if [ ! -x engine/.venv/bin/python ]; then
@@ -16,4 +19,5 @@ if [ ! -x engine/.venv/bin/python ]; then
 fi
 engine/.venv/bin/pip install --quiet --upgrade pip
 engine/.venv/bin/pip install --quiet --progress-bar off -e "engine[dev]"
+bash scripts/search-setup.sh  # Debian dictionaries for the search emulator's built-in corpus
 echo "==> setup done"

@@ -1,0 +1,111 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { request } from 'node:http';
+import type { SearchDocument } from '../corpus/document.js';
+import { LocalSearchIndex } from '../local-index.js';
+import { SearchWeb } from '../web/search-web.js';
+import { startSearchServer, type RunningSearchServer } from './search-server.js';
+
+const docs: SearchDocument[] = [
+  { id: 'geo:country:FR', url: 'https://geo.local/country/FR', title: 'France', text: 'France is a country in Europe. Its capital is Paris.', site: 'geo', links: [{ text: 'Paris', url: 'https://geo.local/city/1' }] },
+  { id: 'geo:city:1', url: 'https://geo.local/city/1', title: 'Paris, France', text: 'Paris is a city in France. It is the capital of <France>.', site: 'geo', links: [{ text: 'France', url: 'https://geo.local/country/FR' }] },
+];
+
+let srv: RunningSearchServer;
+beforeAll(async () => {
+  const index = await LocalSearchIndex.build({ documents: docs });
+  srv = await startSearchServer({ web: new SearchWeb(index), ratePerSecond: 0, maxBodyBytes: 1024 });
+});
+afterAll(() => srv.close());
+
+const get = (path: string, headers: Record<string, string> = {}) => fetch(srv.url + path, { headers });
+const post = (path: string, body: string) => fetch(srv.url + path, { method: 'POST', body, headers: { 'content-type': 'application/json' } });
+
+describe('search server', () => {
+  it('answers health, search, open, find and doc requests', async () => {
+    const h = await get('/health');
+    expect(h.status).toBe(200);
+    expect(await h.json()).toMatchObject({ status: 'ok', backend: { documents: 2 } });
+
+    const s = await post('/api/search', JSON.stringify({ query: 'capital of france', pageSize: 1 }));
+    expect(s.status).toBe(200);
+    const serp = (await s.json()) as { results: { url: string }[] };
+    expect(serp.results).toHaveLength(1);
+
+    const g = await get('/api/search?q=paris&page=1&size=2');
+    expect(((await g.json()) as { results: unknown[] }).results.length).toBe(2);
+
+    const o = await post('/api/open', JSON.stringify({ url: 'https://geo.local/country/FR', line: 1 }));
+    expect(await o.json()).toMatchObject({ title: 'France', startLine: 1, links: [{ id: 0, text: 'Paris', url: 'https://geo.local/city/1' }] });
+
+    const f = await get('/api/find?id=geo:city:1&pattern=capital');
+    expect(await f.json()).toMatchObject({ totalMatches: 1, matches: [{ line: 1 }] });
+
+    const d = await get('/api/doc/' + encodeURIComponent('geo:city:1'));
+    expect(await d.json()).toEqual(docs[1]);
+  });
+
+  it('serves browsable HTML with escaped text and working links', async () => {
+    const s = await get('/search?q=paris');
+    expect(s.headers.get('content-type')).toMatch(/text\/html/);
+    const html = await s.text();
+    expect(html).toContain('href="/page?url=https%3A%2F%2Fgeo.local%2Fcity%2F1"');
+    const p = await (await get('/page?url=' + encodeURIComponent('https://geo.local/city/1') + '&find=capital')).text();
+    expect(p).toContain('&lt;France&gt;');
+    expect(p).not.toContain('<France>');
+    expect(p).toContain('<a href="/page?url=https%3A%2F%2Fgeo.local%2Fcountry%2FFR">France</a>');
+    expect(p).toContain('1 matches');
+  });
+
+  it('rejects malformed requests with 4xx and stays alive', async () => {
+    const cases: [Promise<Response>, number, string][] = [
+      [post('/api/search', '{"query": "paris"'), 400, 'invalid_json'],
+      [post('/api/search', ''), 400, 'invalid_json'],
+      [post('/api/search', JSON.stringify({ query: 'x'.repeat(600) })), 400, 'invalid_request'],
+      [post('/api/search', JSON.stringify({ query: 'paris', page: 0 })), 400, 'invalid_request'],
+      [post('/api/search', JSON.stringify({ query: 'paris', page: 'two' })), 400, 'invalid_request'],
+      [post('/api/search', JSON.stringify({ query: 'paris', extra: 1 })), 400, 'invalid_request'],
+      [post('/api/search', JSON.stringify({ query: 'p', pad: 'y'.repeat(2000) })), 413, 'body_too_large'],
+      [get('/api/search?q=' + 'z'.repeat(5000)), 414, 'uri_too_long'],
+      [get('/api/search'), 400, 'invalid_request'],
+      [post('/api/open', JSON.stringify({ url: 'https://nowhere.local/x' })), 404, 'not_found'],
+      [post('/api/open', JSON.stringify({ url: 'https://geo.local/city/1', id: 'geo:city:1' })), 400, 'invalid_request'],
+      [post('/api/open', JSON.stringify({ id: 'geo:city:1', line: -3 })), 400, 'invalid_request'],
+      [get('/api/doc/unknown'), 404, 'not_found'],
+      [get('/api/doc/%E0%A4%A'), 400, 'invalid_request'],
+      [get('/api/nope'), 404, 'not_found'],
+      [fetch(srv.url + '/api/search', { method: 'DELETE' }), 405, 'method_not_allowed'],
+    ];
+    for (const [p, status, code] of cases) {
+      const r = await p;
+      expect(r.status, code).toBe(status);
+      expect(((await r.json()) as { error: { code: string } }).error.code).toBe(code);
+    }
+    expect((await get('/health')).status).toBe(200);
+  });
+
+  it('survives a client that disconnects mid-body', async () => {
+    await new Promise<void>((resolve) => {
+      const r = request(srv.url + '/api/search', { method: 'POST', headers: { 'content-length': '500' } });
+      r.on('error', () => resolve());
+      r.write('{"query": "par');
+      setTimeout(() => {
+        r.destroy();
+        resolve();
+      }, 50);
+    });
+    expect((await get('/health')).status).toBe(200);
+  });
+
+  it('rate-limits per client', async () => {
+    const index = await LocalSearchIndex.build({ documents: docs });
+    const limited = await startSearchServer({ web: new SearchWeb(index), ratePerSecond: 1, rateBurst: 2 });
+    try {
+      const codes = [];
+      for (let i = 0; i < 4; i++) codes.push((await fetch(limited.url + '/health')).status);
+      expect(codes.slice(0, 2)).toEqual([200, 200]);
+      expect(codes).toContain(429);
+    } finally {
+      await limited.close();
+    }
+  });
+});
