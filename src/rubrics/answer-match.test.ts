@@ -25,6 +25,8 @@ describe('answer matching', () => {
     expect(parseNumber('so the answer is 12.')).toBe(12);
     expect(parseNumber('between 3 and 4, 4')).toBe(4);
     expect(parseNumber('none')).toBeUndefined();
+    expect(parseNumber('total: 12,345,678 units')).toBe(12345678);
+    expect(parseNumber('pick 1,2')).toBe(2);
     expect(parseNumber(undefined)).toBeUndefined();
   });
 

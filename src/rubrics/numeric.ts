@@ -1,4 +1,4 @@
-const NUMBER_RE = /[-+]?(?:\d[\d,]*(?:\.\d+)?|\.\d+)(?:[eE][-+]?\d+)?/g;
+const NUMBER_RE = /[-+]?(?:(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?|\.\d+)(?:[eE][-+]?\d+)?/g;
 
 /**
  * Reads a number from model text: the whole text when it is one number (commas, `$`, `%` and
