@@ -44,7 +44,16 @@ export interface ReadReport {
   warnings: string[];
 }
 
-const rolloutDerive = (read: { items: RolloutResult[] }) => read.items.map(rolloutSearchText);
+/** Search text per parsed rollouts file, computed on the first search (kept as long as the parsed file). */
+const searchTexts = new WeakMap<readonly RolloutResult[], string[]>();
+function searchTextOf(rollouts: readonly RolloutResult[]): string[] {
+  let texts = searchTexts.get(rollouts);
+  if (!texts) {
+    texts = rollouts.map(rolloutSearchText);
+    searchTexts.set(rollouts, texts);
+  }
+  return texts;
+}
 
 /**
  * The reading side of the run store: lists runs, and reads a run's metrics, rollouts and eval
@@ -113,7 +122,8 @@ export class RunStore {
     search?: string;
   }): Promise<ReadReport & RolloutPage & { source: string }> {
     const read = await this.readSource(options.runId, options.source);
-    const page = queryRollouts({ ...options, rollouts: read.items, searchText: read.derived });
+    const searchText = options.search?.trim() ? searchTextOf(read.items) : undefined;
+    const page = queryRollouts({ ...options, rollouts: read.items, ...(searchText && { searchText }) });
     return { ...page, source: options.source, skipped: read.skipped, warnings: read.warnings };
   }
 
@@ -143,7 +153,7 @@ export class RunStore {
     const { dir } = await this.resolveRun(runId);
     const file = source === 'results' ? RUN_FILES.results : `${source}.jsonl`;
     const path = resolveInside({ root: dir, parts: file.split('/') });
-    const read = path ? await this.files.read({ path, schema: RolloutResult, label: `${runId}/${file}`, derive: rolloutDerive }) : undefined;
+    const read = path ? await this.files.read({ path, schema: RolloutResult, label: `${runId}/${file}` }) : undefined;
     if (!read) throw new RunNotFoundError(`run '${runId}' has no rollouts at '${source}'`);
     return read;
   }
