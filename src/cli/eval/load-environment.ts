@@ -23,7 +23,11 @@ export async function loadEnvironmentSpec(options: { spec: string; args: Record<
   try {
     mod = (await import(pathToFileURL(path).href)) as Record<string, unknown>;
   } catch (error) {
-    throw new ConfigError(`could not import environment module ${spec}: ${(error as Error).message}`, { cause: error });
+    const message = (error as Error).message;
+    const hint = /require\(\)|ES Module|Cannot use import statement/.test(message)
+      ? ' (keiko environments are ES modules: add "type": "module" to the nearest package.json, or name the file .mts)'
+      : '';
+    throw new ConfigError(`could not import environment module ${spec}: ${message.split('\n')[0]}${hint}`, { cause: error });
   }
   const load = (mod.loadEnvironment ?? (mod.default as Record<string, unknown> | undefined)?.loadEnvironment) as LoadEnvironment | undefined;
   if (typeof load !== 'function') {

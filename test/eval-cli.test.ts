@@ -1,0 +1,249 @@
+// End-to-end tests of `keiko eval`: the real CLI (./bin/keiko.js) in a child process against the real
+// OpenAI-compatible test server over HTTP.
+import { spawn } from 'node:child_process';
+import { mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { RolloutResult } from '../src/core/rollout-result.js';
+import { RunManifest } from '../src/core/run-manifest.js';
+import { EvalMetadata } from '../src/cli/eval/eval-config.js';
+import { arithmeticRule, noisyArithmeticRule, solveArithmetic } from '../src/testing/test-server-rules.js';
+import { startTestServer, type TestServer, type TestServerOptions } from '../src/testing/test-server.js';
+
+const root = resolve(import.meta.dirname, '..');
+const bin = join(root, 'bin', 'keiko.js');
+const servers: TestServer[] = [];
+afterEach(async () => {
+  await Promise.all(servers.splice(0).map((s) => s.close()));
+});
+async function serve(options: TestServerOptions): Promise<TestServer> {
+  const s = await startTestServer(options);
+  servers.push(s);
+  return s;
+}
+
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+function keiko(args: string[], options: { onStderr?: (text: string, kill: (signal: NodeJS.Signals) => void) => void } = {}): Promise<Run> {
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn(process.execPath, [bin, ...args], { cwd: root, env: { ...process.env, OPENAI_API_KEY: 'test' } });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString();
+      options.onStderr?.(stderr, (signal) => child.kill(signal));
+    });
+    child.on('error', reject);
+    child.on('close', (code) => resolvePromise({ code, stdout, stderr }));
+  });
+}
+
+const tmp = () => mkdtemp(join(tmpdir(), 'keiko-eval-'));
+
+async function onlyRun(runsDir: string): Promise<string> {
+  const entries = await readdir(runsDir);
+  expect(entries).toHaveLength(1);
+  return join(runsDir, entries[0]!);
+}
+
+async function readResults(runDir: string): Promise<RolloutResult[]> {
+  const text = await readFile(join(runDir, 'results.jsonl'), 'utf8');
+  return text
+    .trim()
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => RolloutResult.parse(JSON.parse(line)));
+}
+
+const readJson = async (path: string): Promise<unknown> => JSON.parse(await readFile(path, 'utf8'));
+
+describe('keiko eval (end to end)', () => {
+  it('evaluates a built-in environment through a real server and writes a run folder', async () => {
+    const server = await serve({ rule: arithmeticRule });
+    const out = await tmp();
+    const run = await keiko(['eval', '-e', 'arithmetic', '-m', 'test-model', '-b', server.baseUrl, '-n', '10', '-r', '2', '-c', '4', '-t', '64', '-T', '0.5', '--out', out]);
+    expect(run.stderr).not.toMatch(/Error/);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(/reward\s+1\.000 ± 0\.000/);
+    expect(run.stdout).toMatch(/pass@2\s+1\.000/);
+    expect(run.stdout).toMatch(/errors\s+0/);
+    const runDir = await onlyRun(out);
+    const results = await readResults(runDir);
+    expect(results).toHaveLength(20);
+    expect(new Set(results.map((r) => `${r.exampleId}/${r.sample}`)).size).toBe(20);
+    expect(results.every((r) => r.reward === 1 && r.metrics.correct === 1)).toBe(true);
+    const manifest = RunManifest.parse(await readJson(join(runDir, 'run.json')));
+    expect(manifest).toMatchObject({ kind: 'eval', status: 'completed', env: 'arithmetic', model: 'test-model', summary: { rollouts: 20, meanReward: 1 } });
+    const metadata = EvalMetadata.parse(await readJson(join(runDir, 'metadata.json')));
+    expect(metadata).toMatchObject({ examples: 10, rolloutsPerExample: 2, meanReward: 1, errors: 0 });
+    expect(metadata.passAtK['1']).toBe(1);
+    // The flags reached the server.
+    expect(server.generationCount).toBe(20);
+    expect(server.requests[1]!.body).toMatchObject({ model: 'test-model', max_tokens: 64, temperature: 0.5 });
+  });
+
+  it('retries injected 500s and timeouts, and records requests that keep failing', async () => {
+    // The first 3 requests fail with 500, the next 2 hang; questions whose answer is a multiple of 5 always fail.
+    const doomed = (question: string | null | undefined) => solveArithmetic(question ?? '')! % 5 === 0;
+    const server = await serve({
+      faults: { errorFirst: 3, hangFirst: 2 },
+      rule: (req, i) => (doomed(req.messages.at(-1)!.content) ? { fault: 'error' } : arithmeticRule(req, i)),
+    });
+    const out = await tmp();
+    const run = await keiko(['eval', '-e', 'arithmetic', '-m', 'm', '-b', server.baseUrl, '-n', '30', '-c', '8', '--timeout', '0.5', '--retries', '3', '--json', '--out', out]);
+    expect(run.code).toBe(0);
+    const results = await readResults(await onlyRun(out));
+    expect(results).toHaveLength(30);
+    const failing = results.filter((r) => doomed(r.prompt.at(-1)!.content));
+    const healthy = results.filter((r) => !failing.includes(r));
+    expect(failing.length).toBeGreaterThan(0);
+    expect(healthy.every((r) => r.reward === 1 && !r.error)).toBe(true);
+    for (const r of failing) {
+      expect(r.reward).toBe(0);
+      expect(r.stopReason).toBe('error');
+      expect(r.error).toMatchObject({ code: 'sampler_error' });
+      expect(r.error!.message).toMatch(/500.*after 4 attempts/);
+    }
+    const summary = JSON.parse(run.stdout) as { errors: number; errorCodes: Record<string, number> };
+    expect(summary.errors).toBe(failing.length);
+    expect(summary.errorCodes).toEqual({ sampler_error: failing.length });
+  });
+
+  it('resumes an interrupted eval without redoing finished rollouts', async () => {
+    const server = await serve({ rule: arithmeticRule, latencyMs: 40 });
+    const out = await tmp();
+    const args = ['eval', '-e', 'arithmetic', '-m', 'm', '-b', server.baseUrl, '-n', '40', '-r', '2', '-c', '2', '--out', out];
+    let interrupted = false;
+    const first = await keiko(args, {
+      onStderr: (text, kill) => {
+        // Interrupt once the progress line shows some progress.
+        if (!interrupted && /eval (1\d|[2-9]\d)\/80/.test(text)) {
+          interrupted = true;
+          kill('SIGINT');
+        }
+      },
+    });
+    expect(first.code).toBe(130);
+    const runDir = await onlyRun(out);
+    const runId = runDir.split('/').at(-1)!;
+    expect(first.stderr).toContain(`--resume ${runId}`);
+    expect(RunManifest.parse(await readJson(join(runDir, 'run.json'))).status).toBe('interrupted');
+    const done = (await readResults(runDir)).length;
+    expect(done).toBeGreaterThan(0);
+    expect(done).toBeLessThan(80);
+
+    // Simulate a crash mid-write on top of the clean interruption.
+    await writeFile(join(runDir, 'results.jsonl'), `${await readFile(join(runDir, 'results.jsonl'), 'utf8')}{"schemaVersion":1,"exam`);
+    const before = server.generationCount;
+    const second = await keiko(['eval', '--out', out, '--resume', runId, '-c', '8']);
+    expect(second.code).toBe(0);
+    const results = await readResults(runDir);
+    expect(results).toHaveLength(80);
+    expect(new Set(results.map((r) => `${r.exampleId}/${r.sample}`)).size).toBe(80);
+    expect(server.generationCount - before).toBe(80 - done);
+    expect(RunManifest.parse(await readJson(join(runDir, 'run.json')))).toMatchObject({ status: 'completed', summary: { rollouts: 80 } });
+  });
+
+  it('scores malformed model output 0 without crashing the rollout', async () => {
+    const server = await serve({ rule: noisyArithmeticRule });
+    const out = await tmp();
+    const run = await keiko(['eval', '-e', 'arithmetic', '-m', 'm', '-b', server.baseUrl, '-n', '14', '--out', out]);
+    expect(run.code).toBe(0);
+    const results = await readResults(await onlyRun(out));
+    const broken = results.filter((r) => r.completion[0]!.content === '<answer>oops, no closing tag');
+    expect(broken.length).toBe(2);
+    for (const r of broken) {
+      expect(r.stopReason).toBe('terminated');
+      expect(r.reward).toBe(0);
+      expect(r.error).toBeUndefined();
+    }
+    const right = results.filter((r) => r.reward === 1);
+    expect(right.length).toBeGreaterThan(0);
+    for (const r of right) expect(r.completion[0]!.content).toContain(`<answer>${solveArithmetic(r.prompt.at(-1)!.content ?? '')}</answer>`);
+  });
+
+  it('returns malformed tool calls to the model as tool errors and records the rollout', async () => {
+    // First turn: a broken tool call (bad JSON, unknown tool or wrong argument type); second: an answer.
+    const bad = [
+      { name: 'calculate', arguments: '{"expression": "1+' },
+      { name: 'no_such_tool', arguments: '{}' },
+      { name: 'calculate', arguments: '{"expression": 12}' },
+    ];
+    const server = await serve({
+      rule: (req, i) => (req.messages.some((m) => m.role === 'tool') ? '<answer>0</answer>' : { tool_calls: [bad[i % 3]!] }),
+    });
+    const out = await tmp();
+    const run = await keiko(['eval', '-e', 'calculator', '-m', 'm', '-b', server.baseUrl, '-n', '3', '-c', '1', '--out', out]);
+    expect(run.code).toBe(0);
+    const results = await readResults(await onlyRun(out));
+    expect(results).toHaveLength(3);
+    for (const r of results) {
+      const toolMessages = r.completion.filter((m) => m.role === 'tool');
+      expect(toolMessages).toHaveLength(1);
+      expect(toolMessages[0]!.content.toLowerCase()).toMatch(/error|unknown|invalid/);
+      expect(r.stopReason).not.toBe('error');
+      expect(r.reward).toBe(0);
+      expect(r.metrics.tool_used).toBe(0);
+    }
+  });
+
+  it('loads an environment module given by path', async () => {
+    const dir = await tmp();
+    const modulePath = join(dir, 'shout-env.ts');
+    await writeFile(join(dir, 'package.json'), '{ "type": "module" }\n');
+    await writeFile(
+      modulePath,
+      [
+        `import { singleTurnEnv, rubric, lastAssistantText } from ${JSON.stringify(join(root, 'src/index.ts'))};`,
+        'export function loadEnvironment(args: Record<string, unknown>) {',
+        '  const words = (args.words as string[] | undefined) ?? ["a", "b"];',
+        '  return singleTurnEnv({',
+        "    name: 'shout',",
+        '    dataset: words.map((w, i) => ({ id: i, question: w, answer: w })),',
+        '    rubric: rubric({ funcs: [{ name: "echoed", fn: ({ completion, answer }) => lastAssistantText(completion) === answer }] }),',
+        '  });',
+        '}',
+      ].join('\n'),
+    );
+    const runs = join(dir, 'runs');
+    const run = await keiko(['eval', '-e', modulePath, '--env-args', '{"words":["x","y","z"]}', '--test-server', 'echo', '--out', runs, '--json']);
+    expect(run.stderr).not.toMatch(/Error/);
+    expect(run.code).toBe(0);
+    const summary = JSON.parse(run.stdout) as { env: string; examples: number; meanReward: number };
+    expect(summary).toMatchObject({ env: 'shout', examples: 3, meanReward: 1 });
+  });
+});
+
+describe('keiko eval (bad input)', () => {
+  const cases: [string, string[], RegExp][] = [
+    ['an unknown flag, listing valid options', ['eval', '-e', 'arithmetic', '--bogus'], /unknown option '--bogus'[\s\S]*valid options for keiko eval:[\s\S]*--num-examples/],
+    ['a non-numeric count', ['eval', '-e', 'arithmetic', '-n', 'abc'], /'-n, --num-examples <n>' argument 'abc' is invalid\. expected a positive integer/],
+    ['a bad split', ['eval', '-e', 'arithmetic', '--split', 'dev'], /Allowed choices are eval, train/],
+    ['an unknown environment', ['eval', '-e', 'nope', '--test-server', 'echo'], /unknown environment 'nope'; available: .*arithmetic/],
+    ['invalid --env-args JSON', ['eval', '-e', 'arithmetic', '--test-server', 'echo', '--env-args', '{digits:3}'], /--env-args must be a JSON object/],
+    ['env args the environment rejects', ['eval', '-e', 'arithmetic', '--test-server', 'echo', '--env-args', '{"digits":"many"}'], /digits/],
+    ['a missing model', ['eval', '-e', 'arithmetic'], /missing -m\/--model/],
+    ['a missing module', ['eval', '-e', './does/not/exist.ts', '--test-server', 'echo'], /not found/],
+    ['an unknown run to resume', ['eval', '--resume', 'nope', '--out', tmpdir()], /no run 'nope'/],
+  ];
+  for (const [what, args, message] of cases) {
+    it(`rejects ${what} with one clear message and exit 2`, async () => {
+      const run = await keiko(args);
+      expect(run.code).toBe(2);
+      expect(run.stderr).toMatch(message);
+      expect(run.stderr).not.toMatch(/\n\s+at /); // no stack trace
+    });
+  }
+
+  it('fails with exit 1 and a clear message when the server is unreachable', async () => {
+    const run = await keiko(['eval', '-e', 'arithmetic', '-m', 'm', '-b', 'http://127.0.0.1:9/v1', '--out', await tmp()]);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(/cannot reach the model server: http:\/\/127\.0\.0\.1:9\/v1/);
+  });
+});
