@@ -1,0 +1,86 @@
+import { describe, expect, it } from 'vitest';
+import { Rng } from '../../core/rng.js';
+import { ScriptedSampler } from '../../testing/scripted-sampler.js';
+import type { SearchDocument } from '../corpus/document.js';
+import { LocalSearchIndex } from '../local-index.js';
+import { SearchWeb } from '../web/search-web.js';
+import { searchEnv } from './search-env.js';
+import { parseTagAction } from './text-tags.js';
+
+const docs: SearchDocument[] = [
+  { id: 'fr', url: 'https://geo.local/country/FR', title: 'France', text: 'France is a country in Europe. Its capital is Paris.', site: 'geo', links: [{ text: 'Paris', url: 'https://geo.local/city/1' }] },
+  { id: 'paris', url: 'https://geo.local/city/1', title: 'Paris, France', text: 'Paris is a city in France. It has a population of 2,138,551.', site: 'geo', links: [] },
+  { id: 'de', url: 'https://geo.local/country/DE', title: 'Germany', text: 'Germany is a country in Europe. Its capital is Berlin.', site: 'geo', links: [] },
+];
+const row = { id: 'q1', question: 'What is the population of the capital of France?', answer: ['2,138,551', '2138551'], supportingUrls: ['https://geo.local/city/1'] };
+
+const call = (id: string, name: string, args: unknown) => ({ content: null, tool_calls: [{ id, type: 'function' as const, function: { name, arguments: JSON.stringify(args) } }] });
+
+describe('searchEnv', async () => {
+  const web = new SearchWeb(await LocalSearchIndex.build({ documents: docs }));
+
+  it('tools protocol: search, open a result, follow a link, find, answer; scored by exact match', async () => {
+    const env = searchEnv({ web, dataset: [row] });
+    expect(env.tools!.map((t) => t.function.name)).toEqual(['search', 'open', 'find', 'answer']);
+    const sampler = new ScriptedSampler({
+      script: [
+        call('c1', 'search', { query: 'capital of France' }),
+        call('c2', 'open', { id: 0 }),
+        call('c3', 'open', { id: 0 }),
+        call('c4', 'find', { pattern: 'population' }),
+        call('c5', 'open', { cursor: 9, id: 0 }),
+        call('c6', 'answer', { answer: '2,138,551' }),
+      ],
+    });
+    const out = await env.rollout(env.dataset[0]!, { sampler, sampling: {}, rng: new Rng(1) });
+    expect(out.stopReason).toBe('terminated');
+    expect(out.turns).toHaveLength(6);
+    const toolTexts = out.completion.filter((m) => m.role === 'tool').map((m) => m.content);
+    expect(toolTexts[0]).toContain('【0†France】 https://geo.local/country/FR');
+    expect(toolTexts[1]).toContain('[viewing lines 1–1 of 1]');
+    expect(toolTexts[2]).toContain('Paris, France');
+    expect(toolTexts[3]).toMatch(/^1 match for "population"/);
+    expect(toolTexts[4]).toMatch(/^Error: .*no view with cursor 9/);
+    const scores = await env.rubric.score({ prompt: out.prompt, completion: out.completion, answer: env.dataset[0]!.answer, info: env.dataset[0]!.info, task: undefined, state: out.state, turns: out.turns, stopReason: out.stopReason, parser: env.parser });
+    expect(scores.reward).toBe(1);
+    expect(scores.metrics).toMatchObject({ exact_match: 1, f1: 1, answered: 1, searches: 1, pages_opened: 2, action_errors: 1, opened_support: 1 });
+  });
+
+  it('tags protocol: one action per message, <information> replies, <answer> ends the episode', async () => {
+    const env = searchEnv({ web, dataset: [row], protocol: 'tags' });
+    expect(env.tools).toBeUndefined();
+    const sampler = new ScriptedSampler({
+      script: ['I will search. <search>capital of France', 'Let me look. <open>0</open>', 'no tag here', '<answer>Berlin</answer>'],
+    });
+    const out = await env.rollout(env.dataset[0]!, { sampler, sampling: {}, rng: new Rng(1) });
+    expect(out.stopReason).toBe('terminated');
+    const replies = out.completion.filter((m) => m.role === 'user').map((m) => m.content);
+    expect(replies[0]).toMatch(/^<information>Search results for "capital of France"/);
+    expect(replies[1]).toContain('France is a country in Europe');
+    expect(replies[2]).toMatch(/^<information>Error: no action found/);
+    const scores = await env.rubric.score({ prompt: out.prompt, completion: out.completion, answer: env.dataset[0]!.answer, info: env.dataset[0]!.info, task: undefined, state: out.state, turns: out.turns, stopReason: out.stopReason, parser: env.parser });
+    expect(scores.reward).toBe(0);
+    expect(scores.metrics).toMatchObject({ exact_match: 0, answered: 1, action_errors: 1, opened_support: 0 });
+  });
+
+  it('ends truncated when the model never answers within maxTurns', async () => {
+    const env = searchEnv({ web, dataset: [row], protocol: 'tags', maxTurns: 2 });
+    const sampler = new ScriptedSampler({ script: ['<search>france</search>', '<search>paris</search>'] });
+    const out = await env.rollout(env.dataset[0]!, { sampler, sampling: {}, rng: new Rng(1) });
+    expect(out.stopReason).toBe('truncated');
+    expect(sampler.calls).toHaveLength(2);
+  });
+});
+
+describe('parseTagAction', () => {
+  it('reads each tag form', () => {
+    expect(parseTagAction('x <search>a b | page 2</search>')).toEqual({ kind: 'search', query: 'a b', page: 2 });
+    expect(parseTagAction('<open>3 line 40</open>')).toEqual({ kind: 'open', id: 3, line: 40 });
+    expect(parseTagAction('<open>line 41</open>')).toEqual({ kind: 'open', line: 41 });
+    expect(parseTagAction('<open>https://a.local/x</open>')).toEqual({ kind: 'open', url: 'https://a.local/x' });
+    expect(parseTagAction('<open>the second one</open>')).toMatchObject({ kind: 'invalid' });
+    expect(parseTagAction('<find>needle</find>')).toEqual({ kind: 'find', pattern: 'needle' });
+    expect(parseTagAction('<search></search>')).toMatchObject({ kind: 'invalid' });
+    expect(parseTagAction('nothing')).toBeUndefined();
+  });
+});

@@ -1,0 +1,45 @@
+import { Browser } from '../web/browser.js';
+import type { SearchWeb } from '../web/search-web.js';
+
+/**
+ * Plain-data record of one search episode, kept in rollout state (so it can be logged and read by
+ * reward functions). The live `Browser` is kept beside it, keyed by the state object, never in it.
+ */
+export interface SearchEpisode {
+  queries: string[];
+  visitedUrls: string[];
+  /** The final answer, once given. */
+  answer?: string;
+  /** Actions that failed (bad ids, unknown pages, empty queries…). */
+  errors: number;
+}
+
+/** State keys a search environment maintains. */
+export interface SearchState extends Record<string, unknown> {
+  search: SearchEpisode;
+}
+
+const browsers = new WeakMap<object, Browser>();
+
+/** Starts an episode: a fresh Browser tied to `state`, and an empty record in `state.search`. */
+export function startEpisode<S extends Record<string, unknown>>(state: S, web: SearchWeb): S & SearchState {
+  const s = state as S & SearchState;
+  s.search = { queries: [], visitedUrls: [], errors: 0 };
+  browsers.set(s, new Browser(web));
+  return s;
+}
+
+/** The episode's browser (throws if `startEpisode` was not called for this state). */
+export function browserFor(state: object): Browser {
+  const b = browsers.get(state);
+  if (!b) throw new Error('search episode not started for this rollout state');
+  return b;
+}
+
+/** Copies the browser's queries and visited pages into the plain record. */
+export function syncEpisode(state: SearchState): void {
+  const b = browsers.get(state);
+  if (!b) return;
+  state.search.queries = [...b.queries];
+  state.search.visitedUrls = [...b.visitedUrls];
+}
