@@ -5,8 +5,11 @@ import { ConfigError } from '../core/errors.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 
-/** Folder of the page's sources (index.html, vite.config.ts) in a checkout. */
-export const WEB_SOURCE_DIR = join(here, 'web');
+/**
+ * Folder of the page's sources (index.html, vite.config.ts, dist/). From the TypeScript sources it
+ * is beside this file; from the compiled package (dist/src/dashboard) it is the shipped src folder.
+ */
+export const WEB_SOURCE_DIR = [join(here, 'web'), join(here, '..', '..', '..', 'src', 'dashboard', 'web')].find((dir) => existsSync(join(dir, 'index.html'))) ?? join(here, 'web');
 
 /** Where `npm run build:web` writes the built page. */
 export const WEB_DIST_DIR = join(WEB_SOURCE_DIR, 'dist');

@@ -7,5 +7,4 @@ export { queryRollouts, rolloutHasError, rolloutSearchText, ROLLOUT_SORTS, type 
 export { passAtK, summarizeEval, EvalSummary, EvalExampleRow } from './eval-summary.js';
 export { isValidRunId, resolveInside, RUN_ID_PATTERN } from './run-paths.js';
 export { formatRunsTable } from './runs-table.js';
-export { writeFixtureRun, appendFixtureMetrics, type FixtureRunOptions } from './fixture-run.js';
 export { RunWriter, makeRunId, writeFileAtomic, type CreateRunOptions } from './run-writer.js';

@@ -6,3 +6,5 @@ export { startTestServer } from './test-server.js';
 export type { TestServer, TestServerOptions, TestServerFaults, LoggedRequest } from './test-server.js';
 export { echoRule, arithmeticRule, noisyArithmeticRule, solveArithmetic, TEST_SERVER_RULES } from './test-server-rules.js';
 export type { TestServerRule, TestServerReply, TestServerRequest, TestServerFault } from './test-server-rules.js';
+export { writeFixtureRun, appendFixtureMetrics } from '../runs/fixture-run.js';
+export type { FixtureRunOptions } from '../runs/fixture-run.js';
