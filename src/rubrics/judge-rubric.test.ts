@@ -35,6 +35,15 @@ describe('judgeRubric', () => {
     expect(judge.cacheHits).toBe(3);
   });
 
+  it('keeps at most maxCacheSize verdicts, dropping the oldest', async () => {
+    const sampler = new ScriptedSampler({ respond: () => 'yes' });
+    const judge = judgeRubric({ sampler, maxCacheSize: 2 });
+    for (const r of ['a', 'b', 'c', 'c', 'a']) await judge.score(input(r));
+    // a, b, c asked; c cached; a was evicted by c, so asked again.
+    expect(judge.calls).toBe(4);
+    expect(judge.cacheHits).toBe(1);
+  });
+
   it('cache: false asks every time', async () => {
     const sampler = new ScriptedSampler({ respond: () => 'yes' });
     const judge = judgeRubric({ sampler, cache: false });

@@ -36,6 +36,8 @@ export interface JudgeRubricOptions {
   weight?: number;
   /** Cache verdicts by rendered prompt (the same question, answer and response are judged once). Default true. */
   cache?: boolean;
+  /** Most verdicts kept; the oldest are dropped first. Default 100,000. */
+  maxCacheSize?: number;
 }
 
 /**
@@ -61,6 +63,10 @@ export class JudgeRubric extends FunctionRubric {
     const parseVerdict = options.parseVerdict ?? ((reply: string) => (/^\W*yes\b/i.test(reply) ? 1 : 0));
     const sampling: SamplingArgs = { temperature: 0, ...options.sampling };
     const useCache = options.cache ?? true;
+    const maxCacheSize = options.maxCacheSize ?? 100_000;
+    if (!(Number.isInteger(maxCacheSize) && maxCacheSize > 0)) {
+      throw new ConfigError(`judgeRubric maxCacheSize must be a positive integer, got ${maxCacheSize}`);
+    }
     const judge = async (input: ScoreInput): Promise<number> => {
       const response = options.extractResponse ? options.extractResponse(input) : defaultResponse(input);
       const filled = render(template, {
@@ -78,6 +84,7 @@ export class JudgeRubric extends FunctionRubric {
         .chat({ messages: [{ role: 'user', content: filled }], sampling })
         .then((res) => parseVerdict(res.choices[0]?.message.content ?? ''));
       if (useCache) {
+        if (this.cache.size >= maxCacheSize) this.cache.delete(this.cache.keys().next().value!);
         this.cache.set(filled, pending);
         pending.catch(() => this.cache.delete(filled));
       }
