@@ -28,7 +28,7 @@ export const TrainConfig = z
     createHidden: z.number().int().positive().default(64),
     createHeads: z.number().int().positive().default(4),
     /** Vocabulary size of the tokenizer trained for the created model. */
-    createVocab: z.number().int().positive().default(256),
+    createVocab: z.number().int().positive().default(320),
     /** Number of environment examples whose text trains the created model's tokenizer. */
     createCorpusExamples: z.number().int().positive().default(2000),
     /** Device for the engine: auto = cuda when available, else cpu. */
@@ -45,8 +45,6 @@ export const TrainConfig = z
     sftBatch: z.number().int().positive().default(32),
     /** SFT learning rate. */
     sftLr: z.number().positive().default(3e-3),
-    /** Probability that a demonstration is corrupted (the teacher is noisy, so RL has headroom). */
-    sftNoise: z.number().min(0).max(1).default(0.3),
 
     // ── sampling ───────────────────────────────────────────────────────────────────────────────
     /** RL steps (optimizer steps). */

@@ -71,7 +71,23 @@ const MAX_RESTARTS = 3;
  * `resume` is set; restarts a dead engine and continues from its last checkpoint; skips (and
  * reports) steps whose loss or gradient is not finite.
  */
-export async function trainGrpo(options: {
+export async function trainGrpo(options: TrainGrpoOptions): Promise<GrpoResult> {
+  let run: TrainRun | undefined;
+  try {
+    return await trainGrpoInner(options, (r) => (run = r));
+  } catch (error) {
+    // A run-level failure: mark the run failed (its checkpoints and metrics stay) and rethrow.
+    (run as TrainRun | undefined)?.update((m) => {
+      m.status = 'failed';
+      m.endedAt = new Date().toISOString();
+      m.error = error instanceof Error ? error.message : String(error);
+    });
+    throw error;
+  }
+}
+
+/** Options of `trainGrpo`. */
+export interface TrainGrpoOptions {
   config: TrainConfig;
   env: Environment;
   engine: PolicyEngine;
@@ -82,11 +98,14 @@ export async function trainGrpo(options: {
   signal?: AbortSignal;
   /** Run the before/after held-out evals (default true). */
   evalBeforeAfter?: boolean;
-}): Promise<GrpoResult> {
+}
+
+async function trainGrpoInner(options: TrainGrpoOptions, opened: (run: TrainRun) => void): Promise<GrpoResult> {
   const { config, env, engine } = options;
   const emit = options.onEvent ?? (() => {});
   if (env.dataset.length === 0) throw new EngineError(`environment '${env.name}' has an empty dataset`);
   const run = TrainRun.open({ dir: options.runDir, kind: 'train', env: env.name, model: options.modelName, config: { ...config }, resume: options.resume ?? false });
+  opened(run);
   const evalExamples = (env.evalDataset ?? []).slice(0, config.evalExamples);
   const evalBeforeAfter = (options.evalBeforeAfter ?? true) && evalExamples.length > 0;
 

@@ -1,0 +1,53 @@
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { EngineError } from '../core/errors.js';
+import type { EngineInfo, ForwardBackwardResult, LossSpec, OptimStepResult, TrainingBackend, WireSequence } from './training-backend.js';
+
+/**
+ * An in-memory `TrainingBackend` for unit tests of the trainer loop: counts optimizer steps, records
+ * every call, writes a stand-in checkpoint (`config.json` + step) on save, and can be told to return
+ * a non-finite loss or to fail as if the engine process had died.
+ */
+export class FakeTrainingBackend implements TrainingBackend {
+  step = 0;
+  readonly calls: { kind: 'forward' | 'optim' | 'save' | 'load'; step: number; sequences?: WireSequence[]; loss?: LossSpec; lr?: number; path?: string }[] = [];
+  /** Optimizer steps (1-based, counted as forward calls) whose loss comes back non-finite. */
+  nonfiniteAt = new Set<number>();
+  /** Forward calls (1-based) that fail with an unreachable-engine error, once each. */
+  dieAt = new Set<number>();
+  private forwards = 0;
+
+  info(): Promise<EngineInfo> {
+    return Promise.resolve({ model: 'fake', step: this.step, vocab_size: 100, max_context: 512 });
+  }
+
+  forwardBackward(request: { sequences: WireSequence[]; loss: LossSpec }): Promise<ForwardBackwardResult> {
+    this.forwards++;
+    if (this.dieAt.delete(this.forwards)) return Promise.reject(new EngineError('engine unreachable at fake: ECONNREFUSED'));
+    this.calls.push({ kind: 'forward', step: this.step, sequences: request.sequences, loss: request.loss });
+    const nonfinite = this.nonfiniteAt.has(this.forwards);
+    const tokens = request.sequences.reduce((a, s) => a + s.loss_mask.reduce((x, y) => x + y, 0), 0);
+    return Promise.resolve({ loss: nonfinite ? null : 0.5, kl: 0, clip_fraction: 0, entropy: 1, tokens, sequences: request.sequences.length, seconds: 0, tokens_per_s: 0, nonfinite });
+  }
+
+  optimStep(request: { lr: number }): Promise<OptimStepResult> {
+    this.step++;
+    this.calls.push({ kind: 'optim', step: this.step, lr: request.lr });
+    return Promise.resolve({ step: this.step, grad_norm: 1, skipped: false });
+  }
+
+  save(request: { path: string }): Promise<{ path: string; step: number }> {
+    mkdirSync(request.path, { recursive: true });
+    writeFileSync(join(request.path, 'config.json'), JSON.stringify({ fakeStep: this.step }));
+    this.calls.push({ kind: 'save', step: this.step, path: request.path });
+    return Promise.resolve({ path: request.path, step: this.step });
+  }
+
+  load(request: { path: string }): Promise<{ path: string; step: number }> {
+    const file = join(request.path, 'config.json');
+    if (!existsSync(file)) return Promise.reject(new EngineError(`checkpoint_error: ${request.path}`, { status: 400 }));
+    this.step = (JSON.parse(readFileSync(file, 'utf8')) as { fakeStep: number }).fakeStep;
+    this.calls.push({ kind: 'load', step: this.step, path: request.path });
+    return Promise.resolve({ path: request.path, step: this.step });
+  }
+}

@@ -1,0 +1,152 @@
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { basename, join, resolve } from 'node:path';
+import type { Environment } from '../core/environment.js';
+import { ConfigError } from '../core/errors.js';
+import { Rng } from '../core/rng.js';
+import type { StepMetrics } from '../core/run-manifest.js';
+import { OpenAISampler } from '../samplers/openai-sampler.js';
+import { EngineChatTokenizer } from './chat-tokenizer.js';
+import type { TrainConfig } from './config.js';
+import { EngineProcess, runEngineCommand } from './engine-process.js';
+import { demonstrationSource, trainSft, type SftResult } from './sft.js';
+import { trainGrpo, type GrpoResult, type PolicyEngine, type TrainEvent } from './trainer.js';
+import { EngineTrainingClient } from './training-backend.js';
+import { lastCheckpoint } from './trainer-state.js';
+
+/** Progress of the whole job, for the CLI. */
+export type JobEvent =
+  | { kind: 'phase'; phase: 'create' | 'sft' | 'engine' | 'grpo' | 'done'; message: string }
+  | { kind: 'sft-step'; step: number; steps: number; metrics: StepMetrics }
+  | TrainEvent;
+
+/** What `runTrainJob` did. */
+export interface TrainJobResult {
+  runDir: string;
+  modelDir: string;
+  sft?: SftResult;
+  grpo: GrpoResult;
+  seconds: number;
+}
+
+/**
+ * The whole training job behind `keiko train`: (1) create keiko's tiny model when `config.model`
+ * is empty — a tokenizer trained on text the environment generates, random weights; (2) SFT-warm-
+ * start it on the environment's demonstrations when `sftSteps > 0`; (3) serve the result in a fresh
+ * engine (its KL reference is the warm-started model) and GRPO-train with before/after held-out
+ * evals. With `resume`, finished phases are skipped and GRPO continues from its last checkpoint.
+ */
+export async function runTrainJob(options: {
+  config: TrainConfig;
+  env: Environment;
+  runDir: string;
+  resume?: boolean;
+  onEvent?: (event: JobEvent) => void;
+  signal?: AbortSignal;
+}): Promise<TrainJobResult> {
+  const { config, env } = options;
+  const emit = options.onEvent ?? (() => {});
+  const runDir = resolve(options.runDir);
+  const t0 = performance.now();
+  mkdirSync(runDir, { recursive: true });
+  const engineOptions = { threads: config.threads, device: config.device, seed: config.seed } as const;
+
+  let modelDir: string;
+  if (config.model) {
+    modelDir = resolve(config.model);
+    if (!existsSync(join(modelDir, 'config.json'))) throw new ConfigError(`model '${config.model}' is not a Hugging Face model directory (no config.json)`);
+  } else {
+    modelDir = join(runDir, 'model-init');
+    if (!existsSync(join(modelDir, 'config.json'))) {
+      emit({ kind: 'phase', phase: 'create', message: `creating a tiny model (${config.createLayers} layers, hidden ${config.createHidden}, vocab ${config.createVocab})` });
+      const corpus = join(runDir, 'tokenizer-corpus.txt');
+      writeFileSync(corpus, environmentCorpus({ env, examples: config.createCorpusExamples, seed: config.seed }));
+      await runEngineCommand(['create', '--out', modelDir, '--corpus', corpus, '--vocab-size', String(config.createVocab), '--hidden', String(config.createHidden), '--layers', String(config.createLayers), '--heads', String(config.createHeads), '--seed', String(config.seed)], { threads: config.threads });
+    }
+  }
+
+  let sft: SftResult | undefined;
+  let rlModel = modelDir;
+  if (config.sftSteps > 0) {
+    const sftDir = join(runDir, 'sft');
+    const done = lastCheckpoint(join(sftDir, 'checkpoints'));
+    if (done && done.state.kind === 'sft' && done.state.step === config.sftSteps) {
+      rlModel = done.dir;
+    } else {
+      emit({ kind: 'phase', phase: 'sft', message: `SFT warm start: ${config.sftSteps} steps × ${config.sftBatch} demonstrations` });
+      const engine = await EngineProcess.start({ ...engineOptions, model: modelDir, reference: 'none' });
+      try {
+        sft = await trainSft({
+          source: demonstrationSource(env),
+          training: new EngineTrainingClient({ baseUrl: engine.baseUrl }),
+          tokenizer: new EngineChatTokenizer({ baseUrl: engine.baseUrl }),
+          sft: { steps: config.sftSteps, batch: config.sftBatch, lr: config.sftLr, seed: config.seed, maxGradNorm: config.maxGradNorm, schedule: 'cosine', warmupSteps: Math.min(10, config.sftSteps) },
+          runDir: sftDir,
+          modelName: basename(modelDir),
+          config: { ...config },
+          onStep: (metrics) => emit({ kind: 'sft-step', step: metrics.step, steps: config.sftSteps, metrics }),
+        });
+        rlModel = sft.checkpoint;
+      } finally {
+        await engine.stop();
+      }
+    }
+  }
+
+  emit({ kind: 'phase', phase: 'engine', message: `starting the engine on ${rlModel}` });
+  const engine = await EngineProcess.start({
+    ...engineOptions,
+    model: rlModel,
+    reference: config.klBeta > 0 ? 'auto' : 'none',
+    ...(config.lora ? { loraRank: config.loraRank, loraAlpha: config.loraAlpha } : {}),
+  });
+  try {
+    let sampler = makeSampler(engine, config);
+    const policy: PolicyEngine = {
+      get sampler() {
+        return sampler;
+      },
+      get training() {
+        return new EngineTrainingClient({ baseUrl: engine.baseUrl });
+      },
+      restart: async () => {
+        await engine.restart();
+        sampler = makeSampler(engine, config);
+      },
+    };
+    emit({ kind: 'phase', phase: 'grpo', message: `GRPO: ${config.steps} steps × ${config.promptsPerStep} prompts × ${config.groupSize} samples` });
+    const grpo = await trainGrpo({
+      config,
+      env,
+      engine: policy,
+      runDir,
+      modelName: basename(modelDir),
+      resume: options.resume ?? false,
+      onEvent: emit,
+      ...(options.signal ? { signal: options.signal } : {}),
+    });
+    emit({ kind: 'phase', phase: 'done', message: 'done' });
+    return { runDir, modelDir: rlModel, ...(sft ? { sft } : {}), grpo, seconds: (performance.now() - t0) / 1000 };
+  } finally {
+    await engine.stop();
+  }
+}
+
+function makeSampler(engine: EngineProcess, config: TrainConfig): OpenAISampler {
+  return new OpenAISampler({ model: 'keiko', baseUrl: `${engine.baseUrl}/v1`, retry: { maxRetries: config.samplerRetries }, seed: config.seed });
+}
+
+/**
+ * Text for training a new model's tokenizer: the prompts of `examples` dataset rows and, when the
+ * environment has a scripted solver, their demonstrations — the text the model will read and write.
+ */
+export function environmentCorpus(options: { env: Environment; examples: number; seed: number }): string {
+  const { env } = options;
+  const rng = new Rng(options.seed);
+  const rows = env.dataset.slice(0, options.examples); // training rows only: nothing from the held-out split
+  const lines: string[] = [];
+  for (const example of rows) {
+    const messages = [...example.prompt, ...(env.demonstrate ? env.demonstrate(example, rng) : [])];
+    for (const m of messages) if (m.content) lines.push(m.content);
+  }
+  return lines.join('\n') + '\n';
+}

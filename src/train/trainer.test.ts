@@ -1,0 +1,142 @@
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { RolloutResult } from '../core/rollout-result.js';
+import { RunManifest, StepMetrics } from '../core/run-manifest.js';
+import { singleTurnEnv } from '../envs/index.js';
+import { rubric } from '../rubrics/index.js';
+import { ScriptedSampler } from '../testing/index.js';
+import { parseTrainConfig, type TrainConfigInput } from './config.js';
+import { FakeTrainingBackend } from './fake-training-backend.js';
+import { trainGrpo, type PolicyEngine, type TrainEvent } from './trainer.js';
+
+function makeEnv() {
+  const rows = Array.from({ length: 6 }, (_, i) => ({ question: `q${i}`, answer: 'good' }));
+  return singleTurnEnv({
+    name: 'toy',
+    dataset: rows,
+    evalDataset: rows.slice(0, 3),
+    rubric: rubric({ funcs: [{ name: 'match', fn: ({ completion, answer }) => (completion.at(-1)?.content === answer ? 1 : 0) }] }),
+  });
+}
+
+function makeEngine(backend = new FakeTrainingBackend()) {
+  // Replies depend only on the per-rollout seed, so runs are reproducible and groups have variance.
+  const sampler = new ScriptedSampler({ fakeTokens: true, respond: (req) => ((req.sampling?.seed ?? 0) % 3 === 0 ? 'good' : 'bad') });
+  let restarts = 0;
+  const engine: PolicyEngine & { restarts: () => number } = {
+    sampler,
+    training: backend,
+    restart: () => {
+      restarts++;
+      return Promise.resolve();
+    },
+    restarts: () => restarts,
+  };
+  return { engine, backend, sampler };
+}
+
+const base: TrainConfigInput = { steps: 4, promptsPerStep: 2, groupSize: 4, evalExamples: 3, checkpointEvery: 2, keepCheckpoints: 0, zeroVariance: 'keep', seed: 7 };
+
+function readJsonl<T>(path: string, parse: (x: unknown) => T): T[] {
+  return readFileSync(path, 'utf8').trim().split('\n').map((l) => parse(JSON.parse(l)));
+}
+
+describe('trainGrpo (fake engine)', () => {
+  it('writes metrics, rollouts with advantages, evals, checkpoints and a completed manifest', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'keiko-train-'));
+    const { engine, backend } = makeEngine();
+    const result = await trainGrpo({ config: parseTrainConfig(base), env: makeEnv(), engine, runDir: dir, modelName: 'fake' });
+    expect(result.steps).toBe(4);
+    expect(result.before?.examples).toBe(3);
+    expect(result.after).toBeDefined();
+    const metrics = readJsonl(join(dir, 'metrics.jsonl'), (x) => StepMetrics.parse(x));
+    expect(metrics.map((m) => m.step)).toEqual([1, 2, 3, 4]);
+    for (const key of ['reward', 'rewardStd', 'reward/match', 'advantageMean', 'advantageStd', 'kl', 'clipFraction', 'entropy', 'completionLenMean', 'sampledTokensPerSecond', 'staleness', 'filteredGroups', 'samplingSeconds', 'scoringSeconds', 'trainingSeconds']) {
+      expect(metrics[0]).toHaveProperty(key);
+    }
+    const rollouts = readJsonl(join(dir, 'rollouts', 'step-2.jsonl'), (x) => RolloutResult.parse(x));
+    expect(rollouts).toHaveLength(8);
+    expect(rollouts.some((r) => r.advantage !== undefined && r.advantage > 0)).toBe(true);
+    expect(existsSync(join(dir, 'evals', 'before.json'))).toBe(true);
+    expect(existsSync(join(dir, 'evals', 'after.json'))).toBe(true);
+    expect(existsSync(join(dir, 'checkpoints', 'step-000002', 'keiko-trainer-state.json'))).toBe(true);
+    expect(existsSync(join(dir, 'checkpoints', 'step-000004', 'keiko-trainer-state.json'))).toBe(true);
+    const manifest = RunManifest.parse(JSON.parse(readFileSync(join(dir, 'run.json'), 'utf8')));
+    expect(manifest.status).toBe('completed');
+    expect(manifest.checkpoints.map((c) => c.step)).toEqual([2, 4]);
+    expect(backend.calls.filter((c) => c.kind === 'optim')).toHaveLength(4);
+    // sequences carry loss masks and sampler logprobs; the loss spec passes the config through
+    const fb = backend.calls.find((c) => c.kind === 'forward')!;
+    expect(fb.loss).toMatchObject({ type: 'grpo', eps_low: 0.2, eps_high: 0.2, is_correction: 'truncated' });
+    expect(fb.sequences![0]!.loss_mask).toContain(1);
+  });
+
+  it('skips and reports a step whose loss is not finite, never applying it', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'keiko-train-'));
+    const backend = new FakeTrainingBackend();
+    backend.nonfiniteAt.add(2);
+    const { engine } = makeEngine(backend);
+    await trainGrpo({ config: parseTrainConfig({ ...base, steps: 3 }), env: makeEnv(), engine, runDir: dir, modelName: 'fake', evalBeforeAfter: false });
+    const metrics = readJsonl(join(dir, 'metrics.jsonl'), (x) => StepMetrics.parse(x));
+    expect(metrics.map((m) => [m.step, m['skipped'], m['nonfiniteLoss']])).toEqual([
+      [1, 0, 0],
+      [2, 1, 1],
+      [3, 0, 0],
+    ]);
+    expect(backend.step).toBe(2); // two optimizer steps applied, the non-finite one was not
+  });
+
+  it('resumes after an interruption with no step repeated or skipped and the same data order', async () => {
+    const config = parseTrainConfig({ ...base, steps: 6, checkpointEvery: 1 });
+    const reference = mkdtempSync(join(tmpdir(), 'keiko-train-'));
+    await trainGrpo({ config, env: makeEnv(), engine: makeEngine().engine, runDir: reference, modelName: 'fake', evalBeforeAfter: false });
+
+    const dir = mkdtempSync(join(tmpdir(), 'keiko-train-'));
+    const controller = new AbortController();
+    const first = makeEngine();
+    const onEvent = (e: TrainEvent) => {
+      if (e.kind === 'step' && e.step === 3) controller.abort();
+    };
+    const partial = await trainGrpo({ config, env: makeEnv(), engine: first.engine, runDir: dir, modelName: 'fake', evalBeforeAfter: false, onEvent, signal: controller.signal });
+    expect(partial.interrupted).toBe(true);
+    expect(partial.steps).toBe(3);
+    expect(RunManifest.parse(JSON.parse(readFileSync(join(dir, 'run.json'), 'utf8'))).status).toBe('interrupted');
+
+    const second = makeEngine();
+    const resumed = await trainGrpo({ config, env: makeEnv(), engine: second.engine, runDir: dir, modelName: 'fake', evalBeforeAfter: false, resume: true });
+    expect(resumed.steps).toBe(6);
+    expect(second.backend.calls[0]).toMatchObject({ kind: 'load', step: 3 });
+    const metrics = readJsonl(join(dir, 'metrics.jsonl'), (x) => StepMetrics.parse(x));
+    expect(metrics.map((m) => m.step)).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(metrics.map((m) => m.time)).toEqual([...metrics.map((m) => m.time)].sort((a, b) => a - b));
+    // the prompts of every step match an uninterrupted run with the same seed
+    const ids = (d: string, s: number) => readJsonl(join(d, 'rollouts', `step-${s}.jsonl`), (x) => RolloutResult.parse(x)).map((r) => `${r.exampleId}:${r.completion[0]?.content}`);
+    for (let s = 1; s <= 6; s++) expect(ids(dir, s)).toEqual(ids(reference, s));
+  });
+
+  it('restarts a dead engine and continues from the last checkpoint, reusing the sampled batch', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'keiko-train-'));
+    const backend = new FakeTrainingBackend();
+    backend.dieAt.add(3);
+    const { engine } = makeEngine(backend);
+    const events: TrainEvent[] = [];
+    const result = await trainGrpo({ config: parseTrainConfig({ ...base, steps: 4, checkpointEvery: 1 }), env: makeEnv(), engine, runDir: dir, modelName: 'fake', evalBeforeAfter: false, onEvent: (e) => events.push(e) });
+    expect(result.restarts).toBe(1);
+    expect(engine.restarts()).toBe(1);
+    expect(events.find((e) => e.kind === 'restart')).toMatchObject({ step: 3, resumedFrom: 2 });
+    const metrics = readJsonl(join(dir, 'metrics.jsonl'), (x) => StepMetrics.parse(x));
+    expect(metrics.map((m) => m.step)).toEqual([1, 2, 3, 4]);
+    expect(backend.step).toBe(4);
+  });
+
+  it('async mode trains on batches at most maxStaleness steps old and reports staleness', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'keiko-train-'));
+    const { engine } = makeEngine();
+    await trainGrpo({ config: parseTrainConfig({ ...base, steps: 4, async: true, maxStaleness: 1 }), env: makeEnv(), engine, runDir: dir, modelName: 'fake', evalBeforeAfter: false });
+    const metrics = readJsonl(join(dir, 'metrics.jsonl'), (x) => StepMetrics.parse(x));
+    expect(metrics.map((m) => m.step)).toEqual([1, 2, 3, 4]);
+    expect(metrics.map((m) => m['staleness'])).toEqual([0, 1, 1, 1]);
+  });
+});
