@@ -7,3 +7,4 @@ export * from './numeric.js';
 export * from './rubric-group.js';
 export * from './judge-rubric.js';
 export * from './reward-helpers.js';
+export * from './relative-judge-rubric.js';

@@ -1,11 +1,10 @@
 import {
   ConfigError,
-  lastAssistantText,
-  type ChatMessage,
   type Sampler,
   type SamplingArgs,
   type ScoreInput,
 } from '../core/index.js';
+import { extractAnswer, lastUserText } from './reward-helpers.js';
 import { FunctionRubric } from './rubric.js';
 
 /** Default judge prompt; `{question}`, `{answer}` and `{response}` are filled in. */
@@ -68,7 +67,7 @@ export class JudgeRubric extends FunctionRubric {
       throw new ConfigError(`judgeRubric maxCacheSize must be a positive integer, got ${maxCacheSize}`);
     }
     const judge = async (input: ScoreInput): Promise<number> => {
-      const response = options.extractResponse ? options.extractResponse(input) : defaultResponse(input);
+      const response = options.extractResponse ? options.extractResponse(input) : (extractAnswer(input) ?? '');
       const filled = render(template, {
         question: lastUserText(input.prompt),
         answer: input.answer === undefined ? '' : typeof input.answer === 'string' ? input.answer : JSON.stringify(input.answer),
@@ -101,18 +100,4 @@ export function judgeRubric(options: JudgeRubricOptions): JudgeRubric {
 
 function render(template: string, values: Record<(typeof PLACEHOLDERS)[number], string>): string {
   return template.replace(/\{(question|answer|response)\}/g, (_, k: (typeof PLACEHOLDERS)[number]) => values[k]);
-}
-
-function defaultResponse(input: ScoreInput): string {
-  const parser = input.parser as { parseAnswer?: (c: ChatMessage[]) => string | undefined } | undefined;
-  if (parser && typeof parser.parseAnswer === 'function') return parser.parseAnswer(input.completion) ?? '';
-  return lastAssistantText(input.completion);
-}
-
-function lastUserText(messages: readonly ChatMessage[]): string {
-  for (let i = messages.length - 1; i >= 0; i--) {
-    const m = messages[i]!;
-    if (m.role === 'user') return m.content;
-  }
-  return '';
 }

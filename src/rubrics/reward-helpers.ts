@@ -21,6 +21,15 @@ export function extractAnswer(input: ScoreInput): string | undefined {
   return lastAssistantText(input.completion);
 }
 
+/** The text of the last user message, '' when there is none (the question, for judges). */
+export function lastUserText(messages: readonly ChatMessage[]): string {
+  for (let i = messages.length - 1; i >= 0; i--) {
+    const m = messages[i]!;
+    if (m.role === 'user') return m.content;
+  }
+  return '';
+}
+
 function golds(answer: unknown): string[] {
   if (Array.isArray(answer)) return answer.map(String);
   return answer === undefined || answer === null ? [] : [String(answer)];
