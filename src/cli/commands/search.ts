@@ -10,6 +10,8 @@ import { INDEX_FILES, LocalSearchIndex, type BuildProgress } from '../../search/
 import { startSearchServer } from '../../search/server/search-server.js';
 import { renderFind, renderPage, renderSerp } from '../../search/web/render-text.js';
 import { SearchWeb } from '../../search/web/search-web.js';
+import { QA_KINDS, synthesizeQa } from '../../search/synth/qa-synth.js';
+import { writeQaSplits } from '../../search/synth/write-splits.js';
 
 /** Where `keiko search build` puts the built-in corpus's index unless told otherwise. */
 export const DEFAULT_INDEX_DIR = '.keiko/search/builtin';
@@ -50,7 +52,7 @@ function progressPrinter(): (p: BuildProgress) => void {
   };
 }
 
-/** Registers `keiko search`: build, query, open, find, serve. */
+/** Registers `keiko search`: build, query, open, serve, synth. */
 export function register(program: Command): void {
   const search = program.command('search').description('The search emulator: an offline web (results pages, pages, find-in-page) over a local corpus.');
 
@@ -158,5 +160,30 @@ export function register(program: Command): void {
         process.on('SIGINT', stop);
         process.on('SIGTERM', stop);
       });
+    });
+
+  search
+    .command('synth')
+    .description('Synthesize QA pairs from the corpus (single- and multi-hop, checked unique and solvable against the index); writes train/test JSONL.')
+    .option('-i, --index <dir>', 'index folder', DEFAULT_INDEX_DIR)
+    .option('-o, --out <dir>', 'output folder', '.keiko/search/qa')
+    .option('-n, --count <n>', 'questions wanted', int('count'), 1000)
+    .option('--seed <n>', 'seed', int('seed'), 0)
+    .option('--test-fraction <p>', 'share of answer entities held out for test', num('test-fraction'), 0.2)
+    .option('--kinds <list>', `templates, comma-separated (${QA_KINDS.join(', ')})`)
+    .action(async (o: { index: string; out: string; count: number; seed: number; testFraction: number; kinds?: string }) => {
+      const kinds = o.kinds?.split(',').map((k) => k.trim());
+      for (const k of kinds ?? []) if (!QA_KINDS.includes(k)) throw new ConfigError(unknownNameMessage('question kind', k, QA_KINDS));
+      if (!(o.testFraction >= 0 && o.testFraction <= 1)) throw new ConfigError('--test-fraction must be in [0, 1]');
+      const index = openIndex(o.index);
+      const t0 = performance.now();
+      const result = synthesizeQa({ index, count: o.count, seed: o.seed, testFraction: o.testFraction, ...(kinds ? { kinds } : {}) });
+      const m = writeQaSplits({ dir: o.out, result, index: o.index, seed: o.seed, requested: o.count });
+      process.stdout.write(
+        `wrote ${m.train} train + ${m.test} test questions to ${o.out} in ${((performance.now() - t0) / 1000).toFixed(1)} s\n` +
+          Object.entries(m.byKind).map(([k, n]) => `  ${k.padEnd(28)} ${n}`).join('\n') + '\n' +
+          `  rejected: ${Object.entries(m.rejected).map(([k, n]) => `${k}=${n}`).join(' ') || 'none'}\n`,
+      );
+      index.close();
     });
 }
