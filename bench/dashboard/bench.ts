@@ -4,7 +4,7 @@
 // issue's 2 s budget. Run: npx tsx bench/dashboard/bench.ts [--reps 5]
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { cpus, tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
 import { startDashboard } from '../../src/dashboard/server.js';
@@ -22,6 +22,7 @@ async function time<T>(fn: () => Promise<T>): Promise<[number, T]> {
   return [performance.now() - t0, out];
 }
 
+const loadBefore = loadavg()[0]!;
 const root = await mkdtemp(join(tmpdir(), 'keiko-bench-dash-'));
 const big = join(root, 'big');
 const many = join(root, 'many');
@@ -125,7 +126,9 @@ Reproduce: \`npx tsx bench/dashboard/bench.ts --reps ${reps}\` (needs the system
 Fixtures (made by \`writeFixtureRun\`, seeded): a training run with **1,000 steps and 10,000 rollouts**
 (10 per step, multi-turn tool calls, one \`rollouts/step-N.jsonl\` per step, evals every 50 steps), an
 eval run with **10,000 rollouts in one \`results.jsonl\`** (${'1,250'} examples x 8 samples), and a runs
-folder with **1,000 runs**. Medians of ${reps} repetitions on ${cpus().length} x ${cpu}, Node ${process.version}.
+folder with **1,000 runs**. Medians of ${reps} repetitions on ${cpus().length} x ${cpu}, Node ${process.version};
+1-minute load average ${loadBefore.toFixed(1)} at the start and ${loadavg()[0]!.toFixed(1)} at the end (the machine was shared
+with other jobs, so absolute times are pessimistic).
 *cold* = first request after the server (or \`RunStore\`) starts, nothing cached; *warm* = the same
 request again (files cached by mtime + size). Page times are navigation until the last chart (or the
 first rollout's turns) is in the DOM, in headless Chromium, including the API calls they make.

@@ -58,6 +58,8 @@ interface CacheEntry {
  */
 export class JsonlCache {
   private readonly entries = new Map<string, CacheEntry>();
+  /** Parses under way, keyed by path + mtime + size, so concurrent requests share one parse. */
+  private readonly pending = new Map<string, Promise<unknown>>();
   private readonly maxEntries: number;
 
   constructor(options: { maxEntries?: number } = {}) {
@@ -88,11 +90,26 @@ export class JsonlCache {
       this.entries.set(key, hit); // most recently used last
       return hit.value as JsonlRead<z.infer<S>> & { derived: D };
     }
+    const pendingKey = `${key}\0${info.mtimeMs}\0${info.size}`;
+    let parse = this.pending.get(pendingKey);
+    if (!parse) {
+      parse = this.parse(options, info.mtimeMs, info.size).finally(() => this.pending.delete(pendingKey));
+      this.pending.set(pendingKey, parse);
+    }
+    return (await parse) as JsonlRead<z.infer<S>> & { derived: D };
+  }
+
+  private async parse<S extends z.ZodType, D>(
+    options: { path: string; schema: S; label?: string; derive?: (read: JsonlRead<z.infer<S>>) => D },
+    mtimeMs: number,
+    size: number,
+  ): Promise<JsonlRead<z.infer<S>> & { derived: D }> {
+    const key = options.path;
     const text = await readFile(options.path, 'utf8');
     const read = parseJsonl({ text, schema: options.schema, label: options.label ?? key });
     const value = { ...read, derived: (options.derive ? options.derive(read) : undefined) as D };
     if (read.warnings.length) process.emitWarning(`${read.skipped} bad line(s) skipped in ${options.path}: ${read.warnings[0]}`);
-    this.entries.set(key, { mtimeMs: info.mtimeMs, size: info.size, value });
+    this.entries.set(key, { mtimeMs, size, value });
     while (this.entries.size > this.maxEntries) {
       const oldest = this.entries.keys().next().value as string;
       this.entries.delete(oldest);
