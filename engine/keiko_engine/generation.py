@@ -42,20 +42,53 @@ def _filter_top_p(probs: torch.Tensor, top_p: torch.Tensor) -> torch.Tensor:
     return out / out.sum(dim=-1, keepdim=True)
 
 
-def _sample(logits: torch.Tensor, rows: list[GenRow], shared: torch.Generator) -> torch.Tensor:
-    """Draws one token per row. logits: [B, V] float32. Returns [B] int64 on logits' device."""
+class _Draw:
+    """Per-batch sampling state (temperatures, generators), rebuilt only when rows leave the batch.
+
+    Without top-p, sampling is the Gumbel-max trick: argmax(logp / T + g), g = -log(-log U), which
+    draws exactly from softmax(logits / T) in a few batched ops. Noise comes from the CPU generator of
+    the row (seeded requests) or the shared one, so a seeded request gets the same tokens whatever
+    else shares its batch."""
+
+    def __init__(self, rows: list[GenRow], device: torch.device):
+        self.rows = rows
+        self.all_greedy = all(r.temperature <= 0 for r in rows)
+        self.top_p = any(r.top_p < 1.0 for r in rows)
+        self.inv_t = torch.tensor([1.0 / max(r.temperature, 1e-6) for r in rows], device=device)[:, None]
+        self.greedy = torch.tensor([r.temperature <= 0 for r in rows], device=device)
+        self.any_greedy = bool(self.greedy.any())
+        self.shared_idx = [i for i, r in enumerate(rows) if r.temperature > 0 and r.generator is None]
+        self.seeded = [(i, r.generator) for i, r in enumerate(rows) if r.temperature > 0 and r.generator is not None]
+
+    def __call__(self, logits: torch.Tensor, logp: torch.Tensor, shared: torch.Generator) -> torch.Tensor:
+        """logits/logp: [B, V] float32. Returns [B] int64 token ids."""
+        if self.all_greedy:
+            return logits.argmax(dim=-1)
+        if self.top_p:
+            return _sample_top_p(logits, self.rows, shared, logits.argmax(dim=-1))
+        b, v = logits.shape
+        if len(self.shared_idx) == b:
+            u = torch.rand((b, v), generator=shared)
+        else:
+            u = torch.full((b, v), 0.5)
+            if self.shared_idx:
+                u[self.shared_idx] = torch.rand((len(self.shared_idx), v), generator=shared)
+            for i, g in self.seeded:
+                u[i] = torch.rand((v,), generator=g)
+        gumbel = -(-u.log()).log()
+        drawn = (logp * self.inv_t + gumbel.to(logits.device)).argmax(dim=-1)
+        if self.any_greedy:
+            return torch.where(self.greedy, logits.argmax(dim=-1), drawn)
+        return drawn
+
+
+def _sample_top_p(logits: torch.Tensor, rows: list[GenRow], shared: torch.Generator, out: torch.Tensor) -> torch.Tensor:
     b = logits.shape[0]
     temps = torch.tensor([r.temperature for r in rows], dtype=torch.float32, device=logits.device)
     greedy = temps <= 0
-    out = logits.argmax(dim=-1)
-    if bool(greedy.all()):
-        return out
-    scaled = logits / temps.clamp(min=1e-6)[:, None]
-    probs = torch.softmax(scaled, dim=-1)
-    if any(r.top_p < 1.0 for r in rows):
-        top_p = torch.tensor([r.top_p for r in rows], dtype=torch.float32, device=logits.device)
-        probs = _filter_top_p(probs, top_p)
-    probs_cpu = probs.float().cpu()  # sampling on CPU keeps generators device-independent
+    probs = torch.softmax(logits / temps.clamp(min=1e-6)[:, None], dim=-1)
+    top_p = torch.tensor([r.top_p for r in rows], dtype=torch.float32, device=logits.device)
+    probs_cpu = _filter_top_p(probs, top_p).float().cpu()  # sampling on CPU keeps generators device-independent
     shared_rows = [i for i in range(b) if not greedy[i] and rows[i].generator is None]
     if shared_rows:
         draws = torch.multinomial(probs_cpu[shared_rows], 1, generator=shared).squeeze(1)
@@ -64,6 +97,45 @@ def _sample(logits: torch.Tensor, rows: list[GenRow], shared: torch.Generator) -
         if not greedy[i] and rows[i].generator is not None:
             out[i] = int(torch.multinomial(probs_cpu[i], 1, generator=rows[i].generator))
     return out
+
+
+class _HFStepper:
+    """Steps through transformers' own forward with a DynamicCache (any causal LM)."""
+
+    def __init__(self, model, device):
+        from transformers import DynamicCache
+
+        self.model = model
+        self.cache = DynamicCache(config=model.config)
+
+    def prefill(self, ids, attn, pos):
+        out = self.model(input_ids=ids, attention_mask=attn, position_ids=pos, past_key_values=self.cache, use_cache=True, logits_to_keep=1)
+        return out.logits[:, -1, :]
+
+    def step(self, nxt, attn, pos):
+        out = self.model(input_ids=nxt[:, None], attention_mask=attn, position_ids=pos, past_key_values=self.cache, use_cache=True)
+        return out.logits[:, -1, :]
+
+    def select(self, rows):
+        self.cache.batch_select_indices(rows)
+
+
+class _FastStepper:
+    """The lean Llama-family path (fast_decoder.FastDecoder)."""
+
+    def __init__(self, model, device, batch, max_len, dtype):
+        from .fast_decoder import FastDecoder
+
+        self.dec = FastDecoder(model, batch, max_len, device, dtype)
+
+    def prefill(self, ids, attn, pos):
+        return self.dec.forward(ids, pos, attn.bool())
+
+    def step(self, nxt, attn, pos):
+        return self.dec.forward(nxt[:, None], pos, attn.bool())
+
+    def select(self, rows):
+        self.dec.select(rows)
 
 
 @torch.inference_mode()
@@ -77,9 +149,11 @@ def generate(
     shared_generator: torch.Generator,
     decode=None,
     autocast_dtype: torch.dtype | None = None,
+    fast: bool = True,
 ) -> None:
-    """Samples every row in place. `decode(ids) -> str` is needed only when rows have stop strings."""
-    from transformers import DynamicCache
+    """Samples every row in place. `decode(ids) -> str` is needed only when rows have stop strings.
+    `fast` uses the lean Llama-family decoder when the model supports it (else transformers' forward)."""
+    from .fast_decoder import FastDecoder
 
     if not rows:
         return
@@ -97,21 +171,23 @@ def generate(
     # Preallocated mask: [B, width + max_new]; the decode step t sees columns [:width + t + 1].
     full_attn = torch.cat([attn, torch.ones((len(rows), max_new), dtype=torch.long, device=device)], dim=1)
     active = list(range(len(rows)))  # indices into `rows` of the rows still in the batch
-    cache = DynamicCache(config=model.config)
+    if fast and FastDecoder.supports(model):
+        stepper = _FastStepper(model, device, len(rows), width + max_new, autocast_dtype or torch.float32)
+    else:
+        stepper = _HFStepper(model, device)
     amp = (
         torch.autocast(device_type=device.type, dtype=autocast_dtype)
         if autocast_dtype is not None
         else contextlib.nullcontext()
     )
     with amp:
-        out = model(input_ids=ids, attention_mask=attn, position_ids=pos, past_key_values=cache, use_cache=True, logits_to_keep=1)
-    logits = out.logits[:, -1, :].float()
+        logits = stepper.prefill(ids, attn, pos).float()
     last_pos = pos[:, -1:]
     step = 0
+    draw = _Draw(rows, device)
     while True:
         logp = torch.log_softmax(logits, dim=-1)
-        batch_rows = [rows[i] for i in active]
-        nxt = _sample(logits, batch_rows, shared_generator)
+        nxt = draw(logits, logp, shared_generator)
         chosen_lp = logp.gather(-1, nxt[:, None]).squeeze(1).tolist()
         nxt_list = nxt.tolist()
         keep: list[int] = []
@@ -138,19 +214,13 @@ def generate(
             break
         if len(keep) < len(active):
             sel = torch.tensor(keep, dtype=torch.long, device=device)
-            cache.batch_select_indices(sel)
+            stepper.select(sel)
             full_attn = full_attn.index_select(0, sel)
             last_pos = last_pos.index_select(0, sel)
             nxt = nxt.index_select(0, sel)
             active = [active[j] for j in keep]
+            draw = _Draw([rows[i] for i in active], device)
         step += 1
         last_pos = last_pos + 1
         with amp:
-            out = model(
-                input_ids=nxt[:, None],
-                attention_mask=full_attn[:, : width + step],
-                position_ids=last_pos,
-                past_key_values=cache,
-                use_cache=True,
-            )
-        logits = out.logits[:, -1, :].float()
+            logits = stepper.step(nxt, full_attn[:, : width + step], last_pos).float()
