@@ -133,6 +133,13 @@ describe('multiTurnEnv', () => {
     expect(out2).toMatchObject({ stopReason: 'error', turns: [], error: { code: 'env_error' } });
   });
 
+  it('an env reply that is not a chat message is an environment error', async () => {
+    const env = multiTurnEnv({ name: 'bad-reply', dataset: rows, rubric: alwaysOne, envResponse: () => ({ role: 'robot', content: 1 }) as never });
+    const out = await env.rollout(env.dataset[0]!, ctx(new ScriptedSampler({ script: ['x'] })));
+    expect(out.stopReason).toBe('error');
+    expect(out.error!.message).toMatch(/envResponse must return a string or chat messages/);
+  });
+
   it('an aborted signal ends the rollout with an error before calling the sampler', async () => {
     const env = countingEnv();
     const controller = new AbortController();

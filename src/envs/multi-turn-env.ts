@@ -1,9 +1,12 @@
+import { z } from 'zod';
 import {
+  ChatMessage,
   ConfigError,
   EnvError,
+  KeikoError,
   SamplerError,
   describeError,
-  type ChatMessage,
+  formatZodError,
   type Environment,
   type ErrorRecord,
   type Example,
@@ -162,8 +165,10 @@ export class MultiTurnEnv<S extends EnvState = EnvState> implements Environment 
     let stopReason: StopReason = 'truncated';
     let error: ErrorRecord | undefined;
     const args = (): HookArgs<S> => ({ messages, completion, state, example, turn: turns.length, rng: ctx.rng });
-    const fail = (e: unknown, wrap: (m: string, o: { cause: unknown }) => Error): void => {
-      error = describeError(e instanceof Error && 'code' in e ? e : wrap(e instanceof Error ? e.message : String(e), { cause: e }));
+    // Records a failure; errors that are not keiko's own are attributed by `wrap` (sampler or env).
+    const fail = (e: unknown, wrap?: (message: string, options: { cause: unknown }) => KeikoError): void => {
+      const known = e instanceof KeikoError || !wrap ? e : wrap(e instanceof Error ? e.message : String(e), { cause: e });
+      error = describeError(known);
       stopReason = 'error';
     };
 
@@ -174,13 +179,13 @@ export class MultiTurnEnv<S extends EnvState = EnvState> implements Environment 
       return { prompt, completion, turns, stopReason, state, usage, ...(error ? { error } : {}) };
     }
 
-    loop: for (;;) {
+    for (;;) {
       if (turns.length >= maxTurns || usage.promptTokens + usage.completionTokens >= maxTotalTokens) {
         stopReason = 'truncated';
         break;
       }
       if (ctx.signal?.aborted) {
-        fail(new SamplerError('rollout aborted', { retryable: false }), (m) => new Error(m));
+        fail(new SamplerError('rollout aborted', { retryable: false }));
         break;
       }
       const tools = this.toolsFor(state);
@@ -196,7 +201,7 @@ export class MultiTurnEnv<S extends EnvState = EnvState> implements Environment 
       }
       const choice = response?.choices?.[0];
       if (!choice || !choice.message) {
-        fail(new SamplerError('sampler returned no choices', { retryable: true }), (m) => new Error(m));
+        fail(new SamplerError('sampler returned no choices'));
         break;
       }
       usage.promptTokens += response.usage?.promptTokens ?? 0;
@@ -231,7 +236,7 @@ export class MultiTurnEnv<S extends EnvState = EnvState> implements Environment 
         completion.push(...reply);
         if (await this.isCompleted(args())) {
           stopReason = 'terminated';
-          break loop;
+          break;
         }
       } catch (e) {
         fail(e, (m, o) => new EnvError(`environment '${this.name}' failed: ${m}`, o));
@@ -247,8 +252,13 @@ export function multiTurnEnv<S extends EnvState = EnvState>(options: MultiTurnEn
   return new MultiTurnEnv(options);
 }
 
+const Reply = z.array(ChatMessage);
+
 function normalizeReply(reply: EnvReply): ChatMessage[] {
   if (typeof reply === 'string') return [{ role: 'user', content: reply }];
-  if (Array.isArray(reply)) return reply.slice();
-  return [reply as ChatMessage];
+  const parsed = Reply.safeParse(Array.isArray(reply) ? reply : [reply]);
+  if (!parsed.success) {
+    throw new EnvError(`envResponse must return a string or chat messages: ${formatZodError(parsed.error)}`);
+  }
+  return parsed.data;
 }
