@@ -63,7 +63,7 @@ export async function handleApi(options: {
       if (q.source !== undefined && q.step !== undefined) throw new HttpError(400, 'bad_request', 'give either source or step, not both');
       const source = q.step !== undefined ? `rollouts/step-${q.step}` : q.source;
       if (source === undefined) throw new HttpError(400, 'bad_request', "missing 'source' (results, rollouts/step-<n>, evals/<name>) or 'step'");
-      const page = await store.rollouts({ runId, source, offset: q.offset, limit: q.limit, sort: q.sort, errorsOnly: q.errors, ...(q.q !== undefined && { search: q.q }) });
+      const page = await store.rollouts({ runId, source, offset: q.offset, limit: q.limit, sort: q.sort, errorsOnly: q.errors, withTurns: q.turns, ...(q.q !== undefined && { search: q.q }) });
       const body: RolloutsResponse = { schemaVersion: DASHBOARD_API_VERSION, ...page };
       return sendJson(res, 200, body);
     }

@@ -4,6 +4,7 @@ import type { EvalSummary } from '../runs/eval-summary.js';
 import type { RolloutPage } from '../runs/rollout-query.js';
 import type { RunDetail } from '../runs/run-store.js';
 import type { RunSummary } from '../runs/run-summary.js';
+import type { RolloutView } from '../runs/stored-rollout.js';
 
 /** Version of the dashboard's JSON API payloads (`schemaVersion` in every response). */
 export const DASHBOARD_API_VERSION = 1;
@@ -33,6 +34,8 @@ export const RolloutsQuery = z
     sort: z.enum(['index', 'reward_asc', 'reward_desc']).default('index'),
     errors: flagParam.default(false),
     q: z.string().max(200).optional(),
+    /** Include each rollout's token-level turns (validated as served). */
+    turns: flagParam.default(false),
   })
   .strict();
 
@@ -70,7 +73,7 @@ export interface MetricsResponse {
 }
 
 /** `GET /api/runs/:id/rollouts`. */
-export interface RolloutsResponse extends RolloutPage {
+export interface RolloutsResponse extends RolloutPage<RolloutView> {
   schemaVersion: number;
   source: string;
   skipped: number;
@@ -104,7 +107,7 @@ export interface ReportData {
   run: RunDetail;
   metrics: StepMetrics[];
   /** Rollouts included in the report, by source (`rollouts/step-<n>`, `results`, `evals/<name>`). */
-  rollouts: Record<string, import('../core/rollout-result.js').RolloutResult[]>;
+  rollouts: Record<string, RolloutView[]>;
   /** Total rollouts of each included source before sampling. */
   rolloutTotals: Record<string, number>;
   evals: Record<string, EvalSummary>;

@@ -1,9 +1,9 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { RolloutResult } from '../core/rollout-result.js';
 import { queryRollouts } from '../runs/rollout-query.js';
 import { RunNotFoundError, RunStore } from '../runs/run-store.js';
 import type { EvalSummary } from '../runs/eval-summary.js';
+import type { RolloutView } from '../runs/stored-rollout.js';
 import { DASHBOARD_API_VERSION, type ReportData } from './payloads.js';
 
 /** Options of `buildReport`. */
@@ -33,7 +33,7 @@ export async function collectReportData(options: Omit<ReportOptions, 'webDir'>):
     ...(steps.length ? [`rollouts/step-${steps[0]}`] : []),
     ...(steps.length > 1 ? [`rollouts/step-${steps[steps.length - 1]}`] : []),
   ];
-  const rollouts: Record<string, RolloutResult[]> = {};
+  const rollouts: Record<string, RolloutView[]> = {};
   const rolloutTotals: Record<string, number> = {};
   for (const source of picked) {
     const all = (await store.allRollouts({ runId, source })).rollouts;
@@ -82,7 +82,7 @@ export async function writeReport(options: ReportOptions & { out: string }): Pro
   return { path: options.out, bytes: Buffer.byteLength(html) };
 }
 
-function sampleByReward(rollouts: RolloutResult[], count: number): RolloutResult[] {
+function sampleByReward(rollouts: RolloutView[], count: number): RolloutView[] {
   if (rollouts.length <= count) return rollouts;
   const low = queryRollouts({ rollouts, sort: 'reward_asc', limit: Math.ceil(count / 2) }).items;
   const high = queryRollouts({ rollouts, sort: 'reward_desc', limit: Math.floor(count / 2) }).items;

@@ -78,6 +78,11 @@ describe('dashboard API', () => {
     expect(p1.total).toBe(12);
     expect(p1.items.map((i) => i.index)).toEqual([0, 1, 2, 3, 4]);
     expect(p2.items.map((i) => i.index)).toEqual([5, 6, 7, 8, 9]);
+    // token-level turns are left out of listings unless asked for
+    expect(p1.items.every((i) => !('turns' in i.rollout))).toBe(true);
+    const withTurns = (await get('/api/runs/train-a/rollouts?step=7&limit=2&turns=1')).json() as { items: { rollout: { turns: { completion: { role: string } }[] } }[] };
+    expect(withTurns.items[0]!.rollout.turns.length).toBeGreaterThan(0);
+    expect(withTurns.items[0]!.rollout.turns[0]!.completion.role).toBe('assistant');
     const high = (await get('/api/runs/train-a/rollouts?step=7&sort=reward_desc&limit=50')).json() as typeof p1;
     const rewards = high.items.map((i) => i.rollout.reward);
     expect(rewards).toEqual([...rewards].sort((a, b) => b - a));

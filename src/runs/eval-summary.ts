@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { RolloutResult } from '../core/rollout-result.js';
+import type { RolloutFields } from './stored-rollout.js';
 import { rolloutHasError } from './rollout-query.js';
 
 /**
@@ -48,9 +48,9 @@ export type EvalSummary = z.infer<typeof EvalSummary>;
  * Groups rollouts by example and computes pass@k, where a sample passes when its reward is at
  * least `threshold`. k runs over powers of two up to the smallest group size (and that size).
  */
-export function summarizeEval(options: { rollouts: readonly RolloutResult[]; threshold?: number }): EvalSummary {
+export function summarizeEval(options: { rollouts: readonly RolloutFields[]; threshold?: number }): EvalSummary {
   const { rollouts, threshold = 1 } = options;
-  const groups = new Map<string, RolloutResult[]>();
+  const groups = new Map<string, RolloutFields[]>();
   for (const r of rollouts) {
     const key = `${typeof r.exampleId}:${r.exampleId}`;
     const list = groups.get(key);

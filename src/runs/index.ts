@@ -6,5 +6,6 @@ export { parseJsonl, JsonlCache, type JsonlRead } from './jsonl-file.js';
 export { queryRollouts, rolloutHasError, rolloutSearchText, ROLLOUT_SORTS, type RolloutSort, type RolloutPage, type IndexedRollout } from './rollout-query.js';
 export { passAtK, summarizeEval, EvalSummary, EvalExampleRow } from './eval-summary.js';
 export { isValidRunId, resolveInside, RUN_ID_PATTERN } from './run-paths.js';
+export { StoredRollout, rolloutView, type RolloutView, type RolloutFields } from './stored-rollout.js';
 export { formatRunsTable } from './runs-table.js';
 export { RunWriter, makeRunId, writeFileAtomic, type CreateRunOptions } from './run-writer.js';

@@ -74,6 +74,21 @@ describe('RunStore', () => {
     expect(broken.skipped).toBe(2);
   });
 
+  it('validates turns only when they are asked for, and drops bad ones with a warning', async () => {
+    const base = { schemaVersion: 1, sample: 0, prompt: [{ role: 'user', content: 'q' }], completion: [], stopReason: 'terminated', reward: 1, timing: { generationMs: 1, scoringMs: 1, totalMs: 2 }, usage: {} };
+    const lines = [{ ...base, exampleId: 'good', turns: [{ prompt: [], completion: { role: 'assistant', content: 'a' } }] }, { ...base, exampleId: 'bad', turns: [{ nonsense: true }] }];
+    await mkdir(join(dir, 'eval-b', 'evals'), { recursive: true });
+    await writeFile(join(dir, 'eval-b', 'evals', 'turns.jsonl'), lines.map((l) => JSON.stringify(l)).join('\n') + '\n');
+    const store = new RunStore({ runsDir: dir });
+    const plain = await store.rollouts({ runId: 'eval-b', source: 'evals/turns' });
+    expect(plain.total).toBe(2);
+    expect(plain.items.map((i) => i.rollout.turns)).toEqual([undefined, undefined]);
+    const full = await store.rollouts({ runId: 'eval-b', source: 'evals/turns', withTurns: true });
+    expect(full.items[0]!.rollout.turns).toEqual([{ prompt: [], completion: { role: 'assistant', content: 'a' }, finishReason: 'stop' }]);
+    expect(full.items[1]!.rollout.turns).toBeUndefined();
+    expect(full.warnings.join('\n')).toMatch(/rollout bad\/0: turns skipped/);
+  });
+
   it('computes pass@k for an eval', async () => {
     const { summary } = await new RunStore({ runsDir: dir }).evalSummary({ runId: 'eval-b', source: 'results' });
     expect(summary.examples).toHaveLength(5);

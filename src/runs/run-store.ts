@@ -2,12 +2,12 @@ import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { ConfigError, KeikoError } from '../core/errors.js';
-import { RolloutResult } from '../core/rollout-result.js';
 import { RUN_FILES, RunManifest, StepMetrics } from '../core/run-manifest.js';
 import { summarizeEval, type EvalSummary } from './eval-summary.js';
 import { JsonlCache } from './jsonl-file.js';
 import { RunIndex, type RunScan } from './run-index.js';
 import { resolveInside } from './run-paths.js';
+import { rolloutView, StoredRollout, type RolloutView } from './stored-rollout.js';
 import { queryRollouts, rolloutSearchText, type RolloutPage, type RolloutSort } from './rollout-query.js';
 
 /** A run id or a rollout source that does not exist. The dashboard answers 404. */
@@ -45,8 +45,8 @@ export interface ReadReport {
 }
 
 /** Search text per parsed rollouts file, computed on the first search (kept as long as the parsed file). */
-const searchTexts = new WeakMap<readonly RolloutResult[], string[]>();
-function searchTextOf(rollouts: readonly RolloutResult[]): string[] {
+const searchTexts = new WeakMap<readonly StoredRollout[], string[]>();
+function searchTextOf(rollouts: readonly StoredRollout[]): string[] {
   let texts = searchTexts.get(rollouts);
   if (!texts) {
     texts = rollouts.map(rolloutSearchText);
@@ -111,7 +111,10 @@ export class RunStore {
     return { rows, skipped: read.skipped, warnings: read.warnings };
   }
 
-  /** A filtered, sorted page of one source's rollouts. */
+  /**
+   * A filtered, sorted page of one source's rollouts, without their token-level `turns` unless
+   * `withTurns` (then validated as they are served).
+   */
   async rollouts(options: {
     runId: string;
     source: string;
@@ -120,17 +123,24 @@ export class RunStore {
     sort?: RolloutSort;
     errorsOnly?: boolean;
     search?: string;
-  }): Promise<ReadReport & RolloutPage & { source: string }> {
+    withTurns?: boolean;
+  }): Promise<ReadReport & RolloutPage<RolloutView> & { source: string }> {
     const read = await this.readSource(options.runId, options.source);
     const searchText = options.search?.trim() ? searchTextOf(read.items) : undefined;
     const page = queryRollouts({ ...options, rollouts: read.items, ...(searchText && { searchText }) });
-    return { ...page, source: options.source, skipped: read.skipped, warnings: read.warnings };
+    const warnings = [...read.warnings];
+    const items = page.items.map(({ index, rollout }) => {
+      const { view, warning } = rolloutView({ rollout, ...(options.withTurns !== undefined && { withTurns: options.withTurns }) });
+      if (warning) warnings.push(warning);
+      return { index, rollout: view };
+    });
+    return { ...page, items, source: options.source, skipped: read.skipped, warnings };
   }
 
-  /** All rollouts of one source (for reports and exports). */
-  async allRollouts(options: { runId: string; source: string }): Promise<ReadReport & { rollouts: RolloutResult[] }> {
+  /** All rollouts of one source, without turns (for reports and exports). */
+  async allRollouts(options: { runId: string; source: string }): Promise<ReadReport & { rollouts: RolloutView[] }> {
     const read = await this.readSource(options.runId, options.source);
-    return { rollouts: read.items, skipped: read.skipped, warnings: read.warnings };
+    return { rollouts: read.items.map((rollout) => rolloutView({ rollout }).view), skipped: read.skipped, warnings: read.warnings };
   }
 
   /** Pass@k and the per-example table of an eval source (`results` or `evals/<name>`). */
@@ -153,7 +163,7 @@ export class RunStore {
     const { dir } = await this.resolveRun(runId);
     const file = source === 'results' ? RUN_FILES.results : `${source}.jsonl`;
     const path = resolveInside({ root: dir, parts: file.split('/') });
-    const read = path ? await this.files.read({ path, schema: RolloutResult, label: `${runId}/${file}` }) : undefined;
+    const read = path ? await this.files.read({ path, schema: StoredRollout, label: `${runId}/${file}` }) : undefined;
     if (!read) throw new RunNotFoundError(`run '${runId}' has no rollouts at '${source}'`);
     return read;
   }

@@ -1,5 +1,5 @@
 import type { ChatMessage } from '../../../core/messages.js';
-import type { RolloutResult } from '../../../core/rollout-result.js';
+import type { RolloutView } from '../../../runs/stored-rollout.js';
 import type { RolloutSort } from '../../../runs/rollout-query.js';
 import { rolloutHasError } from '../../../runs/rollout-query.js';
 import type { RolloutsResponse } from '../../payloads.js';
@@ -104,7 +104,7 @@ export class RolloutsView {
   }
 }
 
-function rolloutCard(index: number, r: RolloutResult, open: boolean): HTMLElement {
+function rolloutCard(index: number, r: RolloutView, open: boolean): HTMLElement {
   const bad = rolloutHasError(r);
   return h(
     'details',
