@@ -107,6 +107,24 @@ describe('startTestServer', () => {
     expect(performance.now() - t0).toBeGreaterThanOrEqual(110);
   });
 
+  it('streams chat completions as server-sent events', async () => {
+    server = await startTestServer({ script: ['hello', { tool_calls: [{ name: 'f', arguments: '{}' }] }] });
+    const read = async (body: unknown) => {
+      const res = await fetch(`${server!.url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      expect(res.headers.get('content-type')).toBe('text/event-stream');
+      const lines = (await res.text()).split('\n\n').filter(Boolean);
+      expect(lines.at(-1)).toBe('data: [DONE]');
+      return lines.slice(0, -1).map((l) => JSON.parse(l.slice('data: '.length)) as any);
+    };
+    const chunks = await read(chat('q', { stream: true, stream_options: { include_usage: true } }));
+    expect(chunks.map((c) => c.choices[0]?.delta?.content ?? '').join('')).toBe('hello');
+    expect(chunks.at(-2).choices[0].finish_reason).toBe('stop');
+    expect(chunks.at(-1).usage.completion_tokens).toBe(5);
+    const toolChunks = await read(chat('q', { stream: true }));
+    expect(toolChunks.find((c) => c.choices[0].delta.tool_calls)!.choices[0].delta.tool_calls[0].function.name).toBe('f');
+    expect(toolChunks.at(-1).choices[0].finish_reason).toBe('tool_calls');
+  });
+
   it('rejects malformed requests with 400 and unknown routes with 404', async () => {
     server = await startTestServer();
     expect((await post('/v1/chat/completions', { messages: 'nope' })).status).toBe(400);

@@ -65,6 +65,7 @@ const ChatBody = z.looseObject({
   return_token_ids: z.boolean().nullish(),
   return_tokens_as_token_ids: z.boolean().nullish(),
   stream: z.boolean().nullish(),
+  stream_options: z.looseObject({ include_usage: z.boolean().nullish() }).nullish(),
 });
 
 const CompletionBody = z.looseObject({
@@ -153,9 +154,9 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
       return;
     }
     const body = parsed.data as z.infer<typeof ChatBody> & z.infer<typeof CompletionBody>;
-    if (body.stream) {
+    if (body.stream && kind !== 'chat') {
       log({ method: 'POST', path, body, status: 400 });
-      send(res, 400, { error: { message: 'streaming is not supported by the test server', type: 'invalid_request_error' } });
+      send(res, 400, { error: { message: 'the test server streams chat completions only', type: 'invalid_request_error' } });
       return;
     }
     // Injected faults by count, then by rate.
@@ -207,7 +208,8 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
         kind === 'chat' ? chatPayload(body, replies, model, ++created) : completionPayload(body, replies, model, ++created);
       if (options.policyVersion !== undefined) (payload as Record<string, unknown>).policy_version = options.policyVersion;
       log({ method: 'POST', path, body, status: 200 });
-      send(res, 200, payload);
+      if (body.stream) sendStream(res, payload, body.stream_options?.include_usage === true);
+      else send(res, 200, payload);
     } finally {
       inFlight--;
     }
@@ -273,6 +275,29 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
         for (const socket of sockets) socket.destroy();
       }),
   };
+}
+
+/**
+ * Sends a finished chat completion as server-sent events, the way OpenAI-compatible servers stream:
+ * a role chunk, the content, tool-call deltas, a finish chunk, an optional usage chunk, `[DONE]`.
+ */
+function sendStream(res: ServerResponse, payload: Record<string, unknown>, includeUsage: boolean): void {
+  res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
+  const base = { id: payload.id, object: 'chat.completion.chunk', created: payload.created, model: payload.model };
+  const event = (chunk: Record<string, unknown>) => res.write(`data: ${JSON.stringify({ ...base, ...chunk })}\n\n`);
+  type StreamChoice = { index: number; message: { content: string | null; tool_calls?: { id: string; type: string; function: { name: string; arguments: string } }[] }; finish_reason: string; logprobs: unknown; token_ids?: number[] };
+  for (const choice of payload.choices as StreamChoice[]) {
+    event({ choices: [{ index: choice.index, delta: { role: 'assistant', content: '' }, finish_reason: null }] });
+    if (choice.message.content) {
+      event({ choices: [{ index: choice.index, delta: { content: choice.message.content }, logprobs: choice.logprobs, finish_reason: null, ...(choice.token_ids ? { token_ids: choice.token_ids } : {}) }] });
+    }
+    for (const [i, call] of (choice.message.tool_calls ?? []).entries()) {
+      event({ choices: [{ index: choice.index, delta: { tool_calls: [{ index: i, ...call }] }, finish_reason: null }] });
+    }
+    event({ choices: [{ index: choice.index, delta: {}, finish_reason: choice.finish_reason }] });
+  }
+  if (includeUsage) event({ choices: [], usage: payload.usage });
+  res.end('data: [DONE]\n\n');
 }
 
 function promptText(prompt: string | number[]): string {
