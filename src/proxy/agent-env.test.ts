@@ -119,9 +119,8 @@ describe('AgentEnv', () => {
   it('records a call that hangs upstream as failed when the agent times out', async () => {
     const hanging = await startTestServer({ faults: { hangFirst: 1 } });
     const env = agentEnv({ name: 'hang', dataset: dataset.slice(0, 1), timeoutMs: 200, agent: twoStepAgent, rubric: saysAgain, upstream: hanging.baseUrl });
-    let state: AgentState | undefined;
     const r = await env.rollout(env.dataset[0]!, { sampler, sampling: {}, rng: new Rng(0) });
-    state = r.state as AgentState;
+    const state = r.state as AgentState;
     expect(r.stopReason).toBe('error');
     expect(r.error?.code).toBe('agent_timeout');
     expect(state.agent).toMatchObject({ calls: 1, failedCalls: 1, turns: 0 });

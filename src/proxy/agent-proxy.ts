@@ -7,7 +7,7 @@ import type { SamplingArgs } from '../core/sampler.js';
 import type { ProxyCall } from './proxy-call.js';
 import { sseFromResponse } from './sse.js';
 import { UpstreamClient } from './upstream-client.js';
-import { AgentChatBody, AgentCompletionBody, prepareUpstreamBody, type Endpoint } from './upstream-body.js';
+import { checkAgentBody, prepareUpstreamBody, type Endpoint } from './upstream-body.js';
 
 /** Header that carries the rollout id when the URL path does not. */
 export const ROLLOUT_ID_HEADER = 'x-keiko-rollout-id';
@@ -45,7 +45,9 @@ export interface AgentProxyOptions {
   onCall?: (call: ProxyCall) => void;
 }
 
-const RequestJson = z.record(z.string(), z.unknown());
+/** A JSON object, checked without copying it. */
+const RequestJson = z.custom<Record<string, unknown>>((v) => v !== null && typeof v === 'object' && !Array.isArray(v), 'expected a JSON object');
+const AnyJson = z.unknown();
 
 /** One rollout's view of the proxy: its base URL and the calls recorded so far, in arrival order. */
 export class ProxySession {
@@ -199,12 +201,9 @@ export async function startAgentProxy(options: AgentProxyOptions = {}): Promise<
   async function forward(req: IncomingMessage, res: ServerResponse, session: ProxySession, endpoint: Endpoint, text: string): Promise<void> {
     const parsedJson = safeParseJson(text, RequestJson);
     if (!parsedJson.success) return sendError(res, 400, 'invalid_request', `request body: ${parsedJson.error}`);
-    const schema = endpoint === 'chat' ? AgentChatBody : AgentCompletionBody;
-    const checked = schema.safeParse(parsedJson.data);
-    if (!checked.success) {
-      return sendError(res, 400, 'invalid_request', `request body: ${checked.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`);
-    }
     const body = parsedJson.data;
+    const problem = checkAgentBody(endpoint, body);
+    if (problem !== undefined) return sendError(res, 400, 'invalid_request', `request body: ${problem}`);
     const index = session.nextIndex++;
     const { stream, includeUsage } = prepareUpstreamBody({
       endpoint,
@@ -226,7 +225,7 @@ export async function startAgentProxy(options: AgentProxyOptions = {}): Promise<
     try {
       const reply = await session.upstream.post(endpoint === 'chat' ? 'chat/completions' : 'completions', JSON.stringify(body), controller.signal);
       call.status = reply.status;
-      const parsed = safeParseJson(reply.text, z.unknown());
+      const parsed = safeParseJson(reply.text, AnyJson);
       if (parsed.success) call.response = parsed.data;
       if (reply.status < 200 || reply.status >= 300) {
         call.error = describeError(new SamplerError(`upstream answered ${reply.status}: ${reply.text.slice(0, 500)}`, { status: reply.status }));

@@ -1,19 +1,26 @@
-import { z } from 'zod';
 import type { SamplingArgs } from '../core/sampler.js';
 
-/** What the proxy reads from an agent's chat request; every other field is forwarded as is. */
-export const AgentChatBody = z.looseObject({
-  messages: z.array(z.looseObject({ role: z.string() })).min(1, 'messages must not be empty'),
-  stream: z.boolean().nullish(),
-  stream_options: z.looseObject({ include_usage: z.boolean().nullish() }).nullish(),
-});
-
-/** What the proxy reads from an agent's text-completion request. */
-export const AgentCompletionBody = z.looseObject({
-  prompt: z.union([z.string(), z.array(z.number().int())]),
-  stream: z.boolean().nullish(),
-  stream_options: z.looseObject({ include_usage: z.boolean().nullish() }).nullish(),
-});
+/**
+ * Checks the few fields the proxy relies on, without copying the body (zod object schemas would
+ * clone every message on the hot path). Returns an error message, or undefined when the body is usable.
+ */
+export function checkAgentBody(endpoint: Endpoint, body: Record<string, unknown>): string | undefined {
+  if (endpoint === 'chat') {
+    const messages = body.messages;
+    if (!Array.isArray(messages) || messages.length === 0) return 'messages: expected a non-empty array of chat messages';
+    for (let i = 0; i < messages.length; i++) {
+      const m = messages[i] as { role?: unknown } | null;
+      if (m === null || typeof m !== 'object' || typeof m.role !== 'string') return `messages.${i}: expected an object with a string role`;
+    }
+  } else {
+    const prompt = body.prompt;
+    if (typeof prompt !== 'string' && !(Array.isArray(prompt) && prompt.every((t) => Number.isInteger(t)))) {
+      return 'prompt: expected a string or an array of token ids';
+    }
+  }
+  if (body.stream !== undefined && body.stream !== null && typeof body.stream !== 'boolean') return 'stream: expected a boolean';
+  return undefined;
+}
 
 export type Endpoint = 'chat' | 'completions';
 

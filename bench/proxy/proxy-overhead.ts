@@ -1,0 +1,176 @@
+// Overhead of keiko's interception proxy per model call, against calling the same upstream directly,
+// in one run with the two contenders interleaved round by round (A B A B …).
+//
+//   npx tsx bench/proxy/proxy-overhead.ts [--rollouts 200] [--calls 8] [--rounds 6] [--latency-ms 20] [--out bench/proxy/RESULTS.md]
+//
+// The upstream is keiko's OpenAI-compatible test server in its own process (vLLM-style token ids
+// and logprobs, a fixed latency standing in for the model). The load generator and the proxy share
+// this process, as an agent and AgentEnv do. Each "rollout" is an agent making `calls` sequential
+// chat calls with a growing history; `rollouts` of them run at once. Reported per call: mean and
+// percentile latency, and CPU time of this process (client + proxy) per call.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { Agent, request } from 'node:http';
+import { cpus } from 'node:os';
+import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { startAgentProxy, ROLLOUT_ID_HEADER, type AgentProxy } from '../../src/proxy/index.js';
+
+const { values } = parseArgs({
+  options: {
+    rollouts: { type: 'string', default: '200' },
+    calls: { type: 'string', default: '8' },
+    rounds: { type: 'string', default: '6' },
+    'latency-ms': { type: 'string', default: '20' },
+    out: { type: 'string', default: '' },
+  },
+});
+const ROLLOUTS = Number(values.rollouts);
+const CALLS = Number(values.calls);
+const ROUNDS = Number(values.rounds);
+const LATENCY = Number(values['latency-ms']);
+
+const root = resolve(import.meta.dirname, '..', '..');
+
+async function startUpstream(): Promise<{ baseUrl: string; child: ChildProcess }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/testing/test-server-main.ts', '--latency-ms', String(LATENCY)], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
+  const baseUrl = await new Promise<string>((ok, fail) => {
+    let text = '';
+    child.stdout!.on('data', (d: Buffer) => {
+      text += d.toString();
+      const m = /listening (\S+)/.exec(text);
+      if (m) ok(m[1]!);
+    });
+    child.on('exit', (code) => fail(new Error(`test server exited with ${code}`)));
+  });
+  return { baseUrl, child };
+}
+
+const agent = new Agent({ keepAlive: true, maxSockets: Infinity });
+
+function post(url: URL, body: string, headers: Record<string, string>): Promise<string> {
+  return new Promise((ok, fail) => {
+    const req = request(
+      { hostname: url.hostname, port: url.port, path: url.pathname, method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), ...headers } },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => (res.statusCode === 200 ? ok(Buffer.concat(chunks).toString()) : fail(new Error(`HTTP ${res.statusCode}: ${Buffer.concat(chunks).toString()}`))));
+      },
+    );
+    req.on('error', fail);
+    req.end(body);
+  });
+}
+
+/** One agent: `CALLS` sequential chat calls, each with the history so far; returns per-call ms. */
+async function rollout(url: URL, headers: Record<string, string>, i: number, withTokens: boolean): Promise<number[]> {
+  const messages: { role: string; content: string }[] = [
+    { role: 'system', content: 'You are a helpful agent. Use tools when useful.' },
+    { role: 'user', content: `Task ${i}: find the capital of the country whose name starts with ${String.fromCharCode(65 + (i % 26))}.` },
+  ];
+  const times: number[] = [];
+  for (let c = 0; c < CALLS; c++) {
+    // Direct calls ask for the same token ids and logprobs the proxy adds, so both get the same answer size.
+    const body = JSON.stringify({ model: 'test-model', messages, max_tokens: 64, ...(withTokens ? { return_token_ids: true, logprobs: true } : {}) });
+    const t = performance.now();
+    const text = await post(url, body, headers);
+    times.push(performance.now() - t);
+    const content = (JSON.parse(text) as { choices: { message: { content: string } }[] }).choices[0]!.message.content;
+    messages.push({ role: 'assistant', content }, { role: 'user', content: `observation ${c}: nothing found yet` });
+  }
+  return times;
+}
+
+interface RoundResult {
+  mode: 'direct' | 'proxy';
+  times: number[];
+  cpuUs: number;
+  wallMs: number;
+}
+
+async function round(mode: 'direct' | 'proxy', upstream: string, proxy: AgentProxy, rollouts: number): Promise<RoundResult> {
+  const sessions = mode === 'proxy' ? Array.from({ length: rollouts }, () => proxy.open({ upstream: { baseUrl: upstream } })) : [];
+  const cpu0 = process.cpuUsage();
+  const t0 = performance.now();
+  const all = await Promise.all(
+    Array.from({ length: rollouts }, (_, i) =>
+      mode === 'direct'
+        ? rollout(new URL(`${upstream}/chat/completions`), {}, i, true)
+        : rollout(new URL(`${proxy.url}/v1/chat/completions`), { [ROLLOUT_ID_HEADER]: sessions[i]!.id }, i, false),
+    ),
+  );
+  const wallMs = performance.now() - t0;
+  const cpu = process.cpuUsage(cpu0);
+  for (const s of sessions) {
+    if (s.calls.length !== CALLS || s.calls.some((c) => c.error)) throw new Error(`session ${s.id} recorded ${s.calls.length} calls`);
+    await s.close();
+  }
+  return { mode, times: all.flat(), cpuUs: cpu.user + cpu.system, wallMs };
+}
+
+const pct = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]!;
+const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+
+function summarize(results: RoundResult[], mode: 'direct' | 'proxy') {
+  const rounds = results.filter((r) => r.mode === mode);
+  const times = rounds.flatMap((r) => r.times).sort((a, b) => a - b);
+  const calls = times.length;
+  return {
+    calls,
+    mean: mean(times),
+    p50: pct(times, 0.5),
+    p90: pct(times, 0.9),
+    p99: pct(times, 0.99),
+    cpuUsPerCall: rounds.reduce((a, r) => a + r.cpuUs, 0) / calls,
+    callsPerS: calls / (rounds.reduce((a, r) => a + r.wallMs, 0) / 1000),
+  };
+}
+
+async function scenario(upstream: string, proxy: AgentProxy, rollouts: number) {
+  // Warm-up (connections, JIT), not measured.
+  await round('direct', upstream, proxy, Math.min(rollouts, 20));
+  await round('proxy', upstream, proxy, Math.min(rollouts, 20));
+  const results: RoundResult[] = [];
+  for (let r = 0; r < ROUNDS; r++) {
+    // Alternate which contender goes first in each pair so drift does not favour one.
+    const order: ('direct' | 'proxy')[] = r % 2 === 0 ? ['direct', 'proxy'] : ['proxy', 'direct'];
+    for (const mode of order) results.push(await round(mode, upstream, proxy, rollouts));
+  }
+  return { direct: summarize(results, 'direct'), proxy: summarize(results, 'proxy') };
+}
+
+const { baseUrl, child } = await startUpstream();
+const proxy = await startAgentProxy({});
+const rows: string[] = [];
+const f = (x: number, d = 2) => x.toFixed(d);
+try {
+  for (const rollouts of [1, ROLLOUTS]) {
+    const s = await scenario(baseUrl, proxy, rollouts);
+    const line = `| ${rollouts} | ${s.direct.calls} | ${f(s.direct.mean)} / ${f(s.proxy.mean)} | **${f(s.proxy.mean - s.direct.mean, 3)}** | ${f(s.direct.p50)} / ${f(s.proxy.p50)} | ${f(s.direct.p99)} / ${f(s.proxy.p99)} | ${f(s.direct.cpuUsPerCall, 0)} / ${f(s.proxy.cpuUsPerCall, 0)} | **${f(s.proxy.cpuUsPerCall - s.direct.cpuUsPerCall, 0)}** | ${f(s.proxy.callsPerS / s.direct.callsPerS, 3)} |`;
+    rows.push(line);
+    process.stdout.write(`${line}\n`);
+  }
+} finally {
+  await proxy.close();
+  child.kill('SIGTERM');
+  agent.destroy();
+}
+
+const command = `npx tsx bench/proxy/proxy-overhead.ts --rollouts ${ROLLOUTS} --calls ${CALLS} --rounds ${ROUNDS} --latency-ms ${LATENCY}${values.out ? ` --out ${values.out}` : ''}`;
+const report = `# Proxy overhead per model call
+
+Reproduce: \`${command}\`
+
+Machine: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, Node ${process.version}. Upstream: keiko's test server in its own
+process (token ids + logprobs in every answer, ${LATENCY} ms latency standing in for the model). Each rollout makes
+${CALLS} sequential chat calls with a growing history. Direct calls ask for the same \`return_token_ids\`/\`logprobs\` the proxy
+adds, so both get identical answers. Contenders alternate round by round (${ROUNDS} measured rounds each, after a warm-up);
+"direct / proxy" in each cell. CPU is this process's (load generator + proxy) user+system time per call.
+
+| concurrent rollouts | calls per contender | mean ms | mean overhead ms | p50 ms | p99 ms | CPU µs/call | CPU overhead µs/call | throughput proxy/direct |
+| --- | --- | --- | --- | --- | --- | --- | --- | --- |
+${rows.join('\n')}
+`;
+if (values.out) writeFileSync(values.out, report);
+process.stdout.write(report);
