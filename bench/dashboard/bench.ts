@@ -130,7 +130,8 @@ folder with **1,000 runs**. Medians of ${reps} repetitions on ${cpus().length} x
 1-minute load average ${loadBefore.toFixed(1)} at the start and ${loadavg()[0]!.toFixed(1)} at the end (the machine was shared
 with other jobs, so absolute times are pessimistic).
 *cold* = first request after the server (or \`RunStore\`) starts, nothing cached; *warm* = the same
-request again (files cached by mtime + size). Page times are navigation until the last chart (or the
+request again (files cached by mtime + size); for the indented rows the file is already parsed by
+the row above, so their *cold* is the first run of that query on a parsed file. Page times are navigation until the last chart (or the
 first rollout's turns) is in the DOM, in headless Chromium, including the API calls they make.
 There is no peer dashboard to run offline side by side, so the comparison is against the issue's
 2 s budget (ratio column) and cold against warm.
