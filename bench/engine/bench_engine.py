@@ -110,6 +110,16 @@ def hf_decode_fn(model, device, prompts, new_tokens: int, amp_dtype=None):
 
 
 def bench_threads(tmp: Path, device, reps: int) -> dict:
+    """Wall-clock (CPU time would add up both threads' work)."""
+    global CLOCK
+    saved, CLOCK = CLOCK, time.perf_counter
+    try:
+        return _bench_threads(tmp, device, reps)
+    finally:
+        CLOCK = saved
+
+
+def _bench_threads(tmp: Path, device, reps: int) -> dict:
     model = make_model(tmp, "tiny", vocab_size=512, hidden=64, layers=2, heads=4, max_context=512)
     vocab = model.config.vocab_size
     prompts = [[(7 * i + j) % vocab for j in range(8 + i % 5)] for i in range(16)]
@@ -166,19 +176,35 @@ def bench_flops(tmp: Path, device, reps: int, amp_dtype=None, shape=None, batch=
     big = 4096 if device.type == "cuda" else 1024
     A = torch.randn(big, big, device=device, dtype=mm_dtype)
     B = torch.randn(big, big, device=device, dtype=mm_dtype)
-    t_fb, t_mm, t_big = [], [], []
+    # the same work through the engine's own /train/forward_backward code (SFT loss, entropy, masks)
+    from keiko_engine.engine import Engine, EngineOptions
+    from keiko_engine.losses import LossSpec
+
+    eng = Engine(EngineOptions(model=str(tmp / f"flops{shape['hidden']}"), device=device.type, threads=torch.get_num_threads(), reference="none", micro_batch_size=batch))
+    g = torch.Generator().manual_seed(1)
+    seqs = [{"input_ids": torch.randint(0, cfg.vocab_size, (seq,), generator=g).tolist(), "loss_mask": [0] + [1] * (seq - 1)} for _ in range(batch)]
+
+    def engine_fb():
+        eng.forward_backward(seqs, LossSpec(type="sft"))
+        eng.model.zero_grad(set_to_none=True)
+        eng.has_grads = False
+
+    t_fb, t_mm, t_big, t_eng = [], [], [], []
     for _ in range(3):  # interleaved
         t_fb.append(timeit(fb, device, reps))
+        t_eng.append(timeit(engine_fb, device, reps))
         t_mm.append(timeit(lambda: a @ b, device, reps * 5))
         t_big.append(timeit(lambda: A @ B, device, reps))
     fb_flops = flops_per_token(cfg, seq) * batch * seq / statistics.median(t_fb)
     mm_flops = 2 * m * k * n / statistics.median(t_mm)
     big_flops = 2 * big**3 / statistics.median(t_big)
     ceiling = max(mm_flops, big_flops)
+    eng_flops = flops_per_token(cfg, seq) * batch * seq / statistics.median(t_eng)
     return {"params": sum(p.numel() for p in model.parameters()), "hidden": d, "layers": cfg.num_hidden_layers,
             "vocab": cfg.vocab_size, "batch": batch, "seq": seq, "fwd_bwd_gflops": fb_flops / 1e9,
             "matmul_model_shape_gflops": mm_flops / 1e9, f"matmul_{big}_gflops": big_flops / 1e9,
             "ceiling_gflops": ceiling / 1e9, "fraction_of_ceiling": fb_flops / ceiling,
+            "engine_fwd_bwd_gflops": eng_flops / 1e9, "engine_fraction_of_ceiling": eng_flops / ceiling,
             "dtype": str(mm_dtype).replace("torch.", "")}
 
 
@@ -196,7 +222,7 @@ def main() -> None:
         CLOCK = time.process_time
     device = torch.device(args.device)
     amp = torch.bfloat16 if device.type == "cuda" else None
-    results: dict = {"clock": "process_time" if args.cpu_time else "wall", "device": args.device, "torch": torch.__version__, "cpu_count": os.cpu_count(), "machine": platform.processor() or platform.machine()}
+    results: dict = {"load_avg_start": os.getloadavg(), "clock": "process_time" if args.cpu_time else "wall", "device": args.device, "torch": torch.__version__, "cpu_count": os.cpu_count(), "machine": platform.processor() or platform.machine()}
     if device.type == "cuda":
         results["gpu"] = torch.cuda.get_device_name(0)
     with tempfile.TemporaryDirectory() as t:
@@ -216,6 +242,7 @@ def main() -> None:
         else:
             results["flops"] = bench_flops(tmp, device, args.reps, amp)
         print("flops", json.dumps(results["flops"]), flush=True)
+    results["load_avg_end"] = os.getloadavg()
     if args.json:
         Path(args.json).parent.mkdir(parents=True, exist_ok=True)
         Path(args.json).write_text(json.dumps(results, indent=2))

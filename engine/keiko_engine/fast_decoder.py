@@ -63,7 +63,10 @@ class FastDecoder:
         if "dynamic" not in str(getattr(rope, "rope_type", "default")):
             probe = torch.zeros((1, 1, cfg.hidden_size), device=device, dtype=dtype)
             cos, sin = rope(probe, torch.arange(max_len, device=device)[None])
-            self.rope_table = (cos[0], sin[0])  # [S, D] each
+            half = cos.shape[-1] // 2
+            sign = torch.cat([-torch.ones(half, device=device), torch.ones(half, device=device)]).to(sin.dtype)
+            # [S, 2, D]: cos, and sin with rotate_half's sign folded in (rotate_half(x) = roll(x) * sign)
+            self.rope_table = torch.stack([cos[0], sin[0] * sign], dim=1)
 
     def select(self, rows: torch.Tensor) -> None:
         """Keeps only these batch rows in the cache."""
@@ -121,8 +124,11 @@ class FastDecoder:
         """ids, positions: [B, T]; key_valid: [B, len + T] bool (padding = False). Returns last logits [B, V]."""
         b, t = ids.shape
         h = self.inner.embed_tokens(ids)
+        signed = False
         if self.rope_table is not None:
-            cos, sin = self.rope_table[0][positions], self.rope_table[1][positions]  # [B, T, D]
+            cs = self.rope_table[positions]  # [B, T, 2, D]
+            cos, sin = cs[:, :, 0], cs[:, :, 1]
+            signed = True
         else:
             cos, sin = self.inner.rotary_emb(h, positions)
         end = self.len + t
@@ -134,8 +140,10 @@ class FastDecoder:
             eye = torch.zeros((t, end), dtype=torch.bool, device=ids.device)
             eye[:, self.len :] = torch.eye(t, dtype=torch.bool, device=ids.device)
             mask = mask | eye[None, None]
-        if self.plain is not None:
+        if self.plain is not None and signed:
             return self._forward_plain(h, cos, sin, mask, b, t)
+        if signed:
+            sin = sin * torch.cat([-torch.ones_like(sin[..., : sin.shape[-1] // 2]), torch.ones_like(sin[..., sin.shape[-1] // 2 :])], dim=-1)
         for li, layer in enumerate(self.layers):
             h = h + self._attend(layer, self._norm(layer.input_layernorm, h), cos, sin, mask, li)
             h = h + self._mlp(layer, li, self._norm(layer.post_attention_layernorm, h))
@@ -152,11 +160,12 @@ class FastDecoder:
         rms = F.rms_norm
         d = h.shape[-1]
         cos, sin = cos[:, :, None], sin[:, :, None]
+        half = D // 2
         for li, (ln1, e1, wqkv, bqkv, wo, bo, ln2, e2, wgu, wd, bd) in enumerate(self.plain):
             x = rms(h, (d,), ln1, e1)
             qkv = F.linear(x, wqkv, bqkv).view(b, t, nh + KVH, D)
             qk = qkv[:, :, :nh]
-            qk = qk * cos + _rotate_half(qk) * sin
+            qk = qk * cos + qk.roll(half, dims=-1) * sin  # sin carries rotate_half's sign
             kc, vc = self.k[li], self.v[li]
             kc[:, :, self.len : end] = qk[:, :, H:].transpose(1, 2)
             vc[:, :, self.len : end] = qkv[:, :, nh:].transpose(1, 2)

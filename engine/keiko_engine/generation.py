@@ -57,6 +57,7 @@ class _Draw:
         self.inv_t = torch.tensor([1.0 / max(r.temperature, 1e-6) for r in rows], device=device)[:, None]
         self.greedy = torch.tensor([r.temperature <= 0 for r in rows], device=device)
         self.any_greedy = bool(self.greedy.any())
+        self.unit_t = all(r.temperature == 1.0 for r in rows)
         self.shared_idx = [i for i, r in enumerate(rows) if r.temperature > 0 and r.generator is None]
         self.seeded = [(i, r.generator) for i, r in enumerate(rows) if r.temperature > 0 and r.generator is not None]
 
@@ -75,8 +76,9 @@ class _Draw:
                 u[self.shared_idx] = torch.rand((len(self.shared_idx), v), generator=shared)
             for i, g in self.seeded:
                 u[i] = torch.rand((v,), generator=g)
-        gumbel = -(-u.log()).log()
-        drawn = (logp * self.inv_t + gumbel.to(logits.device)).argmax(dim=-1)
+        gumbel = u.log_().neg_().log_().neg_().to(logits.device)  # -log(-log U)
+        scaled = logp if self.unit_t else logp * self.inv_t
+        drawn = (scaled + gumbel).argmax(dim=-1)
         if self.any_greedy:
             return torch.where(self.greedy, logits.argmax(dim=-1), drawn)
         return drawn
@@ -188,8 +190,9 @@ def generate(
     while True:
         logp = torch.log_softmax(logits, dim=-1)
         nxt = draw(logits, logp, shared_generator)
-        chosen_lp = logp.gather(-1, nxt[:, None]).squeeze(1).tolist()
-        nxt_list = nxt.tolist()
+        chosen_lp = logp.gather(-1, nxt[:, None]).squeeze(1)
+        both = torch.stack([nxt.to(chosen_lp.dtype), chosen_lp]).tolist()  # one device->host copy
+        nxt_list, chosen_lp = [int(x) for x in both[0]], both[1]
         keep: list[int] = []
         for j, i in enumerate(active):
             r = rows[i]
