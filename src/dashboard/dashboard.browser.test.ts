@@ -51,17 +51,19 @@ afterAll(async () => {
   if (root) await rm(root, { recursive: true, force: true });
 });
 
+/** expect.poll with room for a loaded CI machine (the default gives up after 1 s). */
+const poll = <T>(fn: () => T | Promise<T>) => expect.poll(fn, { timeout: 15_000, interval: 100 });
 const points = (metric: string) => page.locator(`.chart[data-metric="${metric}"]`).getAttribute('data-points');
 
 describe('dashboard in Chromium', () => {
   it('shows the runs table', async () => {
     await page.goto(server.url);
     const rows = page.locator('#runs-table tbody tr');
-    await expect.poll(() => rows.count()).toBe(3);
+    await poll(() => rows.count()).toBe(3);
     expect(await rows.evaluateAll((trs) => trs.map((tr) => tr.getAttribute('data-run')))).toEqual(['eval-math', 'grpo-live', 'grpo-done']);
     expect(await page.locator('tr[data-run="grpo-live"] .badge').textContent()).toBe('running');
     await page.fill('#runs-filter', 'grpo');
-    await expect.poll(() => rows.count()).toBe(2);
+    await poll(() => rows.count()).toBe(2);
   });
 
   it('draws training curves with one point per step and updates them live', async () => {
@@ -75,10 +77,10 @@ describe('dashboard in Chromium', () => {
     await page.screenshot({ path: join(ARTIFACTS, 'dashboard.png') });
     // the run writes another step: the page hears it over server-sent events
     await appendFixtureMetrics({ runsDir, id: 'grpo-live', row: { schemaVersion: 1, step: STEPS, time: 400, reward: 1.1, rewardStd: 0.1, kl: 0.05 } });
-    await expect.poll(() => points('reward'), { timeout: 10_000 }).toBe(String(STEPS + 1));
+    await poll(() => points('reward')).toBe(String(STEPS + 1));
     // x axis by time keeps the points; smoothing changes values, not counts
     await page.selectOption('#x-axis', 'time');
-    await expect.poll(() => points('reward')).toBe(String(STEPS + 1));
+    await poll(() => points('reward')).toBe(String(STEPS + 1));
   });
 
   it('compares two runs on one chart', async () => {
@@ -96,7 +98,7 @@ describe('dashboard in Chromium', () => {
     await page.locator('.group').first().waitFor();
     expect(await page.locator('#rollout-source').inputValue()).toBe(`rollouts/step-${STEPS - 1}`);
     await page.selectOption('#rollout-source', 'rollouts/step-3');
-    await expect.poll(() => page.locator('.rollout').count()).toBe(8);
+    await poll(() => page.locator('.rollout').count()).toBe(8);
     const first = page.locator('.rollout').first();
     expect(await first.locator('.msg.assistant').count()).toBeGreaterThan(0);
     const allTurns = page.locator('.rollout .msg');
@@ -105,15 +107,15 @@ describe('dashboard in Chromium', () => {
     expect(await allTurns.count()).toBeGreaterThan(8);
     expect(await page.locator('.group .prompt .msg.user').first().textContent()).toMatch(/What is \d+ \* \d+\?/);
     await page.selectOption('#rollout-sort', 'reward_asc');
-    await expect.poll(async () => {
+    await poll(async () => {
       const rewards = await page.locator('.rollout .reward').allTextContents();
       const values = rewards.map((t) => Number(t.replace('reward ', '')));
       return values.length === 8 && values.every((v, i) => i === 0 || values[i - 1]! <= v);
     }).toBe(true);
     await page.fill('#rollout-search', 'no such text anywhere');
-    await expect.poll(() => page.locator('.rollout').count()).toBe(0);
+    await poll(() => page.locator('.rollout').count()).toBe(0);
     await page.fill('#rollout-search', '');
-    await expect.poll(() => page.locator('.rollout').count()).toBe(8);
+    await poll(() => page.locator('.rollout').count()).toBe(8);
     await page.locator('.rollout').first().evaluate((el) => el.scrollIntoView());
     await page.screenshot({ path: join(ARTIFACTS, 'dashboard-rollouts.png') });
   });
@@ -129,7 +131,7 @@ describe('dashboard in Chromium', () => {
     await page.locator('.rollout').first().waitFor();
     expect(await page.locator('#rollout-search').inputValue()).toBe('ex0');
     await page.fill('#rollout-search', 'please put your final answer');
-    await expect.poll(() => page.locator('.rollout .msg.user.env').count()).toBeGreaterThan(0);
+    await poll(() => page.locator('.rollout .msg.user.env').count()).toBeGreaterThan(0);
   });
 
   it('opens a static report from disk with no server and no network', async () => {
