@@ -1,0 +1,135 @@
+/**
+ * Node side of the keiko search benchmark: keiko's BM25 index, MiniSearch, FlexSearch and Orama on
+ * the same pre-tokenized passages, single-threaded, top-10, queries interleaved between engines.
+ * Usage: node --expose-gc --max-old-space-size=16000 --import tsx bench/search/node-engines.ts \
+ *          data/builtin.jsonl data/queries.json out.json K1 B [keiko,minisearch,flexsearch,orama]
+ */
+import { createReadStream, mkdirSync, rmSync, statSync, writeFileSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { create, insertMultiple, search as oramaSearch } from '@orama/orama';
+import FlexSearch from 'flexsearch';
+import MiniSearch from 'minisearch';
+import { LocalSearchIndex } from '../../src/search/local-index.js';
+
+const [corpusPath, queriesPath, outPath, k1s, bs, engineList] = process.argv.slice(2);
+const k1 = Number(k1s);
+const b = Number(bs);
+const engines = (engineList ?? 'keiko,minisearch,flexsearch,orama').split(',');
+const gc = (globalThis as { gc?: () => void }).gc ?? (() => {});
+const heap = () => {
+  gc();
+  gc();
+  const m = process.memoryUsage();
+  return m.heapUsed + m.external;
+};
+
+const ids: string[] = [];
+const texts: string[] = [];
+for await (const line of createInterface({ input: createReadStream(corpusPath!, 'utf8'), crlfDelay: Infinity })) {
+  if (!line) continue;
+  const row = JSON.parse(line) as { id: string; text: string };
+  ids.push(row.id);
+  texts.push(row.text);
+}
+const queries = JSON.parse(readFileSync(queriesPath!, 'utf8')) as Record<'short' | 'long' | 'common', string[]>;
+
+interface Result {
+  engine: string;
+  version: string;
+  passages: number;
+  buildSeconds: number;
+  memoryBytes: number;
+  memoryMethod: string;
+  diskBytes: number | null;
+  latency: Record<string, number[]>;
+  top10: Record<string, string[][]>;
+  note?: string;
+}
+const results: Record<string, Result> = {};
+const searchers: Record<string, (q: string) => string[] | Promise<string[]>> = {};
+const version = (pkg: string) => (JSON.parse(readFileSync(join('node_modules', pkg, 'package.json'), 'utf8')) as { version: string }).version;
+const base = (engine: string, v: string): Result => ({ engine, version: v, passages: ids.length, buildSeconds: 0, memoryBytes: 0, memoryMethod: 'V8 heap + external delta after gc', diskBytes: null, latency: {}, top10: {} });
+
+const outDir = dirname(outPath!);
+for (const engine of engines) {
+  const m0 = heap();
+  const t0 = performance.now();
+  if (engine === 'keiko') {
+    const dir = join(outDir, 'keiko-index');
+    rmSync(dir, { recursive: true, force: true });
+    mkdirSync(dir, { recursive: true });
+    const built = await LocalSearchIndex.build({
+      documents: (function* () {
+        for (let i = 0; i < ids.length; i++) yield { id: ids[i]!, url: `p/${ids[i]}`, title: '', text: texts[i]!, site: 'b', links: [] };
+      })(),
+      dir,
+      params: { k1, b },
+      passageWords: 1_000_000,
+    });
+    const r = base('keiko', (JSON.parse(readFileSync('package.json', 'utf8')) as { version: string }).version);
+    r.buildSeconds = (performance.now() - t0) / 1000;
+    built.close();
+    // Measure the index as a server would hold it: loaded from disk.
+    const index = LocalSearchIndex.load(dir);
+    r.memoryBytes = index.memoryBytes;
+    r.memoryMethod = 'exact bytes of the loaded index arrays (postings, skips, vocabulary, norms, passage and URL tables)';
+    r.diskBytes = statSync(join(dir, 'index.bin')).size;
+    r.note = `build includes writing the page store (docs.jsonl); index.bin only in diskBytes; RSS-style heap delta ${((heap() - m0) / 2 ** 20).toFixed(0)} MiB`;
+    results.keiko = r;
+    searchers.keiko = (q) => index.search(q, { k: 10 }).map((h) => ids[h.passage]!);
+  } else if (engine === 'minisearch') {
+    const ms = new MiniSearch({ fields: ['text'], idField: 'id', tokenize: (s) => s.split(' '), processTerm: (t) => t, searchOptions: { bm25: { k: k1, b, d: 0.5 } } });
+    for (let i = 0; i < ids.length; i++) ms.add({ id: ids[i], text: texts[i] });
+    const r = base('minisearch', version('minisearch'));
+    r.buildSeconds = (performance.now() - t0) / 1000;
+    r.memoryBytes = heap() - m0;
+    r.note = 'MiniSearch scores with BM25+ (delta 0.5) and returns every match (no top-k pruning); we slice 10';
+    results.minisearch = r;
+    searchers.minisearch = (q) => ms.search(q).slice(0, 10).map((h) => String(h.id));
+  } else if (engine === 'flexsearch') {
+    const fx = new FlexSearch.Index({ tokenize: 'strict', encoder: { normalize: false, dedupe: false } as never, resolution: 9 });
+    for (let i = 0; i < ids.length; i++) fx.add(i, texts[i]!);
+    const r = base('flexsearch', version('flexsearch'));
+    r.buildSeconds = (performance.now() - t0) / 1000;
+    r.memoryBytes = heap() - m0;
+    r.note = 'FlexSearch ranks by term position/resolution, not BM25; suggest:true for OR-like matching';
+    results.flexsearch = r;
+    searchers.flexsearch = (q) => (fx.search(q, { limit: 10, suggest: true }) as number[]).map((i) => ids[i]!);
+  } else if (engine === 'orama') {
+    const db = create({ schema: { id: 'string', text: 'string' } as const, components: { tokenizer: { tokenize: (s: string) => s.split(' '), language: 'english', normalizationCache: new Map() } as never } });
+    const BATCH = 10_000;
+    for (let i = 0; i < ids.length; i += BATCH) {
+      const docs = [];
+      for (let j = i; j < Math.min(ids.length, i + BATCH); j++) docs.push({ id: ids[j]!, text: texts[j]! });
+      await insertMultiple(db, docs, BATCH);
+    }
+    const r = base('orama', version('@orama/orama'));
+    r.buildSeconds = (performance.now() - t0) / 1000;
+    r.memoryBytes = heap() - m0;
+    r.note = 'Orama BM25 (its own k, b defaults: 1.2 / 0.75)';
+    results.orama = r;
+    searchers.orama = async (q) => (await oramaSearch(db, { term: q, properties: ['text'], limit: 10, relevance: { k: k1, b, d: 0.5 } })).hits.map((h) => h.id);
+  } else throw new Error(`unknown engine ${engine}`);
+  console.log(`${engine}: build ${results[engine]!.buildSeconds.toFixed(1)} s, memory ${(results[engine]!.memoryBytes / 2 ** 20).toFixed(0)} MiB`);
+}
+
+const names = Object.keys(searchers);
+for (const set of ['short', 'long', 'common'] as const) {
+  const qs = queries[set];
+  for (const n of names) {
+    for (const q of qs.slice(0, 50)) await searchers[n]!(q); // JIT warm-up
+    results[n]!.latency[set] = new Array<number>(qs.length).fill(0);
+    results[n]!.top10[set] = new Array<string[]>(qs.length);
+  }
+  for (let i = 0; i < qs.length; i++) {
+    const order = [...names.slice(i % names.length), ...names.slice(0, i % names.length)];
+    for (const n of order) {
+      const s0 = performance.now();
+      const top = await searchers[n]!(qs[i]!);
+      results[n]!.latency[set]![i] = performance.now() - s0;
+      results[n]!.top10[set]![i] = top;
+    }
+  }
+}
+writeFileSync(outPath!, JSON.stringify(Object.values(results)));

@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# Runs the search benchmark side by side: keiko + MiniSearch/FlexSearch/Orama (Node), bm25s +
+# tantivy (Python venv), Lucene 9.5 (Java, the Anserini fatjar shipped in pyserini 0.22.1), then
+# the HTTP load test, and writes RESULTS.md. Single-threaded engines, top-10, BM25 k1=1.2 b=0.75.
+#   bash bench/search/run.sh [builtin|mixed-1m|http|report|all]   (default all)
+set -euo pipefail
+cd "$(dirname "$0")"
+ROOT=$(cd ../.. && pwd)
+DATA=data
+K1=1.2; B=0.75
+what=${1:-all}
+export OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 NUMBA_NUM_THREADS=1
+
+setup() {
+  if [ ! -x .venv/bin/python ]; then python3 -m venv .venv; fi
+  .venv/bin/pip install -q bm25s tantivy numpy scipy psutil
+  if [ ! -f $DATA/anserini-0.22.1-fatjar.jar ]; then
+    # pyserini >= 0.23 needs JDK 21 (Debian 12 ships 17): use the Lucene 9.5 inside pyserini 0.22.1.
+    .venv/bin/pip download -q --no-deps pyserini==0.22.1 -d $DATA/dl
+    (cd $DATA && unzip -o -q -j dl/pyserini-0.22.1-py3-none-any.whl 'pyserini/resources/jars/anserini-0.22.1-fatjar.jar')
+  fi
+  command -v javac >/dev/null || apt-get install -y -qq openjdk-17-jdk-headless
+  mkdir -p java/classes && javac -d java/classes -cp $DATA/anserini-0.22.1-fatjar.jar java/LuceneBench.java
+  [ -f $DATA/queries.json ] || (cd "$ROOT" && npx tsx bench/search/export-corpus.ts)
+}
+
+corpus() {
+  local name=$1 engines_node=$2
+  mkdir -p $DATA/$name
+  echo "==> $name: Lucene"
+  java -Xmx8g -XX:+UseParallelGC -XX:ParallelGCThreads=1 -XX:CICompilerCount=2 -cp $DATA/anserini-0.22.1-fatjar.jar:java/classes LuceneBench \
+    $DATA/$name.jsonl $DATA/queries.json $DATA/$name/lucene-index $DATA/$name/lucene.json $K1 $B
+  echo "==> $name: bm25s, tantivy"
+  .venv/bin/python py_engines.py $DATA/$name.jsonl $DATA/queries.json $DATA/$name/py.json $K1 $B
+  echo "==> $name: keiko, $engines_node"
+  (cd "$ROOT" && node --expose-gc --max-old-space-size=16000 --import tsx bench/search/node-engines.ts \
+    bench/search/$DATA/$name.jsonl bench/search/$DATA/queries.json bench/search/$DATA/$name/node.json $K1 $B $engines_node)
+}
+
+case $what in
+  setup) setup ;;
+  builtin) corpus builtin keiko,minisearch,flexsearch,orama ;;
+  mixed-1m) corpus mixed-1m ${NODE_ENGINES_1M:-keiko,minisearch} ;;
+  http) (cd "$ROOT" && npx tsx bench/search/http-bench.ts) ;;
+  report) (cd "$ROOT" && npx tsx bench/search/report.ts) ;;
+  all) setup; corpus builtin keiko,minisearch,flexsearch,orama; corpus mixed-1m ${NODE_ENGINES_1M:-keiko,minisearch}; (cd "$ROOT" && npx tsx bench/search/http-bench.ts && npx tsx bench/search/report.ts) ;;
+  *) echo "usage: run.sh [setup|builtin|mixed-1m|http|report|all]"; exit 2 ;;
+esac
