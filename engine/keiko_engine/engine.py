@@ -61,20 +61,37 @@ class Engine:
             torch.set_num_threads(opts.threads or DEFAULT_THREADS)
         self.threads = torch.get_num_threads()
         path = Path(opts.model)
-        if not (path / "config.json").exists():
+        adapter_dir = None
+        if (path / "adapter_config.json").exists() and not (path / "config.json").exists():
+            # a LoRA checkpoint saved by keiko: base weights live in base_model_name_or_path
+            adapter_dir = path
+            base = json.loads((path / "adapter_config.json").read_text()).get("base_model_name_or_path")
+            if not base or not (Path(base) / "config.json").exists():
+                raise ValueError(f"LoRA checkpoint {path}: base model '{base}' not found")
+            base_path = Path(base)
+        elif (path / "config.json").exists():
+            base_path = path
+        else:
             raise ValueError(f"not a Hugging Face model directory (no config.json): {path}")
-        self.model_dir = path.absolute()
+        self.model_dir = base_path.absolute()
         self.name = opts.served_name or path.absolute().name
         self.tokenizer = AutoTokenizer.from_pretrained(path)
         if opts.dtype == "bfloat16" or (opts.dtype == "auto" and self.device.type == "cuda"):
             self.autocast_dtype = torch.bfloat16
         else:
             self.autocast_dtype = None
-        model = AutoModelForCausalLM.from_pretrained(path, dtype=torch.float32)
+        model = AutoModelForCausalLM.from_pretrained(base_path, dtype=torch.float32)
         model.to(self.device)
         model.eval()  # no dropout anywhere: sampling and training see the same function
         self.lora = None
-        if opts.lora_rank > 0:
+        if adapter_dir is not None:
+            from peft import PeftModel
+
+            model = PeftModel.from_pretrained(model, str(adapter_dir), is_trainable=True)
+            model.eval()
+            pc = model.peft_config["default"]
+            self.lora = {"rank": int(pc.r), "alpha": float(pc.lora_alpha), "target_modules": sorted(pc.target_modules)}
+        elif opts.lora_rank > 0:
             from peft import LoraConfig, get_peft_model
 
             names = {n.split(".")[-1] for n, _ in model.named_modules()}

@@ -223,6 +223,12 @@ def test_lora_trains_adapters_only_and_merges(tiny_model_dir, tmp_path):
     eng2.load(str(tmp_path / "adapter"))
     with torch.no_grad():
         assert torch.allclose(eng2.model(ids).logits, lora_logits, atol=1e-6)
+    # an adapter checkpoint can also be served directly (base weights found through adapter_config.json)
+    eng3 = Engine(EngineOptions(model=str(tmp_path / "adapter"), device="cpu", threads=1))
+    assert eng3.lora["rank"] == 4 and eng3.step == eng.step
+    with torch.no_grad():
+        assert torch.allclose(eng3.model(ids).logits, lora_logits, atol=1e-6)
+    assert eng3.optimizer is not None  # optimizer state resumed with the adapter
 
 
 def test_kl_reference_is_a_frozen_copy_of_the_initial_weights(engine):
