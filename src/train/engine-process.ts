@@ -109,6 +109,10 @@ export class EngineProcess {
     if (o.loraRank && o.loraAlpha) args.push('--lora-alpha', String(o.loraAlpha));
     const child = spawn(enginePython(), args, { env: engineEnv(o.threads ?? 1), stdio: ['ignore', 'ignore', 'pipe'] });
     this.child = child;
+    // Never leave an orphaned engine behind when keiko exits (normally, by error or by signal).
+    const killOnExit = () => child.kill('SIGKILL');
+    process.once('exit', killOnExit);
+    child.once('exit', () => process.off('exit', killOnExit));
     this.stderrTail = '';
     child.stderr?.on('data', (d: Buffer) => (this.stderrTail = (this.stderrTail + d.toString()).slice(-4000)));
     this.baseUrl = `http://127.0.0.1:${port}`;

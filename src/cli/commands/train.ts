@@ -79,6 +79,8 @@ async function trainCommand(options: { config: TrainConfig; runDir: string; resu
     process.off('SIGINT', onSignal);
   };
   process.on('SIGINT', onSignal);
+  const onTerm = () => process.exit(143); // 'exit' handlers stop the engine
+  process.once('SIGTERM', onTerm);
   const onEvent = (event: JobEvent) => {
     switch (event.kind) {
       case 'phase':
@@ -134,6 +136,7 @@ async function trainCommand(options: { config: TrainConfig; runDir: string; resu
     out.write(`run folder: ${runDir}\n`);
   } finally {
     process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onTerm);
   }
 }
 
