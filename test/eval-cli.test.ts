@@ -150,6 +150,19 @@ describe('keiko eval (end to end)', () => {
     expect(RunManifest.parse(await readJson(join(runDir, 'run.json')))).toMatchObject({ status: 'completed', summary: { rollouts: 80 } });
   });
 
+  it('resumes a --test-server run with its stored settings', async () => {
+    const out = await tmp();
+    const first = await keiko(['eval', '-e', 'arithmetic', '--test-server', 'arithmetic', '-n', '5', '--rollout-timeout', '30', '--out', out]);
+    expect(first.code).toBe(0);
+    const runDir = await onlyRun(out);
+    const lines = (await readFile(join(runDir, 'results.jsonl'), 'utf8')).trim().split('\n');
+    await writeFile(join(runDir, 'results.jsonl'), `${lines.slice(0, 2).join('\n')}\n`);
+    const second = await keiko(['eval', '--out', out, '--resume', runDir.split('/').at(-1)!, '--json']);
+    expect(second.code).toBe(0);
+    expect(JSON.parse(second.stdout)).toMatchObject({ examples: 5, meanReward: 1, config: { testServer: 'arithmetic', rolloutTimeoutS: 30 } });
+    expect(await readResults(runDir)).toHaveLength(5);
+  });
+
   it('scores malformed model output 0 without crashing the rollout', async () => {
     const server = await serve({ rule: noisyArithmeticRule });
     const out = await tmp();

@@ -34,6 +34,7 @@ interface EvalFlags {
   maxTurns?: number;
   maxTotalTokens?: number;
   timeout?: number;
+  rolloutTimeout?: number;
   retries?: number;
   passThreshold?: number;
   out: string;
@@ -68,6 +69,7 @@ export function register(program: Command): void {
     .option('--max-turns <n>', 'per-rollout budget: model turns', positiveInt)
     .option('--max-total-tokens <n>', 'per-rollout budget: prompt + completion tokens', positiveInt)
     .option('--timeout <seconds>', 'per-request timeout (default 600)', positiveNumber)
+    .option('--rollout-timeout <seconds>', 'wall-clock limit per rollout; slower rollouts are recorded as errors', positiveNumber)
     .option('--retries <n>', 'retries per request on 5xx/timeouts/connection errors (default 3)', nonNegativeInt)
     .option('--pass-threshold <x>', 'reward at which a rollout counts as passed, for pass@k (default 1)', finiteNumber)
     .option('-o, --out <dir>', 'runs folder', 'runs')
@@ -103,8 +105,11 @@ async function runEvalCommand(flags: EvalFlags, command: Command): Promise<void>
       }
       base = stored.data;
     }
-    if (flags.testServer) {
-      server = await startTestServer({ rule: TEST_SERVER_RULES[flags.testServer]!, latencyMs: flags.testServerLatency ?? 0, logRequests: false });
+    const testServerRule = flags.testServer ?? (fromCli('baseUrl') ? undefined : base.testServer);
+    if (testServerRule) {
+      const rule = TEST_SERVER_RULES[testServerRule];
+      if (!rule) throw new ConfigError(`unknown test server rule '${testServerRule}'; available: ${Object.keys(TEST_SERVER_RULES).join(', ')}`);
+      server = await startTestServer({ rule, latencyMs: flags.testServerLatency ?? 0, logRequests: false });
     }
     let envArgs = base.envArgs ?? {};
     if (flags.envArgs !== undefined) {
@@ -142,6 +147,8 @@ async function runEvalCommand(flags: EvalFlags, command: Command): Promise<void>
       maxTurns: pick('maxTurns', base.maxTurns),
       maxTotalTokens: pick('maxTotalTokens', base.maxTotalTokens),
       timeoutS: pick('timeout', base.timeoutS),
+      rolloutTimeoutS: pick('rolloutTimeout', base.rolloutTimeoutS),
+      testServer: testServerRule,
       retries: pick('retries', base.retries),
       seed: pick('seed', base.seed),
       passThreshold: pick('passThreshold', base.passThreshold),
@@ -211,6 +218,7 @@ async function runEvalCommand(flags: EvalFlags, command: Command): Promise<void>
           ...(config.maxTotalTokens ? { maxTotalTokens: config.maxTotalTokens } : {}),
         },
         seed: config.seed,
+        ...(config.rolloutTimeoutS ? { timeoutMs: config.rolloutTimeoutS * 1000 } : {}),
         out: resultsPath,
         resume: Boolean(flags.resume),
         signal: controller.signal,

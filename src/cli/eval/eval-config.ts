@@ -22,6 +22,10 @@ export const EvalConfig = z.object({
   maxTotalTokens: z.number().int().positive().optional(),
   /** Per-request timeout, seconds. */
   timeoutS: z.number().positive().default(600),
+  /** Wall-clock limit per rollout, seconds (a rollout past it is recorded as an error). */
+  rolloutTimeoutS: z.number().positive().optional(),
+  /** Rule of keiko's built-in test server, when the eval ran against it (restarted on resume). */
+  testServer: z.string().optional(),
   /** Request retries inside the sampler. */
   retries: z.number().int().nonnegative().default(3),
   seed: z.number().int().default(0),
