@@ -13,6 +13,7 @@ import torch
 import torch.nn.functional as F
 
 SUPPORTED = ("llama", "qwen2", "mistral", "qwen3")
+CACHE_STEP = 256  # KV-cache growth granularity (tokens)
 
 
 def _rotate_half(x: torch.Tensor) -> torch.Tensor:
@@ -38,7 +39,7 @@ class FastDecoder:
         attn = layers[0].self_attn
         return all(hasattr(attn, n) for n in ("q_proj", "k_proj", "v_proj", "o_proj"))
 
-    def __init__(self, model, batch: int, max_len: int, device: torch.device, dtype: torch.dtype):
+    def __init__(self, model, batch: int, max_len: int, device: torch.device, dtype: torch.dtype, initial_len: int = 0):
         base = model.get_base_model() if hasattr(model, "get_base_model") else model
         self.base = base
         # Fused q/k/v and gate/up weights (fewer, larger matmuls), unless peft wraps the projections.
@@ -51,7 +52,10 @@ class FastDecoder:
         self.kv_heads = cfg.num_key_value_heads
         self.head_dim = getattr(cfg, "head_dim", None) or cfg.hidden_size // cfg.num_attention_heads
         self.scaling = self.head_dim**-0.5
-        shape = (batch, self.kv_heads, max_len, self.head_dim)
+        # The cache starts with room for the prompt + CACHE_STEP tokens and doubles when full, so a
+        # large max_tokens (chat defaults to the rest of the context) does not preallocate it all.
+        self.max_len = max_len
+        shape = (batch, self.kv_heads, min(max_len, initial_len + CACHE_STEP), self.head_dim)
         self.k = [torch.zeros(shape, device=device, dtype=dtype) for _ in self.layers]
         self.v = [torch.zeros(shape, device=device, dtype=dtype) for _ in self.layers]
         self.len = 0  # filled columns of the cache
@@ -67,6 +71,17 @@ class FastDecoder:
             sign = torch.cat([-torch.ones(half, device=device), torch.ones(half, device=device)]).to(sin.dtype)
             # [S, 2, D]: cos, and sin with rotate_half's sign folded in (rotate_half(x) = roll(x) * sign)
             self.rope_table = torch.stack([cos[0], sin[0] * sign], dim=1)
+
+    def _grow(self, need: int) -> None:
+        cap = min(self.max_len, max(need, 2 * self.k[0].shape[2]))
+        extra = cap - self.k[0].shape[2]
+
+        def grow(c: torch.Tensor) -> torch.Tensor:
+            pad = torch.zeros((c.shape[0], c.shape[1], extra, c.shape[3]), device=c.device, dtype=c.dtype)
+            return torch.cat([c, pad], dim=2)
+
+        self.k = [grow(c) for c in self.k]
+        self.v = [grow(c) for c in self.v]
 
     def select(self, rows: torch.Tensor) -> None:
         """Keeps only these batch rows in the cache."""
@@ -123,6 +138,8 @@ class FastDecoder:
     def forward(self, ids: torch.Tensor, positions: torch.Tensor, key_valid: torch.Tensor) -> torch.Tensor:
         """ids, positions: [B, T]; key_valid: [B, len + T] bool (padding = False). Returns last logits [B, V]."""
         b, t = ids.shape
+        if self.len + t > self.k[0].shape[2]:
+            self._grow(self.len + t)
         h = self.inner.embed_tokens(ids)
         signed = False
         if self.rope_table is not None:

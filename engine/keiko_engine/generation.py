@@ -125,10 +125,10 @@ class _HFStepper:
 class _FastStepper:
     """The lean Llama-family path (fast_decoder.FastDecoder)."""
 
-    def __init__(self, model, device, batch, max_len, dtype):
+    def __init__(self, model, device, batch, max_len, dtype, initial_len):
         from .fast_decoder import FastDecoder
 
-        self.dec = FastDecoder(model, batch, max_len, device, dtype)
+        self.dec = FastDecoder(model, batch, max_len, device, dtype, initial_len)
 
     def prefill(self, ids, attn, pos):
         return self.dec.forward(ids, pos, attn.bool())
@@ -174,7 +174,7 @@ def generate(
     full_attn = torch.cat([attn, torch.ones((len(rows), max_new), dtype=torch.long, device=device)], dim=1)
     active = list(range(len(rows)))  # indices into `rows` of the rows still in the batch
     if fast and FastDecoder.supports(model):
-        stepper = _FastStepper(model, device, len(rows), width + max_new, autocast_dtype or torch.float32)
+        stepper = _FastStepper(model, device, len(rows), width + max_new, autocast_dtype or torch.float32, width)
     else:
         stepper = _HFStepper(model, device)
     amp = (

@@ -260,6 +260,16 @@ def test_fast_decoder_matches_transformers_forward(tmp_path, arch):
         rows = [GenRow(p, max_tokens=10, temperature=1.0, generator=torch.Generator().manual_seed(i)) for i, p in enumerate(ps)]
         generate(eng.model, rows, pad_id=eng.pad_id, eos_ids=set(), device=eng.device, shared_generator=torch.Generator(), fast=fast)
         runs[fast] = rows
+    # and with a KV cache that has to grow several times while decoding
+    import keiko_engine.fast_decoder as fd
+
+    old_step, fd.CACHE_STEP = fd.CACHE_STEP, 3
+    try:
+        rows = [GenRow(p, max_tokens=10, temperature=1.0, generator=torch.Generator().manual_seed(i)) for i, p in enumerate(ps)]
+        generate(eng.model, rows, pad_id=eng.pad_id, eos_ids=set(), device=eng.device, shared_generator=torch.Generator(), fast=True)
+    finally:
+        fd.CACHE_STEP = old_step
+    assert [r.token_ids for r in rows] == [r.token_ids for r in runs[True]]
     for a, b in zip(runs[True], runs[False]):
         assert a.token_ids == b.token_ids
         assert max(abs(x - y) for x, y in zip(a.logprobs, b.logprobs)) < LOGPROB_TOL
