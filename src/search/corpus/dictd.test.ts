@@ -1,4 +1,4 @@
-import { mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -56,5 +56,21 @@ describe('dictd', () => {
 
   it('reflow keeps line breaks in indented blocks', () => {
     expect(reflow(['   one', '   two', '', '   a', '          verse line', '          second'])).toBe('one two\n\na\n       verse line\n       second');
+  });
+});
+
+// The real FOLDOC database, when scripts/search-setup.sh has installed it (Debian dict-foldoc).
+const FOLDOC = '/usr/share/dictd/foldoc.index';
+describe.runIf(existsSync(FOLDOC))('FOLDOC from Debian', () => {
+  it('parses entries and turns cross-references into links', () => {
+    const docs = readDictd({ indexPath: FOLDOC, dictPath: '/usr/share/dictd/foldoc.dict.dz', site: 'foldoc', links: true });
+    expect(docs.length).toBeGreaterThan(10_000);
+    const adt = docs.find((d) => d.title === 'abstract data type')!;
+    expect(adt.url).toBe('https://foldoc.local/wiki/abstract_data_type');
+    expect(adt.text).toContain('A kind of data abstraction where a type');
+    expect(adt.links.map((l) => l.url)).toContain('https://foldoc.local/wiki/data_abstraction');
+    // Every link points at a page that exists.
+    const urls = new Set(docs.map((d) => d.url));
+    for (const d of docs.slice(0, 2000)) for (const l of d.links) expect(urls.has(l.url)).toBe(true);
   });
 });

@@ -4,7 +4,7 @@ import { ScriptedSampler } from '../../testing/scripted-sampler.js';
 import type { SearchDocument } from '../corpus/document.js';
 import { LocalSearchIndex } from '../local-index.js';
 import { SearchWeb } from '../web/search-web.js';
-import { searchEnv } from './search-env.js';
+import { searchEnv, searchRubric } from './search-env.js';
 import { parseTagAction } from './text-tags.js';
 
 const docs: SearchDocument[] = [
@@ -69,6 +69,17 @@ describe('searchEnv', async () => {
     const out = await env.rollout(env.dataset[0]!, { sampler, sampling: {}, rng: new Rng(1) });
     expect(out.stopReason).toBe('truncated');
     expect(sampler.calls).toHaveLength(2);
+  });
+});
+
+describe('searchRubric with a judge', () => {
+  it('lets the judge decide the reward and keeps exact match as a metric', async () => {
+    const judge = new ScriptedSampler({ script: ['yes, correct'] });
+    const r = searchRubric({ judge });
+    const scores = await r.score({ prompt: [], completion: [{ role: 'assistant', content: '<answer>about two million</answer>' }], answer: ['2,138,551'], info: {}, task: undefined, state: {}, turns: [], stopReason: 'terminated', parser: undefined });
+    expect(scores.reward).toBe(1);
+    expect(scores.metrics).toMatchObject({ judge: 1, exact_match: 0 });
+    expect(JSON.stringify(judge.calls[0]!.request)).toContain('about two million');
   });
 });
 
