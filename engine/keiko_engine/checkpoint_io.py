@@ -1,0 +1,114 @@
+"""Checkpoint half of the engine: atomic Hugging Face save (full, LoRA adapter, merged) and load."""
+
+from __future__ import annotations
+
+import copy
+import json
+import time
+from pathlib import Path
+
+import torch
+
+from .checkpoint import TRAINER_STATE_DIR, atomic_dir, write_state, read_state
+from .errors import RequestError
+
+
+class CheckpointMixin:
+    def save(self, path: str, merged_lora: bool = False, optimizer: bool = True) -> dict:
+        from .create_model import save_tokenizer
+
+        t0 = time.perf_counter()
+        target = Path(path)
+        with atomic_dir(target) as tmp:
+            if self.lora and merged_lora:
+                merged = copy.deepcopy(self.model).merge_and_unload()
+                merged.save_pretrained(tmp)
+            elif self.lora:
+                self.model.save_pretrained(tmp)  # adapter_config.json + adapter_model.safetensors
+                cfg_path = tmp / "adapter_config.json"
+                acfg = json.loads(cfg_path.read_text())
+                acfg["base_model_name_or_path"] = str(self.model_dir)
+                cfg_path.write_text(json.dumps(acfg, indent=2))
+            else:
+                self.model.save_pretrained(tmp)
+            gen = getattr(self.model, "generation_config", None)
+            if gen is not None and not (tmp / "generation_config.json").exists():
+                gen.save_pretrained(tmp)
+            save_tokenizer(self.tokenizer, tmp)
+            write_state(
+                tmp,
+                {
+                    "step": self.step,
+                    "config": {k: v for k, v in vars(self.opts).items()},
+                    "lora": self.lora,
+                    "merged_lora": bool(self.lora and merged_lora),
+                    "base_model": str(self.model_dir),
+                },
+            )
+            if optimizer and self.optimizer is not None and not (self.lora and merged_lora):
+                torch.save(self.optimizer.state_dict(), tmp / TRAINER_STATE_DIR / "optimizer.pt")
+        return {"path": str(target.absolute()), "step": self.step, "seconds": time.perf_counter() - t0}
+
+    def _load_optimizer(self, path: Path) -> None:
+        opt_path = path / TRAINER_STATE_DIR / "optimizer.pt"
+        if not opt_path.exists():
+            self.optimizer = None
+            return
+        params = [p for p in self.model.parameters() if p.requires_grad]
+        opt = torch.optim.AdamW(params, lr=0.0)
+        opt.load_state_dict(torch.load(opt_path, map_location=self.device, weights_only=True))
+        self.optimizer = opt
+
+    def load(self, path: str) -> dict:
+        from safetensors.torch import load_file
+
+        p = Path(path)
+        try:
+            state = read_state(p)
+        except (ValueError, OSError) as e:
+            raise RequestError(str(e), code="checkpoint_error") from e
+        if self.lora and (p / "adapter_model.safetensors").exists():
+            files = [p / "adapter_model.safetensors"]
+        else:
+            files = sorted(p.glob("*.safetensors"))
+        if not files:
+            raise RequestError(f"no *.safetensors weights in {p}", code="checkpoint_error")
+        try:
+            tensors: dict[str, torch.Tensor] = {}
+            for f in files:
+                tensors.update(load_file(str(f)))
+        except Exception as e:  # noqa: BLE001 - any unreadable file is the caller's checkpoint problem
+            raise RequestError(f"cannot read checkpoint {p}: {e}", code="checkpoint_error") from e
+        if self.lora and (p / "adapter_model.safetensors").exists():
+            from peft.utils import set_peft_model_state_dict
+
+            before = {k: v.detach().clone() for k, v in self.model.state_dict().items() if "lora_" in k}
+            res = set_peft_model_state_dict(self.model, tensors)
+            if getattr(res, "unexpected_keys", None):
+                self.model.load_state_dict(before, strict=False)
+                raise RequestError(f"adapter does not match this model: unexpected keys {res.unexpected_keys[:5]}", code="checkpoint_error")
+        else:
+            target = self.model.get_base_model() if self.lora else self.model
+            own = target.state_dict()
+            missing = [k for k in own if k not in tensors and not _tied_ok(target, k)]
+            bad = [k for k, v in tensors.items() if k in own and own[k].shape != v.shape]
+            unknown = [k for k in tensors if k not in own]
+            if missing or bad or unknown:
+                raise RequestError(
+                    f"checkpoint does not match this model: missing {missing[:3]}, shape mismatch {bad[:3]}, unknown {unknown[:3]}",
+                    code="checkpoint_error",
+                )
+            with torch.no_grad():
+                for k, v in tensors.items():
+                    own[k].copy_(v.to(own[k].device, own[k].dtype))
+        self.step = int(state.get("step", 0)) if state else 0
+        self._load_optimizer(p)
+        for prm in self.model.parameters():
+            prm.grad = None
+        self.has_grads = False
+        return {"path": str(p.absolute()), "step": self.step}
+
+
+def _tied_ok(model, key: str) -> bool:
+    """lm_head.weight may be absent from a checkpoint when embeddings are tied."""
+    return key.endswith("lm_head.weight") and bool(getattr(model.config, "tie_word_embeddings", False))

@@ -1,0 +1,200 @@
+"""Training half of the engine: token logprobs, the reference policy, forward_backward, optim_step.
+
+Mixed into `Engine`; the attributes it uses (model, device, opts, step, optimizer, has_grads,
+ref_model, lora, pad_id, vocab_size, max_context, autocast_dtype) are set by `Engine.__init__`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import math
+import time
+
+import torch
+
+from .errors import RequestError
+from .losses import LOSS_TYPES, LossSpec, Norm, policy_loss
+
+
+class TrainingMixin:
+    def _amp(self):
+        if self.autocast_dtype is None:
+            return contextlib.nullcontext()
+        return torch.autocast(device_type=self.device.type, dtype=self.autocast_dtype)
+
+    def token_logprobs(self, model, ids: torch.Tensor, attn: torch.Tensor, with_entropy: bool = False):
+        """[B, T] logprob of ids[:, t] given ids[:, :t] (column 0 is 0), and optionally entropy [B, T]."""
+        with self._amp():
+            logits = model(input_ids=ids, attention_mask=attn).logits  # [B, T, V]
+        logits = logits[:, :-1].float()
+        logp_all = torch.log_softmax(logits, dim=-1)
+        lp = logp_all.gather(-1, ids[:, 1:, None]).squeeze(-1)  # [B, T-1]
+        lp = torch.cat([torch.zeros_like(lp[:, :1]), lp], dim=1)
+        ent = None
+        if with_entropy:
+            with torch.no_grad():
+                e = -(logp_all.exp() * logp_all).sum(-1)
+                ent = torch.cat([torch.zeros_like(e[:, :1]), e], dim=1)
+        return lp, ent
+
+    def _ensure_reference(self):
+        if self.ref_model is not None or self.lora:
+            return
+        if self.opts.reference == "none":
+            raise RequestError("kl_beta > 0 needs a reference policy: start the engine with --reference auto|DIR, or send ref_logprobs", code="no_reference")
+        if self.step != 0:
+            raise RequestError(
+                "kl_beta > 0 without ref_logprobs: the reference (a copy of the initial weights) is made at step 0 only; "
+                "start the engine with --reference DIR or send ref_logprobs",
+                code="no_reference",
+            )
+        self.ref_model = copy.deepcopy(self.model).eval()
+        self.ref_model.requires_grad_(False)
+
+    def _ref_logprobs(self, ids, attn):
+        with torch.no_grad():
+            if self.lora:
+                with self.model.disable_adapter():
+                    lp, _ = self.token_logprobs(self.model, ids, attn)
+            else:
+                lp, _ = self.token_logprobs(self.ref_model, ids, attn)
+        return lp
+
+    def validate_sequences(self, seqs: list[dict]) -> None:
+        if not seqs:
+            raise RequestError("sequences: empty batch")
+        for k, s in enumerate(seqs):
+            ids = s["input_ids"]
+            n = len(ids)
+            if n < 2:
+                raise RequestError(f"sequences[{k}].input_ids: need at least 2 tokens")
+            if n > self.max_context:
+                raise RequestError(f"sequences[{k}]: length {n} exceeds max_context {self.max_context}", code="context_length_exceeded")
+            self.check_ids(ids, f"sequences[{k}].input_ids")
+            if len(s["loss_mask"]) != n:
+                raise RequestError(f"sequences[{k}].loss_mask: length {len(s['loss_mask'])} != input_ids length {n}")
+            if s["loss_mask"][0] != 0:
+                raise RequestError(f"sequences[{k}].loss_mask[0] must be 0 (the first token has no prefix to predict it from)")
+            adv = s.get("advantages", 0.0)
+            if isinstance(adv, list) and len(adv) != n:
+                raise RequestError(f"sequences[{k}].advantages: length {len(adv)} != input_ids length {n}")
+            for key in ("sampler_logprobs", "ref_logprobs"):
+                v = s.get(key)
+                if v is not None and len(v) != n:
+                    raise RequestError(f"sequences[{k}].{key}: length {len(v)} != input_ids length {n}")
+            vals = adv if isinstance(adv, list) else [adv]
+            if any(not math.isfinite(x) for x in vals):
+                raise RequestError(f"sequences[{k}].advantages: must be finite")
+
+    def forward_backward(self, seqs: list[dict], spec: LossSpec, scale: float = 1.0, micro_batch_size: int | None = None) -> dict:
+        if spec.type not in LOSS_TYPES:
+            raise RequestError(f"unknown loss type '{spec.type}'; available: {', '.join(LOSS_TYPES)}")
+        if spec.is_correction not in ("none", "truncated"):
+            raise RequestError(f"unknown is_correction '{spec.is_correction}'; available: none, truncated")
+        self.validate_sequences(seqs)
+        if spec.is_correction == "truncated" and any(s.get("sampler_logprobs") is None for s in seqs):
+            raise RequestError("is_correction 'truncated' needs sampler_logprobs on every sequence")
+        need_ref = spec.kl_beta > 0 and any(s.get("ref_logprobs") is None for s in seqs)
+        if need_ref:
+            self._ensure_reference()
+        t0 = time.perf_counter()
+        total_tokens = sum(int(sum(s["loss_mask"])) for s in seqs)
+        max_len = max(len(s["input_ids"]) for s in seqs)
+        norm = Norm(sequences=len(seqs), tokens=total_tokens, max_tokens=spec.max_tokens or max_len)
+        params = [p for p in self.model.parameters() if p.requires_grad]
+        saved = [p.grad for p in params]
+        for p in params:
+            p.grad = None
+        loss_sum, kl_sum, clipped, clip_den, ent_sum = 0.0, 0.0, 0.0, 0.0, 0.0
+        mbs = micro_batch_size or self.opts.micro_batch_size
+        ok = True
+        try:
+            for start in range(0, len(seqs), mbs):
+                chunk = seqs[start : start + mbs]
+                t = max(len(s["input_ids"]) for s in chunk)
+                b = len(chunk)
+                ids = torch.full((b, t), self.pad_id, dtype=torch.long)
+                attn = torch.zeros((b, t), dtype=torch.long)
+                mask = torch.zeros((b, t))
+                adv = torch.zeros((b, t))
+                slp = torch.zeros((b, t)) if all(s.get("sampler_logprobs") is not None for s in chunk) else None
+                rlp = torch.zeros((b, t)) if all(s.get("ref_logprobs") is not None for s in chunk) else None
+                for i, s in enumerate(chunk):
+                    n = len(s["input_ids"])
+                    ids[i, :n] = torch.tensor(s["input_ids"])
+                    attn[i, :n] = 1
+                    mask[i, :n] = torch.tensor(s["loss_mask"], dtype=torch.float32)
+                    a = s.get("advantages", 0.0)
+                    adv[i, :n] = torch.tensor(a, dtype=torch.float32) if isinstance(a, list) else float(a)
+                    if slp is not None:
+                        slp[i, :n] = torch.tensor(s["sampler_logprobs"], dtype=torch.float32)
+                    if rlp is not None:
+                        rlp[i, :n] = torch.tensor(s["ref_logprobs"], dtype=torch.float32)
+                ids, attn, mask, adv = (x.to(self.device) for x in (ids, attn, mask, adv))
+                slp = slp.to(self.device) if slp is not None else None
+                lp, ent = self.token_logprobs(self.model, ids, attn, with_entropy=True)
+                if spec.kl_beta > 0 and rlp is None:
+                    rlp = self._ref_logprobs(ids, attn)
+                elif rlp is not None:
+                    rlp = rlp.to(self.device)
+                out = policy_loss(lp, mask, adv, spec, norm, sampler_logp=slp, ref_logp=rlp)
+                if not torch.isfinite(out.loss):
+                    ok = False
+                    break
+                (out.loss * scale).backward()
+                loss_sum += float(out.loss.detach())
+                kl_sum += out.kl_sum
+                clipped += out.clipped
+                clip_den += out.clip_den
+                ent_sum += float((ent * mask).sum())
+            if ok:
+                ok = all(p.grad is None or bool(torch.isfinite(p.grad).all()) for p in params)
+        except BaseException:
+            for p, g in zip(params, saved):
+                p.grad = g
+            raise
+        if ok:
+            for p, g in zip(params, saved):
+                if g is not None:
+                    p.grad = g if p.grad is None else p.grad.add_(g)
+            self.has_grads = self.has_grads or total_tokens > 0
+        else:
+            for p, g in zip(params, saved):
+                p.grad = g
+        seconds = time.perf_counter() - t0
+        ntoks = sum(len(s["input_ids"]) for s in seqs)
+        return {
+            "loss": loss_sum if ok else None,
+            "kl": kl_sum / max(total_tokens, 1),
+            "clip_fraction": clipped / max(clip_den, 1),
+            "entropy": ent_sum / max(total_tokens, 1),
+            "tokens": total_tokens,
+            "sequences": len(seqs),
+            "seconds": seconds,
+            "tokens_per_s": ntoks / seconds if seconds > 0 else 0.0,
+            "nonfinite": not ok,
+        }
+
+    def optim_step(self, lr: float, weight_decay: float = 0.0, betas=(0.9, 0.999), eps: float = 1e-8, grad_clip: float | None = 1.0) -> dict:
+        params = [p for p in self.model.parameters() if p.requires_grad]
+        if not self.has_grads:
+            raise RequestError("optim_step without gradients: call /train/forward_backward first", code="no_gradients", status=409)
+        if self.optimizer is None:
+            self.optimizer = torch.optim.AdamW(params, lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay)
+        for g in self.optimizer.param_groups:
+            g.update(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay)
+        grads = [p.grad for p in params if p.grad is not None]
+        norm = torch.linalg.vector_norm(torch.stack([torch.linalg.vector_norm(g.float()) for g in grads])) if grads else torch.tensor(0.0)
+        grad_norm = float(norm)
+        skipped = not math.isfinite(grad_norm)
+        if not skipped:
+            if grad_clip is not None and grad_clip > 0 and grad_norm > grad_clip:
+                for g in grads:
+                    g.mul_(grad_clip / (grad_norm + 1e-6))
+            self.optimizer.step()
+            self.step += 1
+        self.optimizer.zero_grad(set_to_none=True)
+        self.has_grads = False
+        return {"step": self.step, "grad_norm": grad_norm if not skipped else None, "skipped": skipped}
+
