@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import math
 import time
 import uuid
 from typing import Any, Literal, Union
@@ -101,6 +102,11 @@ class LoadBody(_Strict):
 
 def _error(status: int, code: str, message: str) -> JSONResponse:
     return JSONResponse(status_code=status, content={"error": {"code": code, "message": message}})
+
+
+def _finite(d: dict) -> dict:
+    """JSON has no NaN/Infinity: non-finite metrics (a non-finite step) are reported as null."""
+    return {k: (None if isinstance(v, float) and not math.isfinite(v) else v) for k, v in d.items()}
 
 
 def _stops(stop: str | list[str] | None) -> list[str]:
@@ -266,7 +272,8 @@ def create_app(engine: Engine, max_batch_rows: int = 64) -> FastAPI:
     async def forward_backward(body: ForwardBackwardBody) -> dict:
         seqs = [s.model_dump() for s in body.sequences]
         spec = LossSpec(**body.loss.model_dump())
-        return await worker.call(lambda: engine.forward_backward(seqs, spec, float(body.scale), body.micro_batch_size))
+        out = await worker.call(lambda: engine.forward_backward(seqs, spec, float(body.scale), body.micro_batch_size))
+        return _finite(out)
 
     @app.post("/train/optim_step")
     async def optim_step(body: OptimStepBody) -> dict:

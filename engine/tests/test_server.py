@@ -143,6 +143,18 @@ def test_training_round_trip_and_new_weights_are_served(client, app, tmp_path):
     assert client.post("/train/load", json={"path": str(tmp_path / "ck")}).json()["step"] == 1
 
 
+def test_nonfinite_step_is_reported_as_json_and_applies_nothing(client, app):
+    before = weights(app)
+    ids = app.state.engine.tokenizer.encode("hello world", add_special_tokens=False)
+    seq = {"input_ids": ids, "loss_mask": [0] + [1] * (len(ids) - 1), "advantages": 1.0, "sampler_logprobs": [-1e30] * len(ids)}
+    r = client.post("/train/forward_backward", json={"sequences": [seq], "loss": {"type": "grpo", "eps_high": 1e9}})
+    assert r.status_code == 200, r.text
+    assert r.json()["nonfinite"] is True and r.json()["loss"] is None
+    assert client.post("/train/optim_step", json={"lr": 1e-2}).status_code == 409  # nothing was accumulated
+    after = weights(app)
+    assert all(torch.equal(before[k], after[k]) for k in before)
+
+
 BAD_REQUESTS = [
     ("/v1/completions", {"prompt": "hi", "max_tokens": -1}),
     ("/v1/completions", {"prompt": [1, 10**9]}),
