@@ -307,6 +307,9 @@ export async function startAgentProxy(options: AgentProxyOptions = {}): Promise<
   server.headersTimeout = 66_000;
   server.requestTimeout = 0;
   server.on('connection', (socket: Socket) => {
+    // Agents keep connections alive; an idle one must not keep the process running after the run.
+    // (While a call is in flight, the agent's own socket and the upstream request keep it alive.)
+    socket.unref();
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
   });
