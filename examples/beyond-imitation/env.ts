@@ -7,8 +7,8 @@ import { rubric } from '../../src/rubrics/index.js';
  * Column addition with a careless teacher — the environment of the "beyond imitation" example.
  *
  * A task is `a + b` with both operands written as `digits` zero-padded digits separated by spaces
- * ("0 4 7 + 5 8 2"); the model answers with the `digits + 1` digits of the sum written last digit
- * first ("9 2 9 0"), the order in which a person adds columns and carries. The reward is 1 when the
+ * (" 0 4 7 + 5 8 2"); the model answers with the `digits + 1` digits of the sum written last digit
+ * first (" 9 2 9 0"), the order in which a person adds columns and carries. The reward is 1 when the
  * answer is the exact sum, else 0: a verifiable outcome that needs no teacher.
  *
  * The teacher (`demonstrate`) is careless: on each demonstration, with probability
@@ -39,9 +39,11 @@ interface Task {
   b: number;
 }
 
-const spaced = (digits: string): string => digits.split('').join(' ');
+// Every digit is written with a space before it, so each one is the same single token (" 7")
+// wherever it appears — the byte-level tokenizer would otherwise give the first digit another id.
+const spaced = (digits: string): string => digits.split('').map((d) => ` ${d}`).join('');
 
-/** `n` as `width` zero-padded digits, most significant first, separated by spaces. */
+/** `n` as `width` zero-padded digits, most significant first, each after a space. */
 export function writeOperand(n: number, width: number): string {
   return spaced(String(n).padStart(width, '0'));
 }
@@ -101,7 +103,7 @@ export function loadEnvironment(args: Record<string, unknown> = {}): SingleTurnE
   const width = a.digits + 1;
   const toRow = (prefix: string) => (t: Task, i: number) => ({
     id: `${prefix}-${i}`,
-    question: `${writeOperand(t.a, a.digits)} + ${writeOperand(t.b, a.digits)}`,
+    question: `${writeOperand(t.a, a.digits)} +${writeOperand(t.b, a.digits)}`,
     answer: t.a + t.b,
     info: { a: t.a, b: t.b, carries: t.a + t.b !== carelessSum(t.a, t.b, a.digits) },
   });

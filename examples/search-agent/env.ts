@@ -1,0 +1,136 @@
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { z } from 'zod';
+import { Rng, type ChatMessage, type Environment, type Example } from '../../src/core/index.js';
+import { parseEnvArgs } from '../../src/envs/index.js';
+import { Browser, LocalSearchIndex, SearchWeb, builtinCorpus, searchEnv, synthesizeQa, type QaItem } from '../../src/search/index.js';
+
+/**
+ * The search-agent example's environment: the multi-step `SearchEnv` (text-tag protocol) over
+ * keiko's built-in geography corpus, with questions synthesised from that corpus — one-hop ("What
+ * is the capital of Chile?") and two-hop ("What is the capital of the country in which the city of
+ * Göttingen lies?"). Train and test are split by answer entity, so no test answer is ever seen in
+ * training; a validation split (also split by answer entity, carved from the training entities)
+ * is what training watches.
+ *
+ * `demonstrate` is a scripted searcher that really uses the emulated web: it searches the city,
+ * then "capital of <country>", then answers with the capital it read. It is lazy with probability
+ * `lazyRate`: it skips the second search and answers with a capital it saw on the first results
+ * page — usually the wrong one. Demonstrations are computed when the environment loads (the web
+ * is asynchronous, `demonstrate` is not), two per question: diligent and lazy. The teacher is
+ * right on about 60% of questions.
+ */
+export const SearchAgentArgs = z.object({
+  /** Index folder; built from the built-in `geo` source when missing. */
+  indexDir: z.string().default('.keiko/search/geo'),
+  /** Smallest city that gets a page (index build only). */
+  minPopulation: z.number().int().min(0).default(100000),
+  /** Questions synthesised (before the split). */
+  questions: z.number().int().min(10).default(2000),
+  /** Share of answer entities held out for the test split. */
+  testFraction: z.number().min(0.05).max(0.9).default(0.25),
+  /** Share of the remaining (training) answer entities held out for validation. */
+  validationFraction: z.number().min(0.01).max(0.5).default(0.1),
+  /** Which held-out split `evalDataset` holds. Test is only scored at the very end. */
+  evalSplit: z.enum(['validation', 'test']).default('validation'),
+  /** Held-out questions in `evalDataset` (0 = all). */
+  evalCount: z.number().int().min(0).default(200),
+  /** Probability that a demonstration skips the second hop and guesses. */
+  lazyRate: z.number().min(0).max(1).default(0.4),
+  /** Results per page and snippet length: kept small so episodes fit a tiny model's context. */
+  pageSize: z.number().int().min(1).max(10).default(3),
+  snippetChars: z.number().int().min(40).max(400).default(120),
+  maxTurns: z.number().int().min(1).max(16).default(4),
+  seed: z.number().int().default(0),
+});
+export type SearchAgentArgs = z.input<typeof SearchAgentArgs>;
+
+/** The system prompt: short, because every token of it is context a tiny model must carry. */
+export const SYSTEM_PROMPT = 'Find the answer with search. One action per message: <search>query</search> or <answer>answer</answer>.';
+
+async function openIndex(a: z.infer<typeof SearchAgentArgs>): Promise<LocalSearchIndex> {
+  const dir = resolve(a.indexDir);
+  if (existsSync(dir) && LocalSearchIndex.exists(dir)) return LocalSearchIndex.load(dir);
+  return LocalSearchIndex.build({ documents: builtinCorpus({ sources: ['geo'], minPopulation: a.minPopulation }), dir });
+}
+
+const CITY_QUESTION = /the city of (.+) lies\?$/;
+const COUNTRY_QUESTION = /^What is the capital of (.+)\?$/;
+
+/** Capitals named on a results page ("Its capital is X." / "It is the capital of Y." titles). */
+function capitalsOnPage(text: string): string[] {
+  const out: string[] = [];
+  for (const m of text.matchAll(/Its \**capital\** is ([^.…]+)[.…]/g)) out.push(m[1]!.replace(/\*/g, '').trim());
+  for (const m of text.matchAll(/【\d+†([^,】]+)[^】]*】[^\n]*\n[^\n]*It is the \**capital\**/g)) out.push(m[1]!.trim());
+  return out;
+}
+
+const tag = (name: string, body: string) => `<${name}>${body}</${name}>`;
+const info = (text: string) => ({ role: 'user' as const, content: `<information>${text}</information>` });
+
+/**
+ * The scripted searcher's two transcripts for one question (diligent, lazy), produced against the
+ * same emulated web the model will use, rendered exactly as the environment renders its turns.
+ */
+async function scriptedTranscripts(item: QaItem, web: SearchWeb, index: LocalSearchIndex): Promise<{ diligent: ChatMessage[]; lazy: ChatMessage[] }> {
+  const capital = item.answer[0]!;
+  const countryDoc = await index.getDocument({ url: item.supportingUrls.at(-1)! });
+  const country = countryDoc?.title ?? COUNTRY_QUESTION.exec(item.question)?.[1] ?? '';
+  const browser = new Browser(web);
+  const diligent: ChatMessage[] = [];
+  let firstPage = '';
+  if (item.hops > 1) {
+    const city = CITY_QUESTION.exec(item.question)?.[1] ?? item.question;
+    const q1 = tag('search', city);
+    firstPage = (await browser.search({ query: city })).text;
+    diligent.push({ role: 'assistant', content: q1 }, info(firstPage));
+  }
+  const q2 = `capital of ${country}`;
+  const secondPage = (await browser.search({ query: q2 })).text;
+  diligent.push({ role: 'assistant', content: tag('search', q2) }, info(secondPage), { role: 'assistant', content: tag('answer', capital) });
+  // Lazy: answer from what the first page shows (one-hop questions: from the question's own words).
+  const guesses = capitalsOnPage(firstPage).filter((c) => c !== capital);
+  const lazyAnswer = guesses[0] ?? (item.hops > 1 ? (CITY_QUESTION.exec(item.question)?.[1] ?? country) : country);
+  const lazy: ChatMessage[] = item.hops > 1 ? [...diligent.slice(0, 2), { role: 'assistant', content: tag('answer', lazyAnswer) }] : [{ role: 'assistant', content: tag('answer', lazyAnswer) }];
+  return { diligent, lazy };
+}
+
+/** Splits items by a seeded hash of the answer entity: a share `fraction` of entities goes to `held`. */
+function splitByEntity(items: readonly QaItem[], fraction: number, seed: number): { kept: QaItem[]; held: QaItem[] } {
+  const entities = [...new Set(items.map((i) => i.answerEntity))].sort();
+  const held = new Set(new Rng(seed).fork('validation').shuffle(entities).slice(0, Math.round(entities.length * fraction)));
+  return { kept: items.filter((i) => !held.has(i.answerEntity)), held: items.filter((i) => held.has(i.answerEntity)) };
+}
+
+const toRow = (item: QaItem) => ({ id: item.id, question: item.question, answer: item.answer, info: { kind: item.kind, hops: item.hops, supportingUrls: item.supportingUrls, answerEntity: item.answerEntity } });
+
+/** Loads the environment (builds the index on first use; synthesis and demonstrations take seconds). */
+export async function loadEnvironment(args: Record<string, unknown> = {}): Promise<Environment> {
+  const a = parseEnvArgs({ env: 'search-agent', schema: SearchAgentArgs, args });
+  const index = await openIndex(a);
+  const web = new SearchWeb(index, { pageSize: a.pageSize, snippetChars: a.snippetChars, seed: a.seed });
+  const { items } = synthesizeQa({ index, count: a.questions, seed: a.seed, testFraction: a.testFraction, kinds: ['capital', 'city-country-capital'] });
+  const { kept: train, held: validation } = splitByEntity(items.filter((i) => i.split === 'train'), a.validationFraction, a.seed);
+  const test = items.filter((i) => i.split === 'test');
+  const held = a.evalSplit === 'test' ? test : validation;
+  const evalItems = a.evalCount > 0 ? new Rng(a.seed).fork('eval').shuffle(held).slice(0, a.evalCount) : held;
+  const env = searchEnv({ web, dataset: train.map(toRow), evalDataset: evalItems.map(toRow), protocol: 'tags', maxTurns: a.maxTurns, systemPrompt: SYSTEM_PROMPT, name: 'search-agent' });
+  const transcripts = new Map<string | number, { diligent: ChatMessage[]; lazy: ChatMessage[] }>();
+  // Every question gets a transcript, so the teacher can be scored on held-out questions too; SFT
+  // only ever draws from `dataset` (the training split).
+  for (const item of [...train, ...evalItems]) transcripts.set(item.id, await scriptedTranscripts(item, web, index));
+  const demonstrate = (example: Example, rng: Rng): ChatMessage[] => {
+    const t = transcripts.get(example.id);
+    if (!t) throw new Error(`no scripted demonstration for '${String(example.id)}'`);
+    return rng.next() < a.lazyRate ? t.lazy : t.diligent;
+  };
+  return {
+    name: env.name,
+    dataset: env.dataset,
+    ...(env.evalDataset ? { evalDataset: env.evalDataset } : {}),
+    rubric: env.rubric,
+    parser: env.parser,
+    rollout: (example, ctx) => env.rollout(example, ctx),
+    demonstrate,
+  };
+}
