@@ -30,8 +30,8 @@ describe.skipIf(!python)('EngineClient with a real engine', () => {
     const corpus = join(dir, 'corpus.txt');
     writeFileSync(corpus, Array.from({ length: 30 }, () => CORPUS.join('\n')).join('\n'));
     const model = await EngineClient.createModel({ out: join(dir, 'tiny'), corpus: [corpus], vocabSize: 300, hidden: 32, layers: 2, heads: 4, maxContext: 256 });
-    engine = await EngineClient.spawn({ model, threads: 1, device: 'cpu' });
-  });
+    engine = await EngineClient.spawn({ model, threads: 1, device: 'cpu', startupTimeoutMs: 180_000 });
+  }, 300_000);
 
   afterAll(async () => {
     await engine?.stop();
@@ -100,5 +100,5 @@ describe.skipIf(!python)('EngineClient with a real engine', () => {
     const info = await engine.info();
     expect(engine.pid).not.toBe(pid);
     expect(info.step).toBe(1);
-  });
+  }, 240_000);
 });
