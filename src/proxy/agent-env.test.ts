@@ -140,6 +140,18 @@ describe('AgentEnv', () => {
     await env.close();
   });
 
+  it('ends a rollout truncated when the agent exceeds the turn budget', async () => {
+    const env = agentEnv({ name: 'budget', dataset: dataset.slice(0, 1), agent: twoStepAgent, rubric: saysAgain });
+    const r = await env.rollout(env.dataset[0]!, { sampler, sampling: {}, rng: new Rng(0), budget: { maxTurns: 1 } });
+    expect(r.stopReason).toBe('truncated');
+    expect(r.error).toBeUndefined();
+    expect(r.turns).toHaveLength(1);
+    const state = r.state as AgentState;
+    expect(state.budgetExceeded).toBe(true);
+    expect(state.agentError?.message).toContain('model call failed: 400');
+    await env.close();
+  });
+
   it('says clearly when the sampler has no HTTP endpoint to forward to', async () => {
     const env = agentEnv({ name: 'scripted', dataset: dataset.slice(0, 1), agent: twoStepAgent, rubric: saysAgain });
     const r = await env.rollout(env.dataset[0]!, { sampler: new ScriptedSampler({ script: ['x'] }), sampling: {}, rng: new Rng(0) });

@@ -81,6 +81,10 @@ export interface AgentState extends Record<string, unknown> {
   agent: ReturnType<typeof callsToTurns>['stats'];
   /** Calls that did not become turns or lack tokens, and why. */
   problems: { index: number; message: string }[];
+  /** Set when the agent asked for more model calls than the rollout's turn budget allowed. */
+  budgetExceeded?: boolean;
+  /** What the agent threw after being cut off by the budget (the rollout is `truncated`, not an error). */
+  agentError?: ErrorRecord;
 }
 
 /**
@@ -174,7 +178,11 @@ export class AgentEnv<Output = unknown> implements Environment {
     } catch (error) {
       return empty(describeError(error));
     }
-    const session = proxy.open({ upstream: target, ...(this.options.overrideSampling === false ? {} : { sampling: runSampling(ctx.sampling) }) });
+    const session = proxy.open({
+      upstream: target,
+      ...(this.options.overrideSampling === false ? {} : { sampling: runSampling(ctx.sampling) }),
+      ...(ctx.budget?.maxTurns !== undefined ? { maxCalls: ctx.budget.maxTurns } : {}),
+    });
 
     // The agent's signal: the rollout's own, or the time limit, whichever comes first.
     const controller = new AbortController();
@@ -212,10 +220,16 @@ export class AgentEnv<Output = unknown> implements Environment {
       const last = completion.at(-1);
       if (!(last?.role === 'assistant' && last.content === text && !last.tool_calls?.length)) completion.push({ role: 'assistant', content: text });
     }
-    let stopReason: StopReason = 'terminated';
-    if (error) stopReason = 'error';
-    else if (turns.at(-1)?.finishReason === 'length') stopReason = 'truncated';
     const state: AgentState = { output, rolloutId: session.id, calls: session.calls, agent: stats, problems };
+    let stopReason: StopReason = 'terminated';
+    if (session.refusedCalls > 0) {
+      // The turn budget cut the agent off: the outcome is unknown, whatever the agent did next.
+      stopReason = 'truncated';
+      state.budgetExceeded = true;
+      if (error) state.agentError = error;
+      error = undefined;
+    } else if (error) stopReason = 'error';
+    else if (turns.at(-1)?.finishReason === 'length') stopReason = 'truncated';
     return { prompt, completion, turns, stopReason, state, usage, ...(error ? { error } : {}) };
   }
 

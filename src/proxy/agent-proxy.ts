@@ -29,6 +29,8 @@ export interface OpenSessionOptions {
   upstream?: UpstreamTarget;
   /** Sampling that replaces the agent's own (temperature, max tokens, seed…). */
   sampling?: SamplingArgs;
+  /** Model calls allowed (a rollout's turn budget); later calls get HTTP 400 `max_turns_exceeded`. */
+  maxCalls?: number;
 }
 
 export interface AgentProxyOptions {
@@ -58,15 +60,27 @@ export class ProxySession {
   /** @internal */ readonly upstream: UpstreamClient;
   /** @internal */ readonly target: UpstreamTarget;
   /** @internal */ readonly sampling: SamplingArgs | undefined;
+  /** @internal */ readonly maxCalls: number;
   /** @internal */ nextIndex = 0;
+  /** Calls refused because the rollout's call budget (`maxCalls`) was used up. */
+  refusedCalls = 0;
   /** @internal */ readonly controller = new AbortController();
   private inFlight = 0;
   private idle: (() => void) | undefined;
   private closedFlag = false;
 
   /** @internal */
-  constructor(options: { id: string; baseURL: string; upstream: UpstreamClient; target: UpstreamTarget; sampling: SamplingArgs | undefined; onClose: (s: ProxySession) => void }) {
+  constructor(options: {
+    id: string;
+    baseURL: string;
+    upstream: UpstreamClient;
+    target: UpstreamTarget;
+    sampling: SamplingArgs | undefined;
+    maxCalls: number | undefined;
+    onClose: (s: ProxySession) => void;
+  }) {
     this.id = options.id;
+    this.maxCalls = options.maxCalls ?? Infinity;
     this.baseURL = options.baseURL;
     this.upstream = options.upstream;
     this.target = options.target;
@@ -182,6 +196,7 @@ export async function startAgentProxy(options: AgentProxyOptions = {}): Promise<
       upstream: clientFor(target),
       target,
       sampling: sessionOptions.sampling,
+      maxCalls: sessionOptions.maxCalls,
       onClose: (s) => {
         if (sessions.get(s.id) === s) sessions.delete(s.id);
       },
@@ -204,6 +219,10 @@ export async function startAgentProxy(options: AgentProxyOptions = {}): Promise<
     const body = parsedJson.data;
     const problem = checkAgentBody(endpoint, body);
     if (problem !== undefined) return sendError(res, 400, 'invalid_request', `request body: ${problem}`);
+    if (session.nextIndex >= session.maxCalls) {
+      session.refusedCalls++;
+      return sendError(res, 400, 'max_turns_exceeded', `keiko proxy: rollout '${session.id}' used its budget of ${session.maxCalls} model calls`);
+    }
     const index = session.nextIndex++;
     const { stream, includeUsage } = prepareUpstreamBody({
       endpoint,
