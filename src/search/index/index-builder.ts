@@ -26,6 +26,8 @@ export class IndexBuilder {
   private readonly passageLen = new Growable(Uint32Array, 1 << 12);
   private readonly passageEnd = new Growable(Uint32Array, 1 << 12);
   private finished = false;
+  private scratch = new Uint32Array(1 << 16);
+  private readonly touched: number[] = [];
 
   constructor(options: IndexBuilderOptions = {}) {
     this.params = Bm25Params.parse(options.params ?? {});
@@ -45,19 +47,29 @@ export class IndexBuilder {
   /** Adds one passage from already-analysed tokens; returns its passage id. */
   addTokens(tokens: readonly string[]): number {
     if (this.finished) throw new Error('IndexBuilder.add after finish()');
-    const counts = new Map<number, number>();
+    // Count term frequencies in a reusable scratch array indexed by term id.
+    const touched = this.touched;
+    touched.length = 0;
     for (const tok of tokens) {
       let id = this.termIds.get(tok);
       if (id === undefined) {
         id = this.terms.length;
         this.termIds.set(tok, id);
         this.terms.push(tok);
+        if (id >= this.scratch.length) {
+          const next = new Uint32Array(this.scratch.length * 2);
+          next.set(this.scratch);
+          this.scratch = next;
+        }
       }
-      counts.set(id, (counts.get(id) ?? 0) + 1);
+      const prev = this.scratch[id]!;
+      this.scratch[id] = prev + 1;
+      if (prev === 0) touched.push(id);
     }
-    for (const [id, tf] of counts) {
+    for (const id of touched) {
       this.fwdTerm.push(id);
-      this.fwdTf.push(Math.min(tf, 0xffff));
+      this.fwdTf.push(Math.min(this.scratch[id]!, 0xffff));
+      this.scratch[id] = 0;
     }
     this.passageLen.push(tokens.length);
     this.passageEnd.push(this.fwdTerm.length);

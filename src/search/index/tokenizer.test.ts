@@ -24,6 +24,18 @@ describe('Tokenizer', () => {
     expect(sStem('is')).toBe('is');
   });
 
+  it('ASCII fast path gives the same tokens as the Unicode regex path', () => {
+    const t = new Tokenizer({ stopwords: false });
+    const alphabet = 'aZ09 .,-_/+é\n\t';
+    let seed = 1;
+    for (let n = 0; n < 200; n++) {
+      let s = '';
+      for (let i = 0; i < 40; i++) s += alphabet[(seed = (seed * 1103515245 + 12345) % 2 ** 31) % (alphabet.length - 1)];
+      const want = s.toLowerCase().normalize('NFKD').replace(/\p{M}+/gu, '').match(/[\p{L}\p{N}]+/gu) ?? [];
+      expect(t.tokenize(s)).toEqual(want);
+    }
+  });
+
   it('truncates very long tokens', () => {
     const long = 'a'.repeat(100);
     expect(new Tokenizer().tokenize(long)[0]).toHaveLength(64);

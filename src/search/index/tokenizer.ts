@@ -36,6 +36,10 @@ const WORD = /[\p{L}\p{N}]+/gu;
 const NON_ASCII = /[^\x00-\x7f]/;
 const MARKS = /\p{M}+/gu;
 
+function isAsciiWordChar(ch: number): boolean {
+  return (ch >= 97 && ch <= 122) || (ch >= 48 && ch <= 57) || (ch >= 65 && ch <= 90);
+}
+
 /**
  * The "S" stemmer (Harman, 1991): removes English plural endings only. Predictable and cheap, so
  * it rarely conflates unrelated words: "ies"→"y" (not "eies"/"aies"), "es"→"e" (not "aes"/"ees"/
@@ -80,15 +84,33 @@ export class Tokenizer {
     // Fold the whole text once when needed: cheaper than per word, and folding can split words
     // ("ﬁ" → "fi") or merge them, which the word regex then sees correctly.
     let t = c.lowercase ? text.toLowerCase() : text;
-    if (c.fold && NON_ASCII.test(t)) t = t.normalize('NFKD').replace(MARKS, '');
-    for (const m of t.matchAll(WORD)) {
-      let w = m[0];
-      if (w.length < c.minLength) continue;
-      if (c.stopwords && ENGLISH_STOPWORDS.has(w)) continue;
-      if (c.stem) w = sStem(w);
-      if (w.length > c.maxLength) w = w.slice(0, c.maxLength);
-      out.push(w);
+    const ascii = !NON_ASCII.test(t);
+    if (c.fold && !ascii) t = t.normalize('NFKD').replace(MARKS, '');
+    if (ascii) {
+      // Fast path: scan ASCII letters/digits by char code (same result as the regex below).
+      const n = t.length;
+      let i = 0;
+      while (i < n) {
+        let ch = t.charCodeAt(i);
+        while (i < n && !isAsciiWordChar(ch)) ch = t.charCodeAt(++i);
+        if (i >= n) break;
+        const start = i;
+        while (i < n && isAsciiWordChar(t.charCodeAt(i))) i++;
+        this.emit(t.slice(start, i), out);
+      }
+      return out;
     }
+    for (const m of t.matchAll(WORD)) this.emit(m[0], out);
     return out;
+  }
+
+  private emit(word: string, out: string[]): void {
+    const c = this.config;
+    let w = word;
+    if (w.length < c.minLength) return;
+    if (c.stopwords && ENGLISH_STOPWORDS.has(w)) return;
+    if (c.stem) w = sStem(w);
+    if (w.length > c.maxLength) w = w.slice(0, c.maxLength);
+    out.push(w);
   }
 }
