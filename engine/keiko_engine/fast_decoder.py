@@ -65,7 +65,7 @@ class FastDecoder:
         rope = self.inner.rotary_emb
         self.rope_table = None
         if "dynamic" not in str(getattr(rope, "rope_type", "default")):
-            probe = torch.zeros((1, 1, cfg.hidden_size), device=device, dtype=dtype)
+            probe = torch.zeros((1, 1, cfg.hidden_size), device=device, dtype=torch.float32)  # RoPE in fp32, as transformers does
             cos, sin = rope(probe, torch.arange(max_len, device=device)[None])
             half = cos.shape[-1] // 2
             sign = torch.cat([-torch.ones(half, device=device), torch.ones(half, device=device)]).to(sin.dtype)
@@ -189,7 +189,8 @@ class FastDecoder:
             keys, vals = kc[:, :, :end], vc[:, :, :end]
             if rep != 1:
                 keys, vals = keys.repeat_interleave(rep, dim=1), vals.repeat_interleave(rep, dim=1)
-            o = F.scaled_dot_product_attention(qk[:, :, :H].transpose(1, 2), keys, vals, attn_mask=mask, scale=self.scaling)
+            q = qk[:, :, :H].transpose(1, 2).to(kc.dtype)  # no-op in fp32; bf16 cache under CUDA autocast
+            o = F.scaled_dot_product_attention(q, keys, vals, attn_mask=mask, scale=self.scaling)
             h = h + F.linear(o.transpose(1, 2).reshape(b, t, -1), wo, bo)
             x = rms(h, (d,), ln2, e2)
             g, u = F.linear(x, wgu).chunk(2, dim=-1)
