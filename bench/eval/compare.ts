@@ -8,7 +8,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { cpus, tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -79,13 +79,13 @@ function run(cmd: string, args: string[], env: NodeJS.ProcessEnv = {}): Promise<
   });
 }
 
-async function keikoEval(url: string): Promise<Measure> {
+async function keikoEval(url: string, n = N, c = C): Promise<Measure> {
   const out = await mkdtemp(join(tmpdir(), 'keiko-bench-'));
-  const r = await run(process.execPath, [join(root, 'bin/keiko.js'), 'eval', '-e', 'arithmetic', '--env-args', JSON.stringify({ evalCount: N }), '-n', String(N), '-r', '1', '-c', String(C), '-m', 'test-model', '-b', url, '--no-progress', '--json', '--out', out]);
+  const r = await run(process.execPath, [join(root, 'bin/keiko.js'), 'eval', '-e', 'arithmetic', '--env-args', JSON.stringify({ evalCount: n }), '-n', String(n), '-r', '1', '-c', String(c), '-m', 'test-model', '-b', url, '--no-progress', '--json', '--out', out]);
   await rm(out, { recursive: true, force: true });
   if (r.code !== 0) throw new Error(`keiko eval failed (${r.code}): ${r.stderr.slice(-2000)}`);
   const meta = JSON.parse(r.stdout) as { durationS: number; meanReward: number; errors: number; examples: number };
-  return { contender: 'keiko eval', rollouts: meta.examples, concurrency: C, wallS: r.wallS, phaseS: meta.durationS, meanReward: meta.meanReward, errors: meta.errors };
+  return { contender: n === N ? 'keiko eval' : `keiko eval (${n} rollouts)`, rollouts: meta.examples, concurrency: c, wallS: r.wallS, phaseS: meta.durationS, meanReward: meta.meanReward, errors: meta.errors };
 }
 
 async function verifiersEval(url: string, harness: string, n: number, c: number): Promise<Measure> {
@@ -141,7 +141,11 @@ async function overhead(url: string): Promise<{ scriptedMs: number; scriptedCpuM
   return best;
 }
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = Math.floor(s.length / 2);
+  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
+};
 const f = (x: number, d = 2) => x.toFixed(d);
 
 /** Writes the eval split verifiers reads, straight from keiko's env, so both see the same questions. */
@@ -156,6 +160,7 @@ async function exportData(): Promise<string> {
 let dataPath = '';
 
 async function main() {
+  const loadBefore = loadavg();
   dataPath = await exportData();
   const haveVerifiers = !values['skip-verifiers'] && existsSync(join(venv, 'bin/vf-eval'));
   const measures: Measure[] = [];
@@ -172,6 +177,8 @@ async function main() {
     if (haveVerifiers && NULL_N > 0) {
       process.stderr.write(`verifiers (null harness, ${NULL_N} rollouts)…\n`);
       measures.push(await verifiersEval(fixed.url, 'null', NULL_N, Math.min(C, NULL_N)));
+      process.stderr.write(`keiko (${NULL_N} rollouts)…\n`);
+      measures.push(await keikoEval(fixed.url, NULL_N, Math.min(C, NULL_N)));
     }
   } finally {
     fixed.proc.kill('SIGTERM');
@@ -193,13 +200,16 @@ async function main() {
     const n = ms[0]!.rollouts;
     return { name, n, c: ms[0]!.concurrency, runs: ms.length, phase, wall, rate: n / phase, wallRate: n / wall, reward: median(ms.map((m) => m.meanReward)), errors: Math.max(...ms.map((m) => m.errors)) };
   });
+  const loadAfter = loadavg();
   const keiko = rows.find((r) => r.name === 'keiko eval')!;
+  const keikoSmall = rows.find((r) => r.name === `keiko eval (${NULL_N} rollouts)`);
+  const base = (r: (typeof rows)[number]) => (r.name.includes('null harness') && keikoSmall ? keikoSmall : keiko);
   const table = [
     '| contender | rollouts | concurrency | runs | rollout phase (s, median) | rollouts/s | process wall (s) | rollouts/s incl. startup | keiko ratio (phase) | keiko ratio (wall) | mean reward | errors |',
     '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
     ...rows.map(
       (r) =>
-        `| ${r.name} | ${r.n} | ${r.c} | ${r.runs} | ${f(r.phase)} | ${f(r.rate, 1)} | ${f(r.wall)} | ${f(r.wallRate, 1)} | ${r === keiko ? '1.00' : f(keiko.rate / r.rate)}× | ${r === keiko ? '1.00' : f(keiko.wallRate / r.wallRate)}× | ${f(r.reward, 3)} | ${r.errors} |`,
+        `| ${r.name} | ${r.n} | ${r.c} | ${r.runs} | ${f(r.phase)} | ${f(r.rate, 1)} | ${f(r.wall)} | ${f(r.wallRate, 1)} | ${r.name.startsWith('keiko') ? '—' : `${f(base(r).rate / r.rate)}×`} | ${r.name.startsWith('keiko') ? '—' : `${f(base(r).wallRate / r.wallRate)}×`} | ${f(r.reward, 3)} | ${r.errors} |`,
     ),
   ].join('\n');
   const raw = measures.map((m) => `| ${m.contender} | ${m.rollouts} | ${f(m.phaseS)} | ${f(m.wallS)} | ${f(m.meanReward, 3)} |`).join('\n');
@@ -209,6 +219,9 @@ async function main() {
 
 Generated by \`bench/eval/compare.ts\` on ${new Date().toISOString().slice(0, 16)}Z · ${cpus().length} CPU cores (${cpus()[0]?.model ?? '?'}) ·
 Node ${process.version} · verifiers ${vfVersion} (PyPI, in \`bench/eval/.venv\`).
+Machine load average (1 min) ${f(loadBefore[0]!, 1)} at the start and ${f(loadAfter[0]!, 1)} at the end: the machine
+was shared with other jobs, so absolute times are inflated and noisy; the contenders ran interleaved
+under the same conditions, so the ratios are the figures to read.
 
 ## Setup
 
@@ -236,7 +249,8 @@ Node ${process.version} · verifiers ${vfVersion} (PyPI, in \`bench/eval/.venv\`
 "Rollout phase" is first rollout started → last rollout scored, from each tool's own timestamps
 (keiko: \`metadata.json\` durationS; verifiers: trace \`timing.start\` / \`timing.scoring.end\`).
 "Process wall" adds start-up (Python imports, env loading, tsx). Ratios are keiko ÷ contender
-throughput (higher = keiko faster).
+throughput (higher = keiko faster); the \`null\`-harness row is compared with keiko on the same
+${NULL_N} rollouts.
 
 ${table}
 
@@ -245,6 +259,11 @@ Raw runs (in execution order):
 | contender | rollouts | rollout phase (s) | process wall (s) | mean reward |
 | --- | --- | --- | --- | --- |
 ${raw}
+
+Both tools solved every rollout (mean reward 1.000, 0 errors), so they did the same work. Where the
+time goes in verifiers was not profiled; per episode it builds a runtime, a trace and routes the
+model call through its local interception server (streamed), and the \`null\` harness also starts a
+Python program — keiko calls the endpoint directly from the rollout.
 
 ## keiko's own overhead per rollout (zero-latency responses)
 
