@@ -1,7 +1,7 @@
 // Overhead of keiko's interception proxy per model call, against calling the same upstream directly,
 // in one run with the two contenders interleaved round by round (A B A B …).
 //
-//   npx tsx bench/proxy/proxy-overhead.ts [--rollouts 200] [--calls 8] [--rounds 6] [--latency-ms 20] [--out bench/proxy/RESULTS.md]
+//   npx tsx bench/proxy/proxy-overhead.ts [--rollouts 200] [--calls 4] [--rounds 6] [--latency-ms 500,20] [--out bench/proxy/RESULTS.md]
 //
 // The upstream is keiko's OpenAI-compatible test server in its own process (vLLM-style token ids
 // and logprobs, a fixed latency standing in for the model). The load generator and the proxy share
@@ -10,8 +10,8 @@
 // percentile latency, and CPU time of this process (client + proxy) per call.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
-import { Agent, request } from 'node:http';
-import { cpus } from 'node:os';
+import { Agent, createServer, request, type Server } from 'node:http';
+import { cpus, loadavg } from 'node:os';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { startAgentProxy, ROLLOUT_ID_HEADER, type AgentProxy } from '../../src/proxy/index.js';
@@ -19,21 +19,21 @@ import { startAgentProxy, ROLLOUT_ID_HEADER, type AgentProxy } from '../../src/p
 const { values } = parseArgs({
   options: {
     rollouts: { type: 'string', default: '200' },
-    calls: { type: 'string', default: '8' },
+    calls: { type: 'string', default: '4' },
     rounds: { type: 'string', default: '6' },
-    'latency-ms': { type: 'string', default: '20' },
+    'latency-ms': { type: 'string', default: '500,20' },
     out: { type: 'string', default: '' },
   },
 });
 const ROLLOUTS = Number(values.rollouts);
 const CALLS = Number(values.calls);
 const ROUNDS = Number(values.rounds);
-const LATENCY = Number(values['latency-ms']);
+const LATENCIES = values['latency-ms'].split(',').map(Number);
 
 const root = resolve(import.meta.dirname, '..', '..');
 
-async function startUpstream(): Promise<{ baseUrl: string; child: ChildProcess }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/testing/test-server-main.ts', '--latency-ms', String(LATENCY)], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
+async function startUpstream(latency: number): Promise<{ baseUrl: string; child: ChildProcess }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/testing/test-server-main.ts', '--latency-ms', String(latency)], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
   const baseUrl = await new Promise<string>((ok, fail) => {
     let text = '';
     child.stdout!.on('data', (d: Buffer) => {
@@ -63,6 +63,41 @@ function post(url: URL, body: string, headers: Record<string, string>): Promise<
   });
 }
 
+/**
+ * The floor: a bare node:http pass-through (no JSON parsing, no recording, no SSE) to the same
+ * upstream, so the table separates the cost of an HTTP hop from the cost of what the proxy does.
+ */
+async function startPassThrough(upstream: string): Promise<{ url: string; server: Server }> {
+  const target = new URL(upstream);
+  const upstreamAgent = new Agent({ keepAlive: true, maxSockets: 1024 });
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const body = Buffer.concat(chunks);
+      const out = request(
+        { hostname: target.hostname, port: target.port, path: `${target.pathname}/chat/completions`, method: 'POST', agent: upstreamAgent, headers: { 'content-type': 'application/json', 'content-length': body.length } },
+        (up) => {
+          const parts: Buffer[] = [];
+          up.on('data', (c: Buffer) => parts.push(c));
+          up.on('end', () => {
+            const text = Buffer.concat(parts);
+            res.writeHead(up.statusCode ?? 502, { 'content-type': 'application/json', 'content-length': text.length });
+            res.end(text);
+          });
+        },
+      );
+      out.on('error', () => res.destroy());
+      out.end(body);
+    });
+  });
+  server.keepAliveTimeout = 65_000;
+  server.on('close', () => upstreamAgent.destroy());
+  await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
+  const address = server.address() as { port: number };
+  return { url: `http://127.0.0.1:${address.port}/v1`, server };
+}
+
 /** One agent: `CALLS` sequential chat calls, each with the history so far; returns per-call ms. */
 async function rollout(url: URL, headers: Record<string, string>, i: number, withTokens: boolean): Promise<number[]> {
   const messages: { role: string; content: string }[] = [
@@ -82,21 +117,23 @@ async function rollout(url: URL, headers: Record<string, string>, i: number, wit
   return times;
 }
 
+type Mode = 'direct' | 'passthrough' | 'proxy';
+
 interface RoundResult {
-  mode: 'direct' | 'proxy';
+  mode: Mode;
   times: number[];
   cpuUs: number;
   wallMs: number;
 }
 
-async function round(mode: 'direct' | 'proxy', upstream: string, proxy: AgentProxy, rollouts: number): Promise<RoundResult> {
+async function round(mode: Mode, upstream: string, passthrough: string, proxy: AgentProxy, rollouts: number): Promise<RoundResult> {
   const sessions = mode === 'proxy' ? Array.from({ length: rollouts }, () => proxy.open({ upstream: { baseUrl: upstream } })) : [];
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   const all = await Promise.all(
     Array.from({ length: rollouts }, (_, i) =>
-      mode === 'direct'
-        ? rollout(new URL(`${upstream}/chat/completions`), {}, i, true)
+      mode !== 'proxy'
+        ? rollout(new URL(`${mode === 'direct' ? upstream : passthrough}/chat/completions`), {}, i, true)
         : rollout(new URL(`${proxy.url}/v1/chat/completions`), { [ROLLOUT_ID_HEADER]: sessions[i]!.id }, i, false),
     ),
   );
@@ -112,7 +149,7 @@ async function round(mode: 'direct' | 'proxy', upstream: string, proxy: AgentPro
 const pct = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]!;
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 
-function summarize(results: RoundResult[], mode: 'direct' | 'proxy') {
+function summarize(results: RoundResult[], mode: Mode) {
   const rounds = results.filter((r) => r.mode === mode);
   const times = rounds.flatMap((r) => r.times).sort((a, b) => a - b);
   const calls = times.length;
@@ -127,49 +164,61 @@ function summarize(results: RoundResult[], mode: 'direct' | 'proxy') {
   };
 }
 
-async function scenario(upstream: string, proxy: AgentProxy, rollouts: number) {
+async function scenario(upstream: string, passthrough: string, proxy: AgentProxy, rollouts: number) {
+  const modes: Mode[] = ['direct', 'passthrough', 'proxy'];
   // Warm-up (connections, JIT), not measured.
-  await round('direct', upstream, proxy, Math.min(rollouts, 20));
-  await round('proxy', upstream, proxy, Math.min(rollouts, 20));
+  for (const mode of modes) await round(mode, upstream, passthrough, proxy, Math.min(rollouts, 20));
   const results: RoundResult[] = [];
   for (let r = 0; r < ROUNDS; r++) {
-    // Alternate which contender goes first in each pair so drift does not favour one.
-    const order: ('direct' | 'proxy')[] = r % 2 === 0 ? ['direct', 'proxy'] : ['proxy', 'direct'];
-    for (const mode of order) results.push(await round(mode, upstream, proxy, rollouts));
+    // Rotate the order in each round so drift does not favour one contender.
+    const order = modes.map((_, k) => modes[(k + r) % modes.length]!);
+    for (const mode of order) results.push(await round(mode, upstream, passthrough, proxy, rollouts));
   }
-  return { direct: summarize(results, 'direct'), proxy: summarize(results, 'proxy') };
+  return { direct: summarize(results, 'direct'), passthrough: summarize(results, 'passthrough'), proxy: summarize(results, 'proxy') };
 }
 
-const { baseUrl, child } = await startUpstream();
 const proxy = await startAgentProxy({});
 const rows: string[] = [];
 const f = (x: number, d = 2) => x.toFixed(d);
 try {
-  for (const rollouts of [1, ROLLOUTS]) {
-    const s = await scenario(baseUrl, proxy, rollouts);
-    const line = `| ${rollouts} | ${s.direct.calls} | ${f(s.direct.mean)} / ${f(s.proxy.mean)} | **${f(s.proxy.mean - s.direct.mean, 3)}** | ${f(s.direct.p50)} / ${f(s.proxy.p50)} | ${f(s.direct.p99)} / ${f(s.proxy.p99)} | ${f(s.direct.cpuUsPerCall, 0)} / ${f(s.proxy.cpuUsPerCall, 0)} | **${f(s.proxy.cpuUsPerCall - s.direct.cpuUsPerCall, 0)}** | ${f(s.proxy.callsPerS / s.direct.callsPerS, 3)} |`;
-    rows.push(line);
-    process.stdout.write(`${line}\n`);
+  for (const latency of LATENCIES) {
+    const { baseUrl, child } = await startUpstream(latency);
+    const pass = await startPassThrough(baseUrl);
+    try {
+      for (const rollouts of [1, ROLLOUTS]) {
+        const s = await scenario(baseUrl, pass.url, proxy, rollouts);
+        const three = (pick: (x: typeof s.direct) => number, d = 2) => `${f(pick(s.direct), d)} / ${f(pick(s.passthrough), d)} / ${f(pick(s.proxy), d)}`;
+        const line = `| ${latency} | ${rollouts} | ${s.direct.calls} | ${three((x) => x.mean)} | **${f(s.proxy.mean - s.direct.mean, 3)}** / ${f(s.proxy.mean - s.passthrough.mean, 3)} | ${three((x) => x.p50)} | ${three((x) => x.p99)} | ${three((x) => x.cpuUsPerCall, 0)} | **${f(s.proxy.cpuUsPerCall - s.direct.cpuUsPerCall, 0)}** / ${f(s.proxy.cpuUsPerCall - s.passthrough.cpuUsPerCall, 0)} | ${f(s.proxy.callsPerS / s.direct.callsPerS, 3)} |`;
+        rows.push(line);
+        process.stdout.write(`${line}\n`);
+      }
+    } finally {
+      pass.server.close();
+      pass.server.closeAllConnections();
+      child.kill('SIGTERM');
+    }
   }
 } finally {
   await proxy.close();
-  child.kill('SIGTERM');
   agent.destroy();
 }
 
-const command = `npx tsx bench/proxy/proxy-overhead.ts --rollouts ${ROLLOUTS} --calls ${CALLS} --rounds ${ROUNDS} --latency-ms ${LATENCY}${values.out ? ` --out ${values.out}` : ''}`;
+const command = `npx tsx bench/proxy/proxy-overhead.ts --rollouts ${ROLLOUTS} --calls ${CALLS} --rounds ${ROUNDS} --latency-ms ${LATENCIES.join(',')}${values.out ? ` --out ${values.out}` : ''}`;
 const report = `# Proxy overhead per model call
 
 Reproduce: \`${command}\`
 
-Machine: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, Node ${process.version}. Upstream: keiko's test server in its own
-process (token ids + logprobs in every answer, ${LATENCY} ms latency standing in for the model). Each rollout makes
-${CALLS} sequential chat calls with a growing history. Direct calls ask for the same \`return_token_ids\`/\`logprobs\` the proxy
-adds, so both get identical answers. Contenders alternate round by round (${ROUNDS} measured rounds each, after a warm-up);
-"direct / proxy" in each cell. CPU is this process's (load generator + proxy) user+system time per call.
+Machine: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, Node ${process.version}, load average at the end ${loadavg().map((x) => x.toFixed(1)).join(' / ')}.
+Upstream: keiko's test server in its own process (token ids + logprobs in every answer, a fixed latency standing in for
+the model). Each rollout makes ${CALLS} sequential chat calls with a growing history. Direct calls ask for the same
+\`return_token_ids\`/\`logprobs\` the proxy adds, so both get identical answers. Contenders alternate round by round
+(${ROUNDS} measured rounds each, after a warm-up). Three contenders, "direct / pass-through / proxy" in each cell:
+direct calls to the upstream; a bare node:http pass-through (one HTTP hop, no parsing or recording: the floor for any
+proxy); keiko's proxy (parses, adds token flags, records). Overheads are "proxy − direct / proxy − pass-through".
+CPU is this process's (load generator + forwarder) user+system time per call.
 
-| concurrent rollouts | calls per contender | mean ms | mean overhead ms | p50 ms | p99 ms | CPU µs/call | CPU overhead µs/call | throughput proxy/direct |
-| --- | --- | --- | --- | --- | --- | --- | --- | --- |
+| upstream latency ms | concurrent rollouts | calls per contender | mean ms | mean overhead ms | p50 ms | p99 ms | CPU µs/call | CPU overhead µs/call | throughput proxy/direct |
+| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |
 ${rows.join('\n')}
 `;
 if (values.out) writeFileSync(values.out, report);

@@ -203,6 +203,25 @@ describe('agent proxy', () => {
     await slow.close();
   });
 
+  it('cuts off and records the upstream call when the agent hangs up', async () => {
+    const slow = await startTestServer({ latencyMs: 5_000 });
+    const session = proxy.open({ upstream: { baseUrl: slow.baseUrl } });
+    const controller = new AbortController();
+    const pending = fetch(`${session.baseURL}/chat/completions`, {
+      method: 'POST',
+      body: JSON.stringify({ messages: [{ role: 'user', content: 'x' }] }),
+      signal: controller.signal,
+    }).catch((e: Error) => e.name);
+    await new Promise((r) => setTimeout(r, 50));
+    controller.abort();
+    expect(await pending).toBe('AbortError');
+    await session.settled();
+    expect(session.calls).toHaveLength(1);
+    expect(session.calls[0]!.error?.message).toContain('the agent closed the connection');
+    await session.close();
+    await slow.close();
+  });
+
   it('applies the rollout sampling over the agent’s, with a distinct seed per call', async () => {
     const session = proxy.open({ upstream: { baseUrl: server.baseUrl }, sampling: { temperature: 1, maxTokens: 4, seed: 100 } });
     const openai = client(session.baseURL);

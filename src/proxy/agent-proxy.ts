@@ -64,7 +64,7 @@ export class ProxySession {
   /** @internal */ nextIndex = 0;
   /** Calls refused because the rollout's call budget (`maxCalls`) was used up. */
   refusedCalls = 0;
-  /** @internal */ readonly controller = new AbortController();
+  /** @internal */ readonly aborts = new Set<(reason: Error) => void>();
   private inFlight = 0;
   private idle: (() => void) | undefined;
   private closedFlag = false;
@@ -133,7 +133,8 @@ export class ProxySession {
     if (!this.closedFlag) {
       this.closedFlag = true;
       this.onClose(this);
-      this.controller.abort(new SamplerError(`rollout ${this.id} ended before the call completed`, { retryable: false }));
+      const reason = new SamplerError(`rollout ${this.id} ended before the call completed`, { retryable: false });
+      for (const abort of this.aborts) abort(reason);
     }
     await this.settled();
   }
@@ -219,6 +220,7 @@ export async function startAgentProxy(options: AgentProxyOptions = {}): Promise<
     const body = parsedJson.data;
     const problem = checkAgentBody(endpoint, body);
     if (problem !== undefined) return sendError(res, 400, 'invalid_request', `request body: ${problem}`);
+    if (session.closed) return sendError(res, 404, 'unknown_rollout_id', `keiko proxy: rollout '${session.id}' already ended`);
     if (session.nextIndex >= session.maxCalls) {
       session.refusedCalls++;
       return sendError(res, 400, 'max_turns_exceeded', `keiko proxy: rollout '${session.id}' used its budget of ${session.maxCalls} model calls`);
@@ -232,17 +234,18 @@ export async function startAgentProxy(options: AgentProxyOptions = {}): Promise<
     });
     const startMs = performance.now() - t0;
     const call: ProxyCall = { schemaVersion: 1, rolloutId: session.id, index, endpoint, streamed: stream, request: body, status: 0, startMs, endMs: startMs };
-    // The call is aborted when the rollout ends or the agent hangs up.
-    const controller = new AbortController();
-    const abortFromSession = () => controller.abort(session.controller.signal.reason);
-    session.controller.signal.addEventListener('abort', abortFromSession, { once: true });
+    // The call is cut off when the rollout ends or the agent hangs up.
+    let abort: ((reason: Error) => void) | undefined;
     const onClientClose = () => {
-      if (!res.writableEnded) controller.abort(new SamplerError('the agent closed the connection', { retryable: false }));
+      if (!res.writableEnded) abort?.(new SamplerError('the agent closed the connection', { retryable: false }));
     };
     res.on('close', onClientClose);
     session.begin();
     try {
-      const reply = await session.upstream.post(endpoint === 'chat' ? 'chat/completions' : 'completions', JSON.stringify(body), controller.signal);
+      const reply = await session.upstream.post(endpoint === 'chat' ? 'chat/completions' : 'completions', JSON.stringify(body), (cut) => {
+        abort = cut;
+        session.aborts.add(cut);
+      });
       call.status = reply.status;
       const parsed = safeParseJson(reply.text, AnyJson);
       if (parsed.success) call.response = parsed.data;
@@ -264,14 +267,13 @@ export async function startAgentProxy(options: AgentProxyOptions = {}): Promise<
         res.end(reply.text);
       }
     } catch (error) {
-      const reason = controller.signal.aborted ? controller.signal.reason : error;
-      call.error = describeError(reason instanceof Error ? reason : new SamplerError(`upstream request failed: ${(error as Error).message}`, { cause: error }));
+      call.error = describeError(error instanceof SamplerError ? error : new SamplerError(`upstream request failed: ${(error as Error).message}`, { cause: error }));
       call.endMs = performance.now() - t0;
       session.calls.push(call);
       options.onCall?.(call);
       if (!res.destroyed && !res.headersSent) sendError(res, 502, 'upstream_error', `keiko proxy: upstream ${session.upstream.baseUrl} failed: ${call.error.message}`);
     } finally {
-      session.controller.signal.removeEventListener('abort', abortFromSession);
+      if (abort) session.aborts.delete(abort);
       res.off('close', onClientClose);
       session.end();
     }

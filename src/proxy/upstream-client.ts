@@ -35,9 +35,19 @@ export class UpstreamClient {
     this.authorization = `Bearer ${options.apiKey ?? 'none'}`;
   }
 
-  /** POSTs `body` (JSON text) to `<baseUrl>/<path>`; rejects on connection errors and aborts. */
-  post(path: string, body: string, signal: AbortSignal): Promise<UpstreamReply> {
+  /**
+   * POSTs `body` (JSON text) to `<baseUrl>/<path>`; rejects on connection errors. `onAbortable`
+   * receives a function that cuts the request off and rejects it with the given reason (cheaper
+   * than an AbortController per call on the proxy's hot path).
+   */
+  post(path: string, body: string, onAbortable?: (abort: (reason: Error) => void) => void): Promise<UpstreamReply> {
     return new Promise((resolve, reject) => {
+      let settled = false;
+      const fail = (error: Error) => {
+        if (settled) return;
+        settled = true;
+        reject(error);
+      };
       const send = this.https ? httpsRequest : httpRequest;
       const req = send(
         {
@@ -46,7 +56,6 @@ export class UpstreamClient {
           path: `${this.basePath}/${path}`,
           method: 'POST',
           agent: this.agent,
-          signal,
           headers: {
             'content-type': 'application/json',
             'content-length': Buffer.byteLength(body),
@@ -56,11 +65,20 @@ export class UpstreamClient {
         (res: IncomingMessage) => {
           const chunks: Buffer[] = [];
           res.on('data', (c: Buffer) => chunks.push(c));
-          res.on('end', () => resolve({ status: res.statusCode ?? 0, text: chunks.length === 1 ? chunks[0]!.toString('utf8') : Buffer.concat(chunks).toString('utf8') }));
-          res.on('error', reject);
+          res.on('end', () => {
+            if (settled) return;
+            settled = true;
+            resolve({ status: res.statusCode ?? 0, text: chunks.length === 1 ? chunks[0]!.toString('utf8') : Buffer.concat(chunks).toString('utf8') });
+          });
+          res.on('error', fail);
+          res.on('aborted', () => fail(new Error('upstream closed the connection mid-response')));
         },
       );
-      req.on('error', reject);
+      req.on('error', fail);
+      onAbortable?.((reason) => {
+        fail(reason);
+        req.destroy();
+      });
       req.end(body);
     });
   }
