@@ -154,6 +154,45 @@ def bench_decode(tmp: Path, device, reps: int, amp_dtype=None, shape=None) -> di
             "batch": 16, "new_tokens": new, "engine_tok_s": toks / o, "hf_tok_s": toks / h, "ratio": h / o}
 
 
+def bench_http_batching(tmp: Path, device, reps: int) -> dict:
+    """16 chat requests over HTTP (in-process ASGI): all at once (the server batches them) vs one by one."""
+    import asyncio
+
+    import httpx
+
+    from keiko_engine.engine import Engine, EngineOptions
+    from keiko_engine.server import create_app
+
+    d = tmp / "http"
+    create_model(CreateConfig(out=str(d), texts=CORPUS, vocab_size=512, hidden=64, layers=2, heads=4, max_context=512))
+    eng = Engine(EngineOptions(model=str(d), device=device.type, threads=torch.get_num_threads(), reference="none"))
+    app = create_app(eng)
+    new = 32
+    bodies = [{"messages": [{"role": "user", "content": f"hello {i}"}], "max_tokens": new, "seed": i, "return_token_ids": True} for i in range(16)]
+
+    async def run(concurrent: bool) -> float:
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://engine", timeout=600) as c:
+            t0 = CLOCK()
+            before = app.state.worker.batches
+            if concurrent:
+                res = await asyncio.gather(*[c.post("/v1/chat/completions", json=b) for b in bodies])
+            else:
+                res = [await c.post("/v1/chat/completions", json=b) for b in bodies]
+            assert all(r.status_code == 200 for r in res)
+            passes[concurrent] = app.state.worker.batches - before
+            return CLOCK() - t0
+
+    conc, seq = [], []
+    passes: dict = {}
+    for _ in range(reps):  # interleaved
+        conc.append(asyncio.run(run(True)))
+        seq.append(asyncio.run(run(False)))
+    toks = 16 * new  # upper bound (rows may stop at EOS); same requests and seeds for both
+    c, s_ = statistics.median(conc), statistics.median(seq)
+    return {"requests": 16, "max_tokens": new, "concurrent_tok_s": toks / c, "sequential_tok_s": toks / s_, "ratio": s_ / c,
+            "generation_passes_concurrent": passes[True], "generation_passes_sequential": passes[False]}
+
+
 def flops_per_token(cfg, seq: int) -> float:
     """Training FLOPs per token: 6 × (matmul params incl. the LM head) + attention (12 · L · d · T)."""
     d, L, f, v = cfg.hidden_size, cfg.num_hidden_layers, cfg.intermediate_size, cfg.vocab_size
@@ -235,6 +274,8 @@ def main() -> None:
             results["decode_threads"] = args.threads
         results["decode"] = bench_decode(tmp, device, args.reps, amp)
         print("decode", json.dumps(results["decode"]), flush=True)
+        results["http_batching"] = bench_http_batching(tmp, device, args.reps)
+        print("http_batching", json.dumps(results["http_batching"]), flush=True)
         if device.type == "cuda":
             results["decode_256"] = bench_decode(tmp, device, args.reps, amp, shape=dict(vocab_size=2048, hidden=256, layers=4, heads=4, max_context=1024))
             print("decode_256", json.dumps(results["decode_256"]), flush=True)
