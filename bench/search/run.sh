@@ -2,6 +2,8 @@
 # Runs the search benchmark side by side: keiko + MiniSearch/FlexSearch/Orama (Node), bm25s +
 # tantivy (Python venv), Lucene 9.5 (Java, the Anserini fatjar shipped in pyserini 0.22.1), then
 # the HTTP load test, and writes RESULTS.md. Single-threaded engines, top-10, BM25 k1=1.2 b=0.75.
+# On the 1M corpus only keiko, Lucene and tantivy run by default (bm25s, MiniSearch, FlexSearch and
+# Orama take tens of minutes there on a 2-core machine): NODE_ENGINES_1M / PY_ENGINES_1M add them.
 #   bash bench/search/run.sh [builtin|mixed-1m|http|report|all]   (default all)
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -25,13 +27,13 @@ setup() {
 }
 
 corpus() {
-  local name=$1 engines_node=$2
+  local name=$1 engines_node=$2 engines_py=$3
   mkdir -p $DATA/$name
   echo "==> $name: Lucene"
   java -Xmx8g -XX:+UseParallelGC -XX:ParallelGCThreads=1 -XX:CICompilerCount=2 -cp $DATA/anserini-0.22.1-fatjar.jar:java/classes LuceneBench \
     $DATA/$name.jsonl $DATA/queries.json $DATA/$name/lucene-index $DATA/$name/lucene.json $K1 $B
-  echo "==> $name: bm25s, tantivy"
-  .venv/bin/python py_engines.py $DATA/$name.jsonl $DATA/queries.json $DATA/$name/py.json $K1 $B
+  echo "==> $name: $engines_py"
+  .venv/bin/python py_engines.py $DATA/$name.jsonl $DATA/queries.json $DATA/$name/py.json $K1 $B $engines_py
   echo "==> $name: keiko, $engines_node"
   (cd "$ROOT" && node --expose-gc --max-old-space-size=16000 --import tsx bench/search/node-engines.ts \
     bench/search/$DATA/$name.jsonl bench/search/$DATA/queries.json bench/search/$DATA/$name/node.json $K1 $B $engines_node)
@@ -39,10 +41,10 @@ corpus() {
 
 case $what in
   setup) setup ;;
-  builtin) corpus builtin keiko,minisearch,flexsearch,orama ;;
-  mixed-1m) corpus mixed-1m ${NODE_ENGINES_1M:-keiko,minisearch} ;;
+  builtin) corpus builtin keiko,minisearch,flexsearch,orama bm25s,tantivy ;;
+  mixed-1m) corpus mixed-1m ${NODE_ENGINES_1M:-keiko} ${PY_ENGINES_1M:-tantivy} ;;
   http) (cd "$ROOT" && npx tsx bench/search/http-bench.ts) ;;
   report) (cd "$ROOT" && npx tsx bench/search/report.ts) ;;
-  all) setup; corpus builtin keiko,minisearch,flexsearch,orama; corpus mixed-1m ${NODE_ENGINES_1M:-keiko,minisearch}; (cd "$ROOT" && npx tsx bench/search/http-bench.ts && npx tsx bench/search/report.ts) ;;
+  all) setup; corpus builtin keiko,minisearch,flexsearch,orama bm25s,tantivy; corpus mixed-1m ${NODE_ENGINES_1M:-keiko} ${PY_ENGINES_1M:-tantivy}; (cd "$ROOT" && npx tsx bench/search/http-bench.ts && npx tsx bench/search/report.ts) ;;
   *) echo "usage: run.sh [setup|builtin|mixed-1m|http|report|all]"; exit 2 ;;
 esac
