@@ -212,6 +212,10 @@ async function main() {
         `| ${r.name} | ${r.n} | ${r.c} | ${r.runs} | ${f(r.phase)} | ${f(r.rate, 1)} | ${f(r.wall)} | ${f(r.wallRate, 1)} | ${r.name.startsWith('keiko') ? '—' : `${f(base(r).rate / r.rate)}×`} | ${r.name.startsWith('keiko') ? '—' : `${f(base(r).wallRate / r.wallRate)}×`} | ${f(r.reward, 3)} | ${r.errors} |`,
     ),
   ].join('\n');
+  const vfIn = rows.find((r) => r.name.includes('vf-inproc'));
+  const summaryLine = vfIn
+    ? `keiko eval ran ${N} rollouts at concurrency ${C} at ${f(keiko.rate, 1)} rollouts/s against verifiers' ${f(vfIn.rate, 1)} (its fastest configuration): ${f(keiko.rate / vfIn.rate, 1)}× the throughput in the rollout phase, ${f(keiko.wallRate / vfIn.wallRate, 1)}× counting process start-up (target ≥ 1.5×). keiko's own overhead is ${f(oh.scriptedMs, 3)} ms wall / ${f(oh.scriptedCpuMs, 3)} ms CPU per rollout with zero-latency responses (target < 0.5 ms).`
+    : `verifiers was not run. keiko's own overhead is ${f(oh.scriptedMs, 3)} ms wall / ${f(oh.scriptedCpuMs, 3)} ms CPU per rollout with zero-latency responses (target < 0.5 ms).`;
   const raw = measures.map((m) => `| ${m.contender} | ${m.rollouts} | ${f(m.phaseS)} | ${f(m.wallS)} | ${f(m.meanReward, 3)} |`).join('\n');
   const ideal = Math.ceil(N / C) * (LATENCY / 1000);
   const vfVersion = haveVerifiers ? (await run(join(venv, 'bin/python'), ['-c', 'import verifiers; print(verifiers.__version__)'])).stdout.trim() : 'not installed';
@@ -222,6 +226,8 @@ Node ${process.version} · verifiers ${vfVersion} (PyPI, in \`bench/eval/.venv\`
 Machine load average (1 min) ${f(loadBefore[0]!, 1)} at the start and ${f(loadAfter[0]!, 1)} at the end: the machine
 was shared with other jobs, so absolute times are inflated and noisy; the contenders ran interleaved
 under the same conditions, so the ratios are the figures to read.
+
+**Result.** ${summaryLine}
 
 ## Setup
 
