@@ -45,6 +45,12 @@ describe('train config', () => {
     expect(config.envArgs).toEqual({ maxNumber: 9, ops: '+' });
   });
 
+  it('uses the main-job envArgs only while env is the default', () => {
+    expect(loadTrainConfig({}).envArgs).toEqual({ digits: 1, demoErrorRate: 0.3 });
+    expect(loadTrainConfig({ overrides: ['--env=wordle'] }).envArgs).toEqual({});
+    expect(loadTrainConfig({ overrides: ['--env=wordle', '--envArgs.n=3'] }).envArgs).toEqual({ n: 3 });
+  });
+
   it('reads JSON files and reports unreadable ones', () => {
     const dir = mkdtempSync(join(tmpdir(), 'keiko-config-'));
     const file = join(dir, 'train.json');

@@ -17,8 +17,12 @@ export const TrainConfig = z
     // ── environment ────────────────────────────────────────────────────────────────────────────
     /** Built-in environment name or path to a module exporting `loadEnvironment`. */
     env: z.string().min(1).default('arithmetic'),
-    /** Arguments handed to the environment loader. */
-    envArgs: z.record(z.string(), z.unknown()).default({}),
+    /**
+     * Arguments handed to the environment loader. The default suits the built-in arithmetic main
+     * job (1-digit sums, a teacher that is wrong 30% of the time); when a config or override sets
+     * `env` without `envArgs`, envArgs start empty instead.
+     */
+    envArgs: z.record(z.string(), z.unknown()).default({ digits: 1, demoErrorRate: 0.3 }),
 
     // ── model ──────────────────────────────────────────────────────────────────────────────────
     /** HF-format model directory. Empty: create keiko's built-in tiny model (see `create*`). */
@@ -40,32 +44,32 @@ export const TrainConfig = z
 
     // ── SFT warm start (before GRPO) ───────────────────────────────────────────────────────────
     /** Supervised steps on the environment's demonstrations before RL; 0 skips the warm start. */
-    sftSteps: z.number().int().nonnegative().default(0),
+    sftSteps: z.number().int().nonnegative().default(400),
     /** Demonstrations per SFT step. */
     sftBatch: z.number().int().positive().default(32),
     /** SFT learning rate. */
-    sftLr: z.number().positive().default(3e-3),
+    sftLr: z.number().positive().default(5e-3),
 
     // ── sampling ───────────────────────────────────────────────────────────────────────────────
     /** RL steps (optimizer steps). */
-    steps: z.number().int().nonnegative().default(40),
+    steps: z.number().int().nonnegative().default(60),
     /** Distinct prompts per step. */
-    promptsPerStep: z.number().int().positive().default(8),
+    promptsPerStep: z.number().int().positive().default(32),
     /** Completions sampled per prompt (the GRPO group). */
     groupSize: z.number().int().min(2).default(8),
     /** Max new tokens per model call. */
-    maxTokens: z.number().int().positive().default(16),
+    maxTokens: z.number().int().positive().default(12),
     temperature: z.number().min(0).max(5).default(1),
     topP: z.number().gt(0).max(1).default(1),
     /** Max turns per rollout (multi-turn environments). */
     maxTurns: z.number().int().positive().default(8),
     /** Rollouts in flight at once. */
-    concurrency: z.number().int().positive().default(64),
+    concurrency: z.number().int().positive().default(256),
     /** Attempts per failing model call before the rollout is recorded as an error. */
     samplerRetries: z.number().int().nonnegative().default(2),
 
     // ── optimisation ───────────────────────────────────────────────────────────────────────────
-    lr: z.number().positive().default(1e-3),
+    lr: z.number().positive().default(5e-4),
     /** Learning-rate schedule over `steps` (after warmup). */
     schedule: z.enum(['constant', 'linear', 'cosine']).default('constant'),
     warmupSteps: z.number().int().nonnegative().default(0),
@@ -74,6 +78,8 @@ export const TrainConfig = z
     maxGradNorm: z.number().min(0).default(1),
     /** Policy loss, computed by the engine. */
     loss: z.enum(['grpo', 'dr_grpo', 'dapo', 'gspo']).default('grpo'),
+    /** Sequences per engine forward/backward chunk (memory vs speed; 0 = the engine's default). */
+    microBatchSize: z.number().int().nonnegative().default(32),
     /** PPO clip range below / above 1 (DAPO's clip-higher uses a larger epsHigh). */
     epsLow: z.number().min(0).default(0.2),
     epsHigh: z.number().min(0).default(0.2),
@@ -113,8 +119,10 @@ export const TrainConfig = z
     evalEvery: z.number().int().nonnegative().default(0),
     /** Held-out examples per eval. */
     evalExamples: z.number().int().positive().default(100),
-    /** Eval sampling temperature (0 = greedy). */
-    evalTemperature: z.number().min(0).max(5).default(0),
+    /** Samples per held-out example (more = less noisy eval at temperature > 0). */
+    evalSamples: z.number().int().positive().default(4),
+    /** Eval sampling temperature; 1 = the policy being trained, 0 = greedy. */
+    evalTemperature: z.number().min(0).max(5).default(1),
     /** Checkpoint every N steps (0: only at the end). */
     checkpointEvery: z.number().int().nonnegative().default(10),
     /** Keep only the newest N checkpoints (0 keeps all). */
@@ -226,6 +234,9 @@ export function loadTrainConfig(options: { file?: string; overrides?: readonly s
       merged[k] = isPlainObject(prev) && isPlainObject(v) ? { ...prev, ...v } : v;
     }
   }
+  const setsEnv = layers.some((l) => 'env' in l);
+  const setsEnvArgs = layers.some((l) => 'envArgs' in l);
+  if (setsEnv && !setsEnvArgs) merged['envArgs'] = {};
   return parseTrainConfig(merged);
 }
 

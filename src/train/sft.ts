@@ -57,6 +57,8 @@ export interface SftOptions {
   warmupSteps?: number;
   weightDecay?: number;
   maxGradNorm?: number;
+  /** Sequences per engine forward/backward chunk (0 or unset = the engine's default). */
+  microBatchSize?: number;
   seed: number;
 }
 
@@ -116,7 +118,7 @@ export async function trainSft(options: {
     let skipped = 1;
     let gradNorm: number | null = null;
     if (sequences.length > 0) {
-      const fb = await training.forwardBackward({ sequences, loss: { type: 'sft' } });
+      const fb = await training.forwardBackward({ sequences, loss: { type: 'sft' }, ...(sft.microBatchSize ? { microBatchSize: sft.microBatchSize } : {}) });
       if (!fb.nonfinite && fb.loss !== null && Number.isFinite(fb.loss)) {
         const o = await training.optimStep({ lr, weightDecay: sft.weightDecay ?? 0, gradClip: sft.maxGradNorm ?? 1 });
         skipped = o.skipped ? 1 : 0;

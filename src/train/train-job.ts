@@ -79,7 +79,7 @@ export async function runTrainJob(options: {
           source: demonstrationSource(env),
           training: new EngineTrainingClient({ baseUrl: engine.baseUrl }),
           tokenizer: new EngineChatTokenizer({ baseUrl: engine.baseUrl }),
-          sft: { steps: config.sftSteps, batch: config.sftBatch, lr: config.sftLr, seed: config.seed, maxGradNorm: config.maxGradNorm, schedule: 'cosine', warmupSteps: Math.min(10, config.sftSteps) },
+          sft: { steps: config.sftSteps, batch: config.sftBatch, lr: config.sftLr, seed: config.seed, maxGradNorm: config.maxGradNorm, microBatchSize: config.microBatchSize, schedule: 'cosine', warmupSteps: Math.min(10, config.sftSteps) },
           runDir: sftDir,
           modelName: basename(modelDir),
           config: { ...config },

@@ -153,6 +153,7 @@ async function trainGrpoInner(options: TrainGrpoOptions, opened: (run: TrainRun)
       examples: evalExamples,
       label,
       temperature: config.evalTemperature,
+      samples: config.evalTemperature === 0 ? 1 : config.evalSamples,
       maxTokens: config.maxTokens,
       maxTurns: config.maxTurns,
       concurrency: config.concurrency,
@@ -257,7 +258,7 @@ async function trainGrpoInner(options: TrainGrpoOptions, opened: (run: TrainRun)
       if (built.sequences.length === 0) {
         skipReason = 'no_sequences';
       } else {
-        forward = await engine.training.forwardBackward({ sequences: built.sequences, loss });
+        forward = await engine.training.forwardBackward({ sequences: built.sequences, loss, ...(config.microBatchSize > 0 ? { microBatchSize: config.microBatchSize } : {}) });
         if (forward.nonfinite || forward.loss === null || !Number.isFinite(forward.loss)) {
           skipReason = 'nonfinite_loss';
         } else {
