@@ -1,5 +1,5 @@
 // The rollout engine: runs environments against samplers, scores, streams results to JSONL.
-export { runRollouts } from './run-rollouts.js';
+export { runRollouts, samplingSeed } from './run-rollouts.js';
 export type { RunRolloutsOptions, RolloutConcurrency, RolloutProgress } from './run-rollouts.js';
 export { summarizeRollouts, defaultKs } from './summary.js';
 export type { RolloutSummary } from './summary.js';

@@ -148,6 +148,17 @@ describe('runRollouts', () => {
     expect(await draws(1)).toEqual(await draws(4));
   });
 
+  it('gives each group member its own reproducible sampling seed', async () => {
+    const seeds = async () => {
+      const sampler = solver();
+      await runRollouts({ env: makeEnv(2), sampler, groupSize: 3, sampling: { seed: 7, temperature: 1 } });
+      return sampler.chatRequests.map((r) => `${r.messages.at(-1)!.content}:${r.sampling!.seed}`).sort();
+    };
+    const first = await seeds();
+    expect(new Set(first).size).toBe(6);
+    expect(await seeds()).toEqual(first);
+  });
+
   it('streams results to JSONL as they finish and refuses to overwrite without resume', async () => {
     const out = join(await tmp(), 'results.jsonl');
     const order: string[] = [];

@@ -37,6 +37,10 @@ export interface RunRolloutsOptions {
   examples?: readonly Example[];
   /** Samples per example (a GRPO group). Default 1. */
   groupSize?: number;
+  /**
+   * Sampling args for every model call. A `seed` is combined with the example id and sample index,
+   * so the members of a group sample differently yet reproducibly.
+   */
   sampling?: SamplingArgs;
   /** A number sets the generation limit (scoring gets half of it, at least 1); or set both. */
   concurrency?: number | RolloutConcurrency;
@@ -198,7 +202,7 @@ export async function runRollouts(options: RunRolloutsOptions): Promise<RolloutR
     for (let attempt = 0; ; attempt++) {
       output = await rolloutOnce(env, example, {
         sampler,
-        sampling,
+        sampling: sampling.seed === undefined ? sampling : { ...sampling, seed: samplingSeed(sampling.seed, example.id, slot.sample) },
         rng: rolloutRng({ seed: seed + attempt * 0x9e3779b1, exampleId: example.id, sample: slot.sample }),
         budget: options.budget,
         signal,
@@ -239,6 +243,11 @@ interface Generated {
   output: RolloutOutput;
   started: number;
   generationMs: number;
+}
+
+/** The server-side sampling seed of one rollout: a 31-bit value derived from the run's seed. */
+export function samplingSeed(seed: number, exampleId: string | number, sample: number): number {
+  return rolloutRng({ seed, exampleId, sample }).nextU32() >>> 1;
 }
 
 function resolveConcurrency(c: RunRolloutsOptions['concurrency']): Required<RolloutConcurrency> {
