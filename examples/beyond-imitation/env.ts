@@ -4,65 +4,74 @@ import { parseEnvArgs, singleTurnEnv, type SingleTurnEnv } from '../../src/envs/
 import { rubric } from '../../src/rubrics/index.js';
 
 /**
- * Column addition with a careless teacher — the environment of the "beyond imitation" example.
+ * Long addition with a careless teacher — the environment of the "beyond imitation" example.
  *
- * A task is `a + b` with both operands written as `digits` zero-padded digits separated by spaces
- * (" 0 4 7 + 5 8 2"); the model answers with the `digits + 1` digits of the sum written last digit
- * first (" 9 2 9 0"), the order in which a person adds columns and carries. The reward is 1 when the
- * answer is the exact sum, else 0: a verifiable outcome that needs no teacher.
+ * A task is `a + b` for two `digits`-digit numbers. With `layout = 'sums'` (default) it is given
+ * the way one adds on paper, as its column sums, units column first, two digits each: 347 + 582
+ * has column sums 7+2=9, 4+8=12, 3+5=8, written "091208". The model answers with the `digits + 1`
+ * digits of the total, units first ("9290"), the order in which carries happen. What is left to do
+ * is exactly the carrying. With `layout = 'digits'` the task is written "347+582" (the model must
+ * also add digit pairs mod 10 — a task tiny models learn far more slowly; see RESULTS.md). The
+ * reward is 1 when the answer is the exact total, else 0: a verifiable outcome that needs no teacher.
  *
  * The teacher (`demonstrate`) is careless: on each demonstration, with probability
- * `carelessRate`, it forgets every carry. Sums without a carry are still right, so it is right on
- * about 60% of tasks at the default rate — and, unlike random noise, its mistakes are systematic,
+ * `carelessRate`, it forgets every carry. Sums without a carry are still right, so at the default
+ * rate it is right on about 60% of tasks — and, unlike random noise, its mistakes are systematic,
  * so a model that imitates it learns the mistake.
+ *
+ * No system prompt: every prompt token is context a tiny model must learn to ignore.
  */
 export const ColumnAdditionArgs = z.object({
   /** Digits per operand. */
   digits: z.number().int().min(1).max(8).default(3),
-  /** Training tasks. */
-  count: z.number().int().min(1).default(20000),
+  /** Training tasks (distinct prompts; fewer when the task space runs out). */
+  count: z.number().int().min(1).default(4000),
   /** Held-out tasks in `evalDataset`: the validation split (watched during training) or the test split. */
   evalCount: z.number().int().min(1).default(200),
   /** Which held-out split `evalDataset` holds. Test tasks are only ever scored at the very end. */
   evalSplit: z.enum(['validation', 'test']).default('validation'),
   /** Probability that a demonstration forgets every carry. */
   carelessRate: z.number().min(0).max(1).default(0.5),
+  /** How a task is written: its column sums ("091208") or the two numbers ("347+582"). */
+  layout: z.enum(['sums', 'digits']).default('sums'),
   seed: z.number().int().default(0),
 });
 export type ColumnAdditionArgs = z.input<typeof ColumnAdditionArgs>;
-
-/** The instruction every prompt starts with. */
-export const SYSTEM_PROMPT = 'Add. Write the sum digit by digit, last digit first.';
 
 interface Task {
   a: number;
   b: number;
 }
 
-// Every digit is written with a space before it, so each one is the same single token (" 7")
-// wherever it appears — the byte-level tokenizer would otherwise give the first digit another id.
-const spaced = (digits: string): string => digits.split('').map((d) => ` ${d}`).join('');
+const digitAt = (n: number, i: number): number => Math.floor(n / 10 ** i) % 10;
 
-/** `n` as `width` zero-padded digits, most significant first, each after a space. */
-export function writeOperand(n: number, width: number): string {
-  return spaced(String(n).padStart(width, '0'));
+/** `a + b` as column sums, units column first, two digits each: 347 + 582 → "091208". */
+export function writeColumnSums(a: number, b: number, digits: number): string {
+  let out = '';
+  for (let i = 0; i < digits; i++) out += String(digitAt(a, i) + digitAt(b, i)).padStart(2, '0');
+  return out;
 }
 
-/** The sum as the model should write it: `width` digits, least significant first. */
+/** `a + b` as two zero-padded numbers: "347+582". */
+export function writeNumbers(a: number, b: number, digits: number): string {
+  return `${String(a).padStart(digits, '0')}+${String(b).padStart(digits, '0')}`;
+}
+
+/** The total as the model should write it: `width` digits, least significant first. */
 export function writeReversedSum(sum: number, width: number): string {
-  return spaced(String(sum).padStart(width, '0').split('').reverse().join(''));
+  return String(sum).padStart(width, '0').split('').reverse().join('');
 }
 
 /** What a teacher who forgets every carry writes: each column's digit sum mod 10, no carry digit. */
 export function carelessSum(a: number, b: number, digits: number): number {
   let out = 0;
-  for (let i = 0, p = 1; i < digits; i++, p *= 10) out += ((Math.floor(a / p) % 10 + (Math.floor(b / p) % 10)) % 10) * p;
+  for (let i = 0; i < digits; i++) out += ((digitAt(a, i) + digitAt(b, i)) % 10) * 10 ** i;
   return out;
 }
 
 /**
- * Reads a model answer: digits (spaces allowed between them), last digit first. Returns the number,
- * or `undefined` when the text is anything else (empty, letters, more than `maxDigits` digits).
+ * Reads a model answer: digits (whitespace allowed between them), last digit first. Returns the
+ * number, or `undefined` when the text is anything else (empty, letters, more than `maxDigits` digits).
  */
 export function readReversedSum(text: string, maxDigits: number): number | undefined {
   const compact = text.replace(/\s+/g, '');
@@ -70,17 +79,17 @@ export function readReversedSum(text: string, maxDigits: number): number | undef
   return Number(compact.split('').reverse().join(''));
 }
 
-function drawTasks(options: { n: number; rng: Rng; digits: number; exclude: Set<string> }): Task[] {
+function drawTasks(options: { n: number; rng: Rng; digits: number; exclude: Set<string>; key: (t: Task) => string }): Task[] {
   const hi = 10 ** options.digits - 1;
   const out: Task[] = [];
-  // Rejection keeps the splits disjoint; the task space (10^(2·digits)) is far larger than any split.
+  // Rejection keeps the splits disjoint by prompt text (different a, b can share column sums), so
+  // no held-out prompt is ever trained on. Returns fewer than `n` when the prompts run out.
   for (let guard = 0; out.length < options.n && guard < options.n * 50; guard++) {
-    const a = options.rng.int(0, hi);
-    const b = options.rng.int(0, hi);
-    const key = `${a}+${b}`;
+    const t = { a: options.rng.int(0, hi), b: options.rng.int(0, hi) };
+    const key = options.key(t);
     if (options.exclude.has(key)) continue;
     options.exclude.add(key);
-    out.push({ a, b });
+    out.push(t);
   }
   return out;
 }
@@ -96,14 +105,16 @@ export function loadEnvironment(args: Record<string, unknown> = {}): SingleTurnE
   const validationRng = root.fork('validation');
   const trainRng = root.fork('train');
   const seen = new Set<string>();
+  const question = (t: Task) => (a.layout === 'sums' ? writeColumnSums(t.a, t.b, a.digits) : writeNumbers(t.a, t.b, a.digits));
+  const draw = (n: number, rng: Rng) => drawTasks({ n, rng, digits: a.digits, exclude: seen, key: question });
   // Held-out splits are drawn first so their size never depends on the training count.
-  const test = drawTasks({ n: a.evalCount, rng: testRng, digits: a.digits, exclude: seen });
-  const validation = drawTasks({ n: a.evalCount, rng: validationRng, digits: a.digits, exclude: seen });
-  const train = drawTasks({ n: a.count, rng: trainRng, digits: a.digits, exclude: seen });
+  const test = draw(a.evalCount, testRng);
+  const validation = draw(a.evalCount, validationRng);
+  const train = draw(a.count, trainRng);
   const width = a.digits + 1;
   const toRow = (prefix: string) => (t: Task, i: number) => ({
     id: `${prefix}-${i}`,
-    question: `${writeOperand(t.a, a.digits)} +${writeOperand(t.b, a.digits)}`,
+    question: question(t),
     answer: t.a + t.b,
     info: { a: t.a, b: t.b, carries: t.a + t.b !== carelessSum(t.a, t.b, a.digits) },
   });
@@ -119,7 +130,6 @@ export function loadEnvironment(args: Record<string, unknown> = {}): SingleTurnE
     name: 'column-addition',
     dataset: train.map(toRow('train')),
     evalDataset: (a.evalSplit === 'test' ? test : validation).map(toRow(a.evalSplit)),
-    systemPrompt: SYSTEM_PROMPT,
     rubric: rubric({ funcs: [{ name: 'correct', fn: correct }, { name: 'format', fn: wellFormed, weight: 0 }] }),
     demonstrate: (example: Example, rng: Rng): ChatMessage[] => {
       const { a: x, b: y } = example.info as { a: number; b: number };

@@ -1,0 +1,58 @@
+/**
+ * Prints a markdown table of finished runs' held-out test results (their `test-results.json`).
+ *
+ *   npx tsx examples/beyond-imitation/summarize.ts runs/beyond-imitation-seed0 runs/...
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { z } from 'zod';
+import { safeParseJson } from '../../src/core/index.js';
+
+const Scores = z.object({ greedy: z.number(), sampled: z.number(), greedyWithCarry: z.number(), greedyNoCarry: z.number() });
+
+/** The part of `test-results.json` the table shows. */
+export const TestResults = z
+  .object({
+    schemaVersion: z.literal(1),
+    seed: z.number(),
+    teacher: z.number(),
+    testTasks: z.number(),
+    start: Scores.extend({ model: z.string() }),
+    grpo: Scores,
+    trainSeconds: z.number(),
+    sftSeconds: z.number().nullable(),
+    config: z.object({ sftSteps: z.number(), steps: z.number(), groupSize: z.number(), loss: z.string(), advantageScale: z.string() }).loose(),
+  })
+  .loose();
+export type TestResults = z.infer<typeof TestResults>;
+
+/** Reads `<runDir>/test-results.json`, or explains what is wrong with it. */
+export function readTestResults(runDir: string): TestResults {
+  const path = join(runDir, 'test-results.json');
+  if (!existsSync(path)) throw new Error(`${path} not found (the run has not finished its test scoring)`);
+  const parsed = safeParseJson(readFileSync(path, 'utf8'), TestResults);
+  if (!parsed.success) throw new Error(`${path}: ${parsed.error}`);
+  return parsed.data;
+}
+
+/** One markdown table row per run. */
+export function resultsTable(runs: readonly { name: string; results: TestResults }[]): string {
+  const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
+  const lines = [
+    '| run | seed | SFT steps | GRPO steps | loss | group | teacher | start greedy | start T=1 | GRPO greedy | GRPO T=1 | GRPO greedy, carry tasks | train time |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+  ];
+  for (const { name, results: r } of runs) {
+    const loss = r.config.loss === 'grpo' && r.config.advantageScale === 'group' ? 'GRPO' : `${r.config.loss} (${r.config.advantageScale} scale)`;
+    lines.push(
+      `| ${name} | ${r.seed} | ${r.config.sftSteps} | ${r.config.steps} | ${loss} | ${r.config.groupSize} | ${pct(r.teacher)} | ${pct(r.start.greedy)} | ${pct(r.start.sampled)} | ${pct(r.grpo.greedy)} | ${pct(r.grpo.sampled)} | ${pct(r.grpo.greedyWithCarry)} | ${Math.round(r.trainSeconds)} s |`,
+    );
+  }
+  return lines.join('\n') + '\n';
+}
+
+const here = new URL('.', import.meta.url).pathname;
+if (process.argv[1] && join(process.argv[1]) === join(here, 'summarize.ts')) {
+  const dirs = process.argv.slice(2);
+  process.stdout.write(resultsTable(dirs.map((d) => ({ name: d.split('/').filter(Boolean).at(-1) ?? d, results: readTestResults(d) }))));
+}
