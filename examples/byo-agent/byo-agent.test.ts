@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RolloutResult } from '../../src/core/rollout-result.js';
+import { callsToTurns, startAgentProxy } from '../../src/proxy/index.js';
 import { EngineClient, defaultEnginePython } from '../../src/samplers/engine-client.js';
 import type { TestServerRule } from '../../src/testing/test-server-rules.js';
 import { startTestServer, type TestServer } from '../../src/testing/test-server.js';
@@ -112,6 +113,31 @@ describe.skipIf(!python)('bring-your-own-agent examples with the real engine', (
     if (tmp) rmSync(tmp, { recursive: true, force: true });
   });
 
+  it('records exactly the ids and logprobs the engine returns (same request sent directly)', async () => {
+    const proxy = await startAgentProxy({});
+    try {
+      const session = proxy.open({ upstream: { baseUrl: engine.openaiBaseUrl } });
+      const body = { model: 'tiny', messages: [{ role: 'user', content: 'What is 2 + 3?' }], max_tokens: 8, temperature: 0, seed: 1 };
+      const viaProxy = await fetch(`${session.baseURL}/chat/completions`, { method: 'POST', body: JSON.stringify(body) });
+      expect(viaProxy.status).toBe(200);
+      const recorded = session.calls[0]!;
+      const direct = (await (await fetch(`${engine.openaiBaseUrl}/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(recorded.request) })).json()) as Record<string, unknown>;
+      const strip = (b: unknown) => {
+        const { id: _id, created: _created, ...rest } = b as Record<string, unknown>;
+        return rest;
+      };
+      expect(strip(recorded.response)).toEqual(strip(direct));
+      const turn = callsToTurns({ calls: session.calls }).turns[0]!;
+      const choice = (direct.choices as { token_ids: number[]; logprobs: { content: { logprob: number }[] } }[])[0]!;
+      expect(turn.tokens?.promptIds).toEqual(direct.prompt_token_ids);
+      expect(turn.tokens?.completionIds).toEqual(choice.token_ids);
+      expect(turn.tokens?.completionLogprobs).toEqual(choice.logprobs.content.map((c) => c.logprob));
+      await session.close();
+    } finally {
+      await proxy.close();
+    }
+  });
+
   for (const agent of AGENTS) {
     it(`keiko eval records the ${agent} agent's exact engine tokens`, async () => {
       const out = join(tmp, `eval-${agent}`);
@@ -150,6 +176,7 @@ describe.skipIf(!python)('bring-your-own-agent examples with the real engine', (
         '--maxTokens=8',
         '--maxTurns=3',
         '--zeroVariance=keep',
+        '--sftSteps=0',
         '--evalExamples=1',
         '--checkpointEvery=0',
         '--device=cpu',
