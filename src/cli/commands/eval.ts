@@ -1,4 +1,5 @@
 import { Option, type Command } from 'commander';
+import { basename } from 'node:path';
 import { z } from 'zod';
 import { ConfigError, SamplerError } from '../../core/errors.js';
 import { formatZodError, safeParseJson } from '../../core/parse.js';
@@ -6,6 +7,7 @@ import { RUN_FILES } from '../../core/run-manifest.js';
 import { runRollouts } from '../../rollout/run-rollouts.js';
 import { summarizeRollouts } from '../../rollout/summary.js';
 import { RunWriter } from '../../runs/run-writer.js';
+import { EngineClient } from '../../samplers/engine-client.js';
 import { OpenAISampler } from '../../samplers/openai-sampler.js';
 import { TEST_SERVER_RULES } from '../../testing/test-server-rules.js';
 import { startTestServer, type TestServer } from '../../testing/test-server.js';
@@ -42,6 +44,7 @@ interface EvalFlags {
   resume?: string;
   testServer?: string;
   testServerLatency?: number;
+  engine?: string;
   progress: boolean;
   json?: boolean;
 }
@@ -77,6 +80,7 @@ export function register(program: Command): void {
     .option('--resume <run-id>', 'continue an interrupted eval run in --out, running only missing rollouts')
     .addOption(new Option('--test-server <rule>', "start keiko's built-in OpenAI-compatible test server and evaluate against it").choices(Object.keys(TEST_SERVER_RULES)))
     .option('--test-server-latency <ms>', 'latency of the built-in test server', nonNegativeInt)
+    .option('--engine <model-dir>', "start keiko's Python engine on a local Hugging Face model folder and evaluate it")
     .option('--no-progress', 'no progress bar')
     .option('--json', 'print the summary as JSON instead of a table')
     .action(async (flags: EvalFlags, command: Command) => runEvalCommand(flags, command));
@@ -93,6 +97,7 @@ const EnvArgs = z.record(z.string(), z.unknown());
 async function runEvalCommand(flags: EvalFlags, command: Command): Promise<void> {
   const fromCli = (name: keyof EvalFlags) => command.getOptionValueSource(name) === 'cli';
   let server: TestServer | undefined;
+  let engine: EngineClient | undefined;
   try {
     // 1. Settings: a resumed run starts from its stored config; flags given now override it.
     let run: RunWriter | undefined;
@@ -110,6 +115,11 @@ async function runEvalCommand(flags: EvalFlags, command: Command): Promise<void>
       const rule = TEST_SERVER_RULES[testServerRule];
       if (!rule) throw new ConfigError(`unknown test server rule '${testServerRule}'; available: ${Object.keys(TEST_SERVER_RULES).join(', ')}`);
       server = await startTestServer({ rule, latencyMs: flags.testServerLatency ?? 0, logRequests: false });
+    }
+    const engineModel = testServerRule ? undefined : (flags.engine ?? (fromCli('baseUrl') ? undefined : base.engine));
+    if (engineModel) {
+      process.stderr.write(`keiko eval: starting the engine on ${engineModel}\n`);
+      engine = await EngineClient.spawn({ model: engineModel });
     }
     let envArgs = base.envArgs ?? {};
     if (flags.envArgs !== undefined) {
@@ -129,9 +139,10 @@ async function runEvalCommand(flags: EvalFlags, command: Command): Promise<void>
     setSampling('stop', pick('stop', undefined));
     const env = pick('env', base.env);
     if (!env) throw new ConfigError('missing -e/--env: give a built-in environment name or a path to a module exporting loadEnvironment');
-    const model = pick('model', base.model) ?? (server ? 'test-model' : undefined);
+    const model = pick('model', base.model) ?? (server ? 'test-model' : engineModel ? basename(engineModel) : undefined);
     if (!model) throw new ConfigError('missing -m/--model: the model id to send to the server (or use --test-server)');
-    const baseUrls = server ? [server.baseUrl] : (pick('baseUrl', base.baseUrls) ?? ['http://localhost:8000/v1']);
+    const local = server?.baseUrl ?? engine?.openaiBaseUrl;
+    const baseUrls = local ? [local] : (pick('baseUrl', base.baseUrls) ?? ['http://localhost:8000/v1']);
     const candidate = {
       ...base,
       env,
@@ -149,6 +160,7 @@ async function runEvalCommand(flags: EvalFlags, command: Command): Promise<void>
       timeoutS: pick('timeout', base.timeoutS),
       rolloutTimeoutS: pick('rolloutTimeout', base.rolloutTimeoutS),
       testServer: testServerRule,
+      engine: engineModel,
       retries: pick('retries', base.retries),
       seed: pick('seed', base.seed),
       passThreshold: pick('passThreshold', base.passThreshold),
@@ -175,6 +187,8 @@ async function runEvalCommand(flags: EvalFlags, command: Command): Promise<void>
       timeoutMs: config.timeoutS * 1000,
       retry: { maxRetries: config.retries },
       seed: config.seed,
+      // keiko's engine always has ids and logprobs to give: keep them, so eval rollouts are trainable.
+      ...(engine ? { defaultSampling: { returnTokens: true } } : {}),
     });
     await checkReachable(config.baseUrls);
 
@@ -284,6 +298,7 @@ async function runEvalCommand(flags: EvalFlags, command: Command): Promise<void>
     }
   } finally {
     await server?.close();
+    await engine?.stop();
   }
 }
 

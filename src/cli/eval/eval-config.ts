@@ -26,6 +26,8 @@ export const EvalConfig = z.object({
   rolloutTimeoutS: z.number().positive().optional(),
   /** Rule of keiko's built-in test server, when the eval ran against it (restarted on resume). */
   testServer: z.string().optional(),
+  /** Model folder served by keiko's engine, when the eval ran against it (restarted on resume). */
+  engine: z.string().optional(),
   /** Request retries inside the sampler. */
   retries: z.number().int().nonnegative().default(3),
   seed: z.number().int().default(0),
