@@ -2,6 +2,7 @@
 // rubric that scores the agent's final answer.
 import { Rng } from '../../src/core/rng.js';
 import { lastAssistantText } from '../../src/core/messages.js';
+import { agentMetrics } from '../../src/proxy/agent-metrics.js';
 import { rubric } from '../../src/rubrics/rubric.js';
 
 /** Deterministic "What is a + b?" rows (`question`, `answer`), drawn from `seed`. */
@@ -18,6 +19,7 @@ export function additionTasks(options: { count: number; seed: number }): { id: s
  * `correct` (weight 1): the last number in the agent's final answer equals the reference.
  * `digits` (weight 0.1): share of the answer's characters that are digits — a shaping signal that
  * even a tiny random model gets some variance on, so GRPO has something to learn from.
+ * Plus metric-only entries (weight 0) showing how the agent's calls pack into token sequences.
  */
 export const additionRubric = rubric({
   funcs: [
@@ -37,6 +39,7 @@ export const additionRubric = rubric({
         return text.length === 0 ? 0 : (text.match(/\d/g)?.length ?? 0) / text.length;
       },
     },
+    ...agentMetrics(),
   ],
 });
 

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { lastAssistantText, type Example } from '../core/index.js';
+import { lastAssistantText, type Example, type ScoreInput } from '../core/index.js';
 import { Rng } from '../core/rng.js';
 import { runRollouts } from '../rollout/run-rollouts.js';
 import { rubric } from '../rubrics/rubric.js';
@@ -8,6 +8,7 @@ import { ScriptedSampler } from '../testing/scripted-sampler.js';
 import { fakeEncode, fakeLogprobs } from '../testing/fake-tokenizer.js';
 import { startTestServer, type TestServer } from '../testing/test-server.js';
 import { agentEnv, type AgentContext, type AgentState } from './agent-env.js';
+import { agentMetrics } from './agent-metrics.js';
 
 /** A plain-fetch agent: asks once, then asks again with its own answer appended. */
 async function twoStepAgent(task: Example, ctx: AgentContext): Promise<string> {
@@ -34,7 +35,8 @@ const dataset = [
   { id: 'c', question: 'gamma' },
 ];
 
-const saysAgain = rubric({ funcs: [function saidAgain({ completion }) { return lastAssistantText(completion) === 'ECHO AGAIN'; }] });
+const saysAgainFuncs = [function saidAgain({ completion }: ScoreInput) { return lastAssistantText(completion) === 'ECHO AGAIN'; }];
+const saysAgain = rubric({ funcs: saysAgainFuncs });
 
 describe('AgentEnv', () => {
   let server: TestServer;
@@ -65,6 +67,14 @@ describe('AgentEnv', () => {
       expect(r.completion.map((m) => m.content)).toEqual([`echo ${question}`, 'again', 'echo again', 'ECHO AGAIN']);
       expect(r.usage.completionTokens).toBe(fakeEncode(`echo ${question}`).length + fakeEncode('echo again').length);
     }
+    await env.close();
+  });
+
+  it('reports merge stats as metric-only rubric entries', async () => {
+    const env = agentEnv({ name: 'metrics', dataset, agent: twoStepAgent, rubric: rubric({ funcs: [...saysAgainFuncs, ...agentMetrics()] }) });
+    const [r] = await runRollouts({ env, sampler, examples: env.dataset.slice(0, 1) });
+    expect(r!.metrics).toMatchObject({ saidAgain: 1, agent_calls: 2, agent_extensions: 1, agent_splits: 0, agent_failed_calls: 0 });
+    expect(r!.reward).toBe(1);
     await env.close();
   });
 

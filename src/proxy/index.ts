@@ -9,3 +9,5 @@ export { callsToTurns, extendsPrevious } from './calls-to-turns.js';
 export type { CallsToTurnsResult, TokenMergeStats } from './calls-to-turns.js';
 export { ProxyCall, PROXY_CALL_SCHEMA_VERSION } from './proxy-call.js';
 export { sseFromResponse } from './sse.js';
+export { agentMetrics } from './agent-metrics.js';
+export type { AgentMetricSpec } from './agent-metrics.js';
