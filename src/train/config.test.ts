@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../core/errors.js';
-import { TRAIN_CONFIG_KEYS, deriveFigures, formatConfig, loadTrainConfig, parseOverrides, parseTrainConfig } from './config.js';
+import { TRAIN_CONFIG_KEYS, deriveFigures, effectiveSftSteps, formatConfig, loadTrainConfig, parseOverrides, parseTrainConfig } from './config.js';
 
 describe('train config', () => {
   it('has a default for every field', () => {
@@ -43,6 +43,12 @@ describe('train config', () => {
     expect(config.groupSize).toBe(4);
     expect(config.steps).toBe(5);
     expect(config.envArgs).toEqual({ maxNumber: 9, ops: '+' });
+  });
+
+  it('resolves sftSteps=-1 to a warm start only for a created model', () => {
+    expect(effectiveSftSteps(parseTrainConfig({}))).toBe(400);
+    expect(effectiveSftSteps(parseTrainConfig({ model: 'some/dir' }))).toBe(0);
+    expect(effectiveSftSteps(parseTrainConfig({ model: 'some/dir', sftSteps: 50 }))).toBe(50);
   });
 
   it('uses the main-job envArgs only while env is the default', () => {

@@ -43,8 +43,11 @@ export const TrainConfig = z
     engineUrl: z.string().default(''),
 
     // ── SFT warm start (before GRPO) ───────────────────────────────────────────────────────────
-    /** Supervised steps on the environment's demonstrations before RL; 0 skips the warm start. */
-    sftSteps: z.number().int().nonnegative().default(400),
+    /**
+     * Supervised steps on the environment's demonstrations before RL; 0 skips the warm start.
+     * -1 (default) = auto: 400 when keiko creates the model (`model` empty), 0 when `model` is given.
+     */
+    sftSteps: z.number().int().min(-1).default(-1),
     /** Demonstrations per SFT step. */
     sftBatch: z.number().int().positive().default(32),
     /** SFT learning rate. */
@@ -242,6 +245,12 @@ export function loadTrainConfig(options: { file?: string; overrides?: readonly s
 
 function isPlainObject(v: unknown): v is Record<string, unknown> {
   return v !== null && typeof v === 'object' && !Array.isArray(v);
+}
+
+/** SFT steps the job will run: `sftSteps`, with -1 resolved (400 for a created model, else 0). */
+export function effectiveSftSteps(config: TrainConfig): number {
+  if (config.sftSteps >= 0) return config.sftSteps;
+  return config.model ? 0 : 400;
 }
 
 /** Figures derived from the config, printed at start. */

@@ -6,7 +6,7 @@ import { Rng } from '../core/rng.js';
 import type { StepMetrics } from '../core/run-manifest.js';
 import { OpenAISampler } from '../samplers/openai-sampler.js';
 import { EngineChatTokenizer } from './chat-tokenizer.js';
-import type { TrainConfig } from './config.js';
+import { effectiveSftSteps, type TrainConfig } from './config.js';
 import { EngineProcess, runEngineCommand } from './engine-process.js';
 import { demonstrationSource, trainSft, type SftResult } from './sft.js';
 import { trainGrpo, type GrpoResult, type PolicyEngine, type TrainEvent } from './trainer.js';
@@ -66,24 +66,25 @@ export async function runTrainJob(options: {
 
   let sft: SftResult | undefined;
   let rlModel = modelDir;
-  if (config.sftSteps > 0) {
+  const sftSteps = effectiveSftSteps(config);
+  if (sftSteps > 0) {
     const sftDir = join(runDir, 'sft');
     const done = lastCheckpoint(join(sftDir, 'checkpoints'));
-    if (done && done.state.kind === 'sft' && done.state.step === config.sftSteps) {
+    if (done && done.state.kind === 'sft' && done.state.step === sftSteps) {
       rlModel = done.dir;
     } else {
-      emit({ kind: 'phase', phase: 'sft', message: `SFT warm start: ${config.sftSteps} steps × ${config.sftBatch} demonstrations` });
+      emit({ kind: 'phase', phase: 'sft', message: `SFT warm start: ${sftSteps} steps × ${config.sftBatch} demonstrations` });
       const engine = await EngineProcess.start({ ...engineOptions, model: modelDir, reference: 'none' });
       try {
         sft = await trainSft({
           source: demonstrationSource(env),
           training: new EngineTrainingClient({ baseUrl: engine.baseUrl }),
           tokenizer: new EngineChatTokenizer({ baseUrl: engine.baseUrl }),
-          sft: { steps: config.sftSteps, batch: config.sftBatch, lr: config.sftLr, seed: config.seed, maxGradNorm: config.maxGradNorm, microBatchSize: config.microBatchSize, schedule: 'cosine', warmupSteps: Math.min(10, config.sftSteps) },
+          sft: { steps: sftSteps, batch: config.sftBatch, lr: config.sftLr, seed: config.seed, maxGradNorm: config.maxGradNorm, microBatchSize: config.microBatchSize, schedule: 'cosine', warmupSteps: Math.min(10, sftSteps) },
           runDir: sftDir,
           modelName: basename(modelDir),
           config: { ...config },
-          onStep: (metrics) => emit({ kind: 'sft-step', step: metrics.step, steps: config.sftSteps, metrics }),
+          onStep: (metrics) => emit({ kind: 'sft-step', step: metrics.step, steps: sftSteps, metrics }),
         });
         rlModel = sft.checkpoint;
       } finally {
