@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import type { Environment } from '../core/environment.js';
 import { ConfigError } from '../core/errors.js';
@@ -74,6 +74,7 @@ export async function runTrainJob(options: {
       rlModel = done.dir;
     } else {
       emit({ kind: 'phase', phase: 'sft', message: `SFT warm start: ${sftSteps} steps × ${config.sftBatch} demonstrations` });
+      rmSync(sftDir, { recursive: true, force: true }); // an unfinished warm start is redone from scratch
       const engine = await EngineProcess.start({ ...engineOptions, model: modelDir, reference: 'none' });
       try {
         sft = await trainSft({

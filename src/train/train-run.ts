@@ -1,6 +1,7 @@
 import { appendFileSync, existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { RUN_FILES, RunManifest, StepMetrics, type RunKind } from '../core/run-manifest.js';
+import { ConfigError } from '../core/errors.js';
 import { safeParseJson } from '../core/parse.js';
 import type { RolloutResult } from '../core/rollout-result.js';
 
@@ -38,6 +39,9 @@ export class TrainRun {
       delete manifest.endedAt;
       delete manifest.error;
     } else {
+      if (existsSync(manifestPath)) {
+        throw new ConfigError(`run folder '${dir}' already holds a run; resume it (--resume ${dir}) or choose another runName/outDir`);
+      }
       manifest = RunManifest.parse({
         id: dir.split(/[\\/]/).filter(Boolean).at(-1) ?? 'run',
         kind: options.kind,

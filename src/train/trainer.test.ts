@@ -73,6 +73,14 @@ describe('trainGrpo (fake engine)', () => {
     expect(fb.sequences![0]!.loss_mask).toContain(1);
   });
 
+  it('refuses to start a new run in a folder that already holds one', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'keiko-train-'));
+    const config = parseTrainConfig({ ...base, steps: 1 });
+    await trainGrpo({ config, env: makeEnv(), engine: makeEngine().engine, runDir: dir, modelName: 'fake', evalBeforeAfter: false });
+    await expect(trainGrpo({ config, env: makeEnv(), engine: makeEngine().engine, runDir: dir, modelName: 'fake', evalBeforeAfter: false })).rejects.toThrow(/already holds a run; resume it/);
+    expect(readFileSync(join(dir, 'metrics.jsonl'), 'utf8').trim().split('\n')).toHaveLength(1);
+  });
+
   it('skips and reports a step whose loss is not finite, never applying it', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'keiko-train-'));
     const backend = new FakeTrainingBackend();

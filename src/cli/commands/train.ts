@@ -103,7 +103,7 @@ async function trainCommand(options: { config: TrainConfig; runDir: string; resu
         break;
       }
       case 'eval':
-        line(`eval ${event.label} (step ${event.step}): held-out reward ${fmt(event.report.reward)} over ${event.report.examples} examples${event.report.temperature === 0 ? ' (greedy)' : ` (T=${event.report.temperature})`}`);
+        line(`eval ${event.label} (step ${event.step}): held-out reward ${fmt(event.report.reward)} over ${event.report.examples} examples × ${event.report.samplesPerExample} samples${event.report.temperature === 0 ? ' (greedy)' : ` (T=${event.report.temperature})`}`);
         break;
       case 'checkpoint':
         if (!interactive) out.write(`checkpoint step ${event.step} → ${event.dir}\n`);
