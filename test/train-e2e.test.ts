@@ -108,4 +108,28 @@ describe.skipIf(!hasEngine)('keiko train end to end (real engine)', () => {
     expect(times).toEqual([...times].sort((a, b) => a - b));
     expect(RunManifest.parse(JSON.parse(readFileSync(join(runDir, 'run.json'), 'utf8'))).status).toBe('completed');
   }, 400_000);
+
+  it('restarts a killed engine and continues from the last checkpoint', async () => {
+    const config = parseTrainConfig({ model: job.modelDir, envArgs: { digits: 1, count: 8 }, promptsPerStep: 8, steps: 8, checkpointEvery: 2, evalExamples: 5, evalSamples: 1, outDir: root, runName: 'engine-killed' });
+    const env = await loadBuiltinEnvironment(config.env, config.envArgs);
+    const pids: number[] = [];
+    let killed = false;
+    const result = await runTrainJob({
+      config,
+      env,
+      runDir: join(root, 'engine-killed'),
+      onEngineStart: ({ pid }) => pids.push(pid!),
+      onEvent: (event) => {
+        if (event.kind === 'step' && event.step === 3 && !killed) {
+          killed = true;
+          process.kill(pids[0]!, 'SIGKILL');
+        }
+      },
+    });
+    expect(result.grpo.restarts).toBe(1);
+    expect(pids).toHaveLength(2);
+    const metrics = metricsOf(result.runDir);
+    expect(metrics.map((m) => m.step)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+    expect(metrics.every((m) => m['skipped'] === 0)).toBe(true);
+  }, 400_000);
 });

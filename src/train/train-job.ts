@@ -41,6 +41,8 @@ export async function runTrainJob(options: {
   runDir: string;
   resume?: boolean;
   onEvent?: (event: JobEvent) => void;
+  /** Called whenever the GRPO engine process (re)starts, with its pid (tests use it to kill it). */
+  onEngineStart?: (engine: { pid: number | undefined; baseUrl: string }) => void;
   signal?: AbortSignal;
 }): Promise<TrainJobResult> {
   const { config, env } = options;
@@ -101,6 +103,7 @@ export async function runTrainJob(options: {
     reference: config.klBeta > 0 ? 'auto' : 'none',
     ...(config.lora ? { loraRank: config.loraRank, loraAlpha: config.loraAlpha } : {}),
   });
+  options.onEngineStart?.({ pid: engine.pid, baseUrl: engine.baseUrl });
   try {
     let sampler = makeSampler(engine, config);
     const policy: PolicyEngine = {
@@ -113,6 +116,7 @@ export async function runTrainJob(options: {
       restart: async () => {
         await engine.restart();
         sampler = makeSampler(engine, config);
+        options.onEngineStart?.({ pid: engine.pid, baseUrl: engine.baseUrl });
       },
     };
     emit({ kind: 'phase', phase: 'grpo', message: `GRPO: ${config.steps} steps × ${config.promptsPerStep} prompts × ${config.groupSize} samples` });

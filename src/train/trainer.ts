@@ -256,6 +256,9 @@ async function trainGrpoInner(options: TrainGrpoOptions, opened: (run: TrainRun)
       let optim: OptimStepResult | undefined;
       let skipReason: StepRecord['skipReason'];
       if (built.sequences.length === 0) {
+        // Every rollout failing usually means the engine is gone: probe it, so a dead engine
+        // surfaces as an EngineError (and a restart) instead of a run of empty steps.
+        if (built.stats.erroredRollouts === built.groups.flat().length) await engine.training.info();
         skipReason = 'no_sequences';
       } else {
         forward = await engine.training.forwardBackward({ sequences: built.sequences, loss, ...(config.microBatchSize > 0 ? { microBatchSize: config.microBatchSize } : {}) });
