@@ -1,6 +1,5 @@
 // The README's quickstart: an environment and a rubric in a few lines, evaluated with `keiko eval`.
-import { singleTurnEnv } from '../../src/envs/index.js';
-import { XMLParser, numericEqual, rubric } from '../../src/rubrics/index.js';
+import { XMLParser, numericEqual, rubric, singleTurnEnv } from 'keiko';
 
 const parser = new XMLParser({ fields: ['think', 'answer'] });
 
