@@ -40,7 +40,11 @@ for name, r, med, tot, samp, score, train, w, rew in rows:
     print(f"| {name} | {r} | {med:.3f} | {tot:.1f} | {samp:.1f} | {score:.3f} | {train:.1f} | {w:.1f} | {rew:.3f} |")
 k = statistics.median([x[2] for x in rows if x[0] == "keiko"])
 t = statistics.median([x[2] for x in rows if x[0] == "TRL"])
-print(f"\n**Median step time ratio TRL / keiko: {t / k:.2f}×** (keiko {k:.3f} s/step, TRL {t:.3f} s/step).\n")
+print(f"\n**Median step time ratio TRL / keiko: {t / k:.2f}×** (keiko {k:.3f} s/step, TRL {t:.3f} s/step; >1 means keiko is faster).\n")
+load = os.getloadavg()
+print(f"Load average when the report was written: {load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f} (1/5/15 min) on {os.cpu_count()} cores. "
+      "A load well above the core count means other processes shared the CPU and the per-round numbers are noisy; "
+      "compare rounds, and rerun on an idle machine for a clean figure.\n")
 print("Time split: keiko's sampling = rollouts through the engine's OpenAI-compatible endpoint (batched), scoring = the "
       "TypeScript rubric, training = engine forward_backward + optim_step over HTTP. TRL's sampling = `_generate`, scoring = "
       "`_calculate_rewards`, training = the rest of `training_step` (its extra logprob passes, loss, backward, optimizer). "
