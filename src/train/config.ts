@@ -39,7 +39,7 @@ export const TrainConfig = z
     device: z.enum(['auto', 'cpu', 'cuda']).default('auto'),
     /** Torch CPU threads in the engine (1 measured fastest for tiny models on 2-core machines). */
     threads: z.number().int().positive().default(1),
-    /** URL of an already running engine; empty: keiko spawns one. */
+    /** URL of an already running engine (it holds the model; no create/SFT/restarts); empty: keiko spawns one. */
     engineUrl: z.string().default(''),
 
     // ── SFT warm start (before GRPO) ───────────────────────────────────────────────────────────

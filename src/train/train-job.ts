@@ -52,6 +52,17 @@ export async function runTrainJob(options: {
   mkdirSync(runDir, { recursive: true });
   const engineOptions = { threads: config.threads, device: config.device, seed: config.seed } as const;
 
+  if (config.engineUrl) {
+    // An engine that is already running (and holds its model): no create, no SFT, no restarts.
+    const training = new EngineTrainingClient({ baseUrl: config.engineUrl });
+    const info = await training.info();
+    const sampler = new OpenAISampler({ model: info.model, baseUrl: `${config.engineUrl.replace(/\/+$/, '').replace(/\/v1$/, '')}/v1`, retry: { maxRetries: config.samplerRetries }, seed: config.seed });
+    emit({ kind: 'phase', phase: 'grpo', message: `GRPO on the engine at ${config.engineUrl} (${info.model}): ${config.steps} steps × ${config.promptsPerStep} prompts × ${config.groupSize} samples` });
+    const grpo = await trainGrpo({ config, env, engine: { sampler, training }, runDir, modelName: info.model, resume: options.resume ?? false, onEvent: emit, ...(options.signal ? { signal: options.signal } : {}) });
+    emit({ kind: 'phase', phase: 'done', message: 'done' });
+    return { runDir, modelDir: info.model, grpo, seconds: (performance.now() - t0) / 1000 };
+  }
+
   let modelDir: string;
   if (config.model) {
     modelDir = resolve(config.model);
