@@ -79,14 +79,21 @@ export class SearchWeb {
     const noise = this.config.noise;
     const first = (page - 1) * pageSize;
     const wantPages = Math.min(this.config.maxResults, first + pageSize + (noise.replaceProb > 0 ? noise.distractorDepth : 0));
-    // Passages → distinct pages; over-fetch since several passages may share a page.
-    const hits = await this.backend.searchPassages(query, { k: Math.min(5000, wantPages * 3 + 10) });
-    const seen = new Set<string>();
-    const pages: PassageHit[] = [];
-    for (const h of hits) {
-      if (seen.has(h.url)) continue;
-      seen.add(h.url);
-      pages.push(h);
+    // Passages → distinct pages. Fetch a few more passages than pages wanted (top-k pruning is
+    // cheaper with a small k) and fetch again, deeper, only when pages sharing passages leave too few.
+    let k = wantPages + 5;
+    let pages: PassageHit[];
+    for (;;) {
+      const hits = await this.backend.searchPassages(query, { k });
+      const seen = new Set<string>();
+      pages = [];
+      for (const h of hits) {
+        if (seen.has(h.url)) continue;
+        seen.add(h.url);
+        pages.push(h);
+      }
+      if (pages.length >= wantPages || hits.length < k || k >= 5000) break;
+      k = Math.min(5000, k * 4);
     }
     const reachable = Math.min(pages.length, this.config.maxResults);
     const slice = pages.slice(first, Math.min(first + pageSize, reachable));
