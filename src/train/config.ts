@@ -68,6 +68,8 @@ export const TrainConfig = z
     maxTurns: z.number().int().positive().default(8),
     /** Rollouts in flight at once. */
     concurrency: z.number().int().positive().default(256),
+    /** Merge a group's identical first-turn requests into one request with n choices (fewer HTTP calls). */
+    coalesce: z.boolean().default(true),
     /** Attempts per failing model call before the rollout is recorded as an error. */
     samplerRetries: z.number().int().nonnegative().default(2),
 

@@ -34,3 +34,4 @@ export { EngineProcess, runEngineCommand } from './engine-process.js';
 export type { EngineProcessOptions } from './engine-process.js';
 export { runTrainJob, environmentCorpus } from './train-job.js';
 export type { JobEvent, TrainJobResult } from './train-job.js';
+export { CoalescingSampler } from './coalescing-sampler.js';

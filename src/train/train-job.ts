@@ -4,7 +4,9 @@ import type { Environment } from '../core/environment.js';
 import { ConfigError } from '../core/errors.js';
 import { Rng } from '../core/rng.js';
 import type { StepMetrics } from '../core/run-manifest.js';
+import type { Sampler } from '../core/sampler.js';
 import { OpenAISampler } from '../samplers/openai-sampler.js';
+import { CoalescingSampler } from './coalescing-sampler.js';
 import { EngineChatTokenizer } from './chat-tokenizer.js';
 import { effectiveSftSteps, type TrainConfig } from './config.js';
 import { EngineProcess, runEngineCommand } from './engine-process.js';
@@ -56,7 +58,8 @@ export async function runTrainJob(options: {
     // An engine that is already running (and holds its model): no create, no SFT, no restarts.
     const training = new EngineTrainingClient({ baseUrl: config.engineUrl });
     const info = await training.info();
-    const sampler = new OpenAISampler({ model: info.model, baseUrl: `${config.engineUrl.replace(/\/+$/, '').replace(/\/v1$/, '')}/v1`, retry: { maxRetries: config.samplerRetries }, seed: config.seed });
+    const direct = new OpenAISampler({ model: info.model, baseUrl: `${config.engineUrl.replace(/\/+$/, '').replace(/\/v1$/, '')}/v1`, retry: { maxRetries: config.samplerRetries }, seed: config.seed });
+    const sampler = config.coalesce ? new CoalescingSampler({ sampler: direct }) : direct;
     emit({ kind: 'phase', phase: 'grpo', message: `GRPO on the engine at ${config.engineUrl} (${info.model}): ${config.steps} steps × ${config.promptsPerStep} prompts × ${config.groupSize} samples` });
     const grpo = await trainGrpo({ config, env, engine: { sampler, training }, runDir, modelName: info.model, resume: options.resume ?? false, onEvent: emit, ...(options.signal ? { signal: options.signal } : {}) });
     emit({ kind: 'phase', phase: 'done', message: 'done' });
@@ -148,8 +151,9 @@ export async function runTrainJob(options: {
   }
 }
 
-function makeSampler(engine: EngineProcess, config: TrainConfig): OpenAISampler {
-  return new OpenAISampler({ model: 'keiko', baseUrl: `${engine.baseUrl}/v1`, retry: { maxRetries: config.samplerRetries }, seed: config.seed });
+function makeSampler(engine: EngineProcess, config: TrainConfig): Sampler {
+  const sampler = new OpenAISampler({ model: 'keiko', baseUrl: `${engine.baseUrl}/v1`, retry: { maxRetries: config.samplerRetries }, seed: config.seed });
+  return config.coalesce ? new CoalescingSampler({ sampler }) : sampler;
 }
 
 /**

@@ -1,0 +1,42 @@
+import { describe, expect, it } from 'vitest';
+import { SamplerError } from '../core/errors.js';
+import type { ChatMessage } from '../core/messages.js';
+import { ScriptedSampler } from '../testing/index.js';
+import { CoalescingSampler } from './coalescing-sampler.js';
+
+const q = (text: string): ChatMessage[] => [{ role: 'user', content: text }];
+
+describe('CoalescingSampler', () => {
+  it('merges same-tick identical requests into one n-choice request and fans the choices out in order', async () => {
+    const counts: Record<string, number> = {};
+    const inner = new ScriptedSampler({
+      fakeTokens: true,
+      respond: (req) => {
+        const key = req.messages[0]!.content!;
+        counts[key] = (counts[key] ?? 0) + 1;
+        return `${key}${counts[key]! - 1}`;
+      },
+    });
+    const sampler = new CoalescingSampler({ sampler: inner });
+    const replies = await Promise.all([
+      sampler.chat({ messages: q('a'), sampling: { seed: 1, temperature: 1 } }),
+      sampler.chat({ messages: q('a'), sampling: { seed: 2, temperature: 1 } }),
+      sampler.chat({ messages: q('b'), sampling: { seed: 3, temperature: 1 } }),
+      sampler.chat({ messages: q('a'), sampling: { seed: 4, temperature: 1 } }),
+    ]);
+    expect(inner.chatRequests.map((r) => [r.messages[0]!.content, r.n, r.sampling?.seed])).toEqual([
+      ['a', 3, 1],
+      ['b', 1, 3],
+    ]);
+    expect(replies.map((r) => r.choices[0]!.message.content)).toEqual(['a0', 'a1', 'b0', 'a2']);
+    expect(replies.every((r) => r.choices.length === 1)).toBe(true);
+    expect(replies[0]!.usage.completionTokens).toBe(replies[0]!.choices[0]!.tokens!.completionIds.length);
+  });
+
+  it('passes errors to every merged caller', async () => {
+    const inner = new ScriptedSampler({ respond: () => new SamplerError('down') });
+    const sampler = new CoalescingSampler({ sampler: inner });
+    const results = await Promise.allSettled([sampler.chat({ messages: q('a') }), sampler.chat({ messages: q('a') })]);
+    expect(results.map((r) => r.status)).toEqual(['rejected', 'rejected']);
+  });
+});
