@@ -12,6 +12,7 @@ DATA=data
 K1=1.2; B=0.75
 what=${1:-all}
 export OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 NUMBA_NUM_THREADS=1
+export QUERY_BUDGET_S=${QUERY_BUDGET_S:-30}  # per engine and query set, for the slow Node peers
 
 setup() {
   if [ ! -x .venv/bin/python ]; then python3 -m venv .venv; fi
