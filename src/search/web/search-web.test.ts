@@ -97,3 +97,14 @@ describe('Browser', async () => {
     await expect(b.find({ pattern: 'x', cursor: 0 })).rejects.toThrow(/results page/);
   });
 });
+
+describe('makeSnippet', () => {
+  it('bolds query words without their punctuation and marks cut text', async () => {
+    const { makeSnippet } = await import('./snippet.js');
+    const { Tokenizer } = await import('../index/tokenizer.js');
+    const text = 'Intro words here. The "Blue Screen" of Death, as seen on Windows. ' + 'filler '.repeat(60);
+    const s = makeSnippet({ text, query: 'blue screen death', tokenizer: new Tokenizer(), maxChars: 60 });
+    expect(s).toContain('"**Blue** **Screen**" of **Death**,');
+    expect(s.endsWith('…')).toBe(true);
+  });
+});

@@ -37,7 +37,9 @@ export function makeSnippet(options: { text: string; query: string; tokenizer: T
   for (let k = best.i; k <= best.j; k++) {
     const w = words[k]!;
     const s = text.slice(w.start, w.end);
-    out += (k > best.i ? ' ' : '') + (w.hit ? `**${s}**` : s);
+    // Bold only the word itself, not the punctuation around it.
+    const bolded = w.hit ? s.replace(/^([^\p{L}\p{N}]*)(.*?)([^\p{L}\p{N}]*)$/u, '$1**$2**$3') : s;
+    out += (k > best.i ? ' ' : '') + bolded;
   }
   if (out.length > maxChars * 1.5) out = out.slice(0, maxChars);
   return (best.i > 0 ? '…' : '') + out + (best.j < words.length - 1 ? '…' : '');
