@@ -10,12 +10,15 @@ import { join, resolve } from 'node:path';
 import { z } from 'zod';
 import { safeParseJson } from '../../src/core/index.js';
 import { StepMetrics } from '../../src/core/run-manifest.js';
+import { readTestResults } from './summarize.js';
 
 interface Series {
   label: string;
   color: string;
   points: [number, number][];
   dashed?: boolean;
+  /** Markers only, no line (two measurements that are not a curve). */
+  markers?: boolean;
 }
 
 interface Panel {
@@ -24,6 +27,8 @@ interface Panel {
   yMin: number;
   yMax: number;
   series: Series[];
+  /** Where the legend goes: top right (default) or bottom right. */
+  legend?: 'top' | 'bottom';
 }
 
 const EvalFile = z.object({ reward: z.number(), step: z.number().int() }).loose();
@@ -82,17 +87,18 @@ function panelSvg(panel: Panel, x0: number, y0: number, w: number, h: number): s
   panel.series.forEach((s, i) => {
     if (s.points.length === 0) return;
     const d = s.points.map(([x, y], j) => `${j ? 'L' : 'M'}${px(x).toFixed(1)},${py(Math.min(panel.yMax, Math.max(panel.yMin, y))).toFixed(1)}`).join(' ');
-    parts.push(`<path d="${d}" fill="none" stroke="${s.color}" stroke-width="2"${s.dashed ? ' stroke-dasharray="6 4"' : ''}/>`);
-    if (s.points.length < 30) for (const [x, y] of s.points) parts.push(`<circle cx="${px(x)}" cy="${py(y)}" r="3" fill="${s.color}"/>`);
-    const ly = y0 + pad.t + 6 + i * 16;
-    parts.push(`<line x1="${x0 + w - 190}" x2="${x0 + w - 170}" y1="${ly}" y2="${ly}" stroke="${s.color}" stroke-width="2"${s.dashed ? ' stroke-dasharray="6 4"' : ''}/>`);
+    if (!s.markers) parts.push(`<path d="${d}" fill="none" stroke="${s.color}" stroke-width="2"${s.dashed ? ' stroke-dasharray="6 4"' : ''}/>`);
+    if (s.points.length < 30) for (const [x, y] of s.points) parts.push(`<circle cx="${px(x)}" cy="${py(y)}" r="${s.markers ? 6 : 3}" fill="${s.color}"/>`);
+    const ly = panel.legend === 'bottom' ? y0 + h - pad.b - 10 - (panel.series.length - 1 - i) * 16 : y0 + pad.t + 6 + i * 16;
+    if (s.markers) parts.push(`<circle cx="${x0 + w - 180}" cy="${ly}" r="5" fill="${s.color}"/>`);
+    else parts.push(`<line x1="${x0 + w - 190}" x2="${x0 + w - 170}" y1="${ly}" y2="${ly}" stroke="${s.color}" stroke-width="2"${s.dashed ? ' stroke-dasharray="6 4"' : ''}/>`);
     parts.push(`<text x="${x0 + w - 165}" y="${ly + 4}" font-size="11">${s.label}</text>`);
   });
   return parts.join('\n');
 }
 
 /** The SVG for a run: SFT loss on the left, GRPO training reward and validation accuracy on the right. */
-export function curvesSvg(options: { runDir: string; title: string; teacher?: number }): string {
+export function curvesSvg(options: { runDir: string; title: string; teacher?: number; test?: { start: number; end: number } }): string {
   const sft = readMetrics(join(options.runDir, 'sft', 'metrics.jsonl'));
   const grpo = readMetrics(join(options.runDir, 'metrics.jsonl'));
   const evals = readEvals(options.runDir);
@@ -108,7 +114,8 @@ export function curvesSvg(options: { runDir: string; title: string; teacher?: nu
     { label: 'validation accuracy', color: '#2ca02c', points: evals },
   ];
   if (options.teacher !== undefined) series.push({ label: `teacher (${(100 * options.teacher).toFixed(0)}%)`, color: '#7f7f7f', dashed: true, points: [[0, options.teacher], [lastStep, options.teacher]] });
-  panels.push({ title: 'GRPO on the reward: accuracy', xLabel: 'GRPO step', yMin: 0, yMax: 1, series });
+  if (options.test) series.push({ label: 'test accuracy (start, end)', color: '#d62728', points: [[0, options.test.start], [lastStep, options.test.end]], markers: true });
+  panels.push({ title: 'GRPO on the reward: accuracy', xLabel: 'GRPO step', yMin: 0, yMax: 1, series, legend: 'bottom' });
   const w = 520;
   const h = 320;
   const width = w * panels.length;
@@ -125,7 +132,7 @@ ${body}
  * Writes `<runDir>/curves.svg` and, when a Chromium is found, `<runDir>/curves.png` (or `out`).
  * Returns the paths written.
  */
-export async function renderCurves(options: { runDir: string; title: string; teacher?: number; out?: string }): Promise<string[]> {
+export async function renderCurves(options: { runDir: string; title: string; teacher?: number; test?: { start: number; end: number }; out?: string }): Promise<string[]> {
   const svg = curvesSvg(options);
   const svgPath = join(options.runDir, 'curves.svg');
   writeFileSync(svgPath, svg);
@@ -155,9 +162,17 @@ if (isMain) {
     process.stderr.write('usage: render-curves.ts RUN_DIR [--teacher=0.61] [--out=FILE.png]\n');
     process.exit(2);
   }
-  const teacher = flag('teacher');
   const out = flag('out');
-  renderCurves({ runDir, title: flag('title') ?? runDir, ...(teacher ? { teacher: Number(teacher) } : {}), ...(out ? { out } : {}) })
+  // A finished run.ts run has the teacher and test numbers; otherwise --teacher may be given.
+  const results = existsSync(join(runDir, 'test-results.json')) ? readTestResults(runDir) : undefined;
+  const teacher = flag('teacher') ? Number(flag('teacher')) : results?.teacher;
+  renderCurves({
+    runDir,
+    title: flag('title') ?? runDir,
+    ...(teacher !== undefined ? { teacher } : {}),
+    ...(results ? { test: { start: results.start.greedy, end: results.grpo.greedy } } : {}),
+    ...(out ? { out } : {}),
+  })
     .then((paths) => process.stdout.write(paths.join('\n') + '\n'))
     .catch((error: unknown) => {
       process.stderr.write(`${String(error)}\n`);

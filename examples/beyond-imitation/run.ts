@@ -90,8 +90,10 @@ async function main(): Promise<void> {
   const sftDir = config.sftSteps > 0 ? lastCheckpoint(join(runDir, 'sft', 'checkpoints'))?.dir : undefined;
   const grpoDir = lastCheckpoint(join(runDir, 'checkpoints'))?.dir;
   if (!grpoDir) throw new Error(`no GRPO checkpoint in ${runDir}/checkpoints`);
-  const start = sftDir ?? join(runDir, 'model-init');
-  const sft = await scoreModel({ model: start, env: testEnv, config, label: sftDir ? 'sft' : 'init' });
+  // The starting policy: the SFT checkpoint, else the model given with `--model`, else the created one.
+  const startLabel = sftDir ? 'sft' : config.model ? 'given' : 'init';
+  const start = sftDir ?? (config.model ? resolve(config.model) : join(runDir, 'model-init'));
+  const sft = await scoreModel({ model: start, env: testEnv, config, label: startLabel });
   const grpo = await scoreModel({ model: grpoDir, env: testEnv, config, label: 'grpo' });
   const totalSeconds = (performance.now() - t0) / 1000;
 
@@ -102,7 +104,7 @@ async function main(): Promise<void> {
     machine,
     testTasks: testEnv.evalDataset?.length ?? 0,
     teacher,
-    start: { model: sftDir ? 'sft' : 'init', ...sft },
+    start: { model: startLabel, ...sft },
     grpo,
     trainSeconds,
     totalSeconds,
@@ -110,14 +112,14 @@ async function main(): Promise<void> {
     config,
   };
   writeFileSync(join(runDir, 'test-results.json'), JSON.stringify(results, null, 2) + '\n');
-  await renderCurves({ runDir, title: `beyond imitation · seed ${config.seed}`, teacher });
+  await renderCurves({ runDir, title: `beyond imitation · seed ${config.seed}`, teacher, test: { start: sft.greedy, end: grpo.greedy } });
 
   const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
   const rows: [string, string, string, string][] = [
     ['held-out test accuracy', 'greedy', 'sampled T=1', 'greedy, carry tasks'],
     ['teacher (scripted)', pct(teacher), '', ''],
-    [sftDir ? 'SFT on teacher' : 'untrained model', pct(sft.greedy), pct(sft.sampled), pct(sft.greedyWithCarry)],
-    ['SFT + GRPO', pct(grpo.greedy), pct(grpo.sampled), pct(grpo.greedyWithCarry)],
+    [{ sft: 'SFT on teacher', given: 'given model', init: 'untrained model' }[startLabel], pct(sft.greedy), pct(sft.sampled), pct(sft.greedyWithCarry)],
+    [sftDir || config.model ? 'SFT + GRPO' : 'GRPO only', pct(grpo.greedy), pct(grpo.sampled), pct(grpo.greedyWithCarry)],
   ];
   for (const r of rows) process.stdout.write(`${r[0].padEnd(24)} ${r[1].padStart(8)} ${r[2].padStart(12)} ${r[3].padStart(20)}\n`);
   process.stdout.write(`training ${Math.round(trainSeconds)}s (SFT ${Math.round(job.sft?.seconds ?? 0)}s) · total with test scoring ${Math.round(totalSeconds)}s\nresults: ${join(runDir, 'test-results.json')}\n`);
