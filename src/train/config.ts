@@ -55,7 +55,7 @@ export const TrainConfig = z
 
     // ── sampling ───────────────────────────────────────────────────────────────────────────────
     /** RL steps (optimizer steps). */
-    steps: z.number().int().nonnegative().default(60),
+    steps: z.number().int().nonnegative().default(120),
     /** Distinct prompts per step. */
     promptsPerStep: z.number().int().positive().default(32),
     /** Completions sampled per prompt (the GRPO group). */
