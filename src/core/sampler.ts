@@ -70,6 +70,11 @@ export interface CallOptions {
  */
 export interface Sampler {
   readonly model: string;
+  /**
+   * The OpenAI-compatible base URLs behind this sampler, when it is an HTTP client (samplers that
+   * wrap another one pass them through). The interception proxy forwards agents' calls there.
+   */
+  readonly baseUrls?: readonly string[];
   chat(request: ChatRequest, options?: CallOptions): Promise<ChatResponse>;
   complete?(request: CompletionRequest, options?: CallOptions): Promise<CompletionResponse>;
 }

@@ -237,10 +237,8 @@ export class AgentEnv<Output = unknown> implements Environment {
     const configured = this.options.upstream;
     if (typeof configured === 'string') return { baseUrl: configured, model: sampler.model };
     if (configured) return { model: sampler.model, ...configured };
-    const urls = (sampler as { baseUrls?: unknown }).baseUrls;
-    if (Array.isArray(urls) && urls.length > 0 && typeof urls[0] === 'string') {
-      return { baseUrl: urls[rolloutIndex % urls.length] as string, model: sampler.model };
-    }
+    const urls = sampler.baseUrls ?? [];
+    if (urls.length > 0) return { baseUrl: urls[rolloutIndex % urls.length]!, model: sampler.model };
     throw new ConfigError(
       `agentEnv '${this.name}': the rollout's sampler (${sampler.constructor?.name ?? 'unknown'}) has no HTTP base URL for the proxy to forward to; use an OpenAI-compatible sampler or pass agentEnv({ upstream: 'http://…/v1' })`,
     );

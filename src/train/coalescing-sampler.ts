@@ -25,6 +25,10 @@ export class CoalescingSampler implements Sampler {
   private pending = new Map<string, Pending>();
   private scheduled = false;
 
+  get baseUrls(): readonly string[] | undefined {
+    return this.inner.baseUrls;
+  }
+
   constructor(options: { sampler: Sampler; maxN?: number }) {
     this.inner = options.sampler;
     this.model = options.sampler.model;
