@@ -116,14 +116,15 @@ describe('keiko eval (end to end)', () => {
   });
 
   it('resumes an interrupted eval without redoing finished rollouts', async () => {
-    const server = await serve({ rule: arithmeticRule, latencyMs: 40 });
+    // 80 rollouts, 2 at a time, 150 ms each: ~6 s, so the interrupt lands mid-run even on a busy machine.
+    const server = await serve({ rule: arithmeticRule, latencyMs: 150 });
     const out = await tmp();
     const args = ['eval', '-e', 'arithmetic', '-m', 'm', '-b', server.baseUrl, '-n', '40', '-r', '2', '-c', '2', '--out', out];
     let interrupted = false;
     const first = await keiko(args, {
       onStderr: (text, kill) => {
         // Interrupt once the progress line shows some progress.
-        if (!interrupted && /eval (1\d|[2-9]\d)\/80/.test(text)) {
+        if (!interrupted && /eval ([1-5]\d)\/80/.test(text)) {
           interrupted = true;
           kill('SIGINT');
         }
