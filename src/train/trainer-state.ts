@@ -59,7 +59,7 @@ export interface CheckpointRef {
 
 /**
  * Complete checkpoints under `checkpointsDir`, oldest first. Complete = the engine's weights
- * (`config.json`) and keiko's state file are both present.
+ * (`config.json`, or `adapter_config.json` under LoRA) and keiko's state file are both present.
  */
 export function listCheckpoints(checkpointsDir: string): CheckpointRef[] {
   if (!existsSync(checkpointsDir)) return [];
@@ -67,7 +67,7 @@ export function listCheckpoints(checkpointsDir: string): CheckpointRef[] {
   for (const name of readdirSync(checkpointsDir)) {
     if (!/^step-\d+$/.test(name)) continue;
     const dir = join(checkpointsDir, name);
-    if (!existsSync(join(dir, 'config.json'))) continue;
+    if (!existsSync(join(dir, 'config.json')) && !existsSync(join(dir, 'adapter_config.json'))) continue;
     const state = readTrainerState(dir);
     if (state) out.push({ dir, state });
   }
