@@ -39,13 +39,13 @@ export function readTestResults(runDir: string): TestResults {
 export function resultsTable(runs: readonly { name: string; results: TestResults }[]): string {
   const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
   const lines = [
-    '| run | seed | SFT steps | GRPO steps | loss | group | teacher | start greedy | start T=1 | GRPO greedy | GRPO T=1 | GRPO greedy, carry tasks | train time |',
-    '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+    '| run | seed | SFT steps | GRPO steps | loss | group | teacher | start greedy | start T=1 | start greedy, carry tasks | GRPO greedy | GRPO T=1 | GRPO greedy, carry tasks | GRPO greedy, no-carry tasks | train time |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
   ];
   for (const { name, results: r } of runs) {
     const loss = r.config.loss === 'grpo' && r.config.advantageScale === 'group' ? 'GRPO' : `${r.config.loss} (${r.config.advantageScale} scale)`;
     lines.push(
-      `| ${name} | ${r.seed} | ${r.config.sftSteps} | ${r.config.steps} | ${loss} | ${r.config.groupSize} | ${pct(r.teacher)} | ${pct(r.start.greedy)} | ${pct(r.start.sampled)} | ${pct(r.grpo.greedy)} | ${pct(r.grpo.sampled)} | ${pct(r.grpo.greedyWithCarry)} | ${Math.round(r.trainSeconds)} s |`,
+      `| ${name} | ${r.seed} | ${r.config.sftSteps} | ${r.config.steps} | ${loss} | ${r.config.groupSize} | ${pct(r.teacher)} | ${pct(r.start.greedy)} | ${pct(r.start.sampled)} | ${pct(r.start.greedyWithCarry)} | ${pct(r.grpo.greedy)} | ${pct(r.grpo.sampled)} | ${pct(r.grpo.greedyWithCarry)} | ${pct(r.grpo.greedyNoCarry)} | ${Math.round(r.trainSeconds)} s |`,
     );
   }
   return lines.join('\n') + '\n';
