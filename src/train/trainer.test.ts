@@ -6,7 +6,8 @@ import { RolloutResult } from '../core/rollout-result.js';
 import { RunManifest, StepMetrics } from '../core/run-manifest.js';
 import { singleTurnEnv } from '../envs/index.js';
 import { rubric } from '../rubrics/index.js';
-import { ScriptedSampler } from '../testing/index.js';
+import { OpenAISampler } from '../samplers/openai-sampler.js';
+import { ScriptedSampler, startTestServer } from '../testing/index.js';
 import { parseTrainConfig, type TrainConfigInput } from './config.js';
 import { FakeTrainingBackend } from './fake-training-backend.js';
 import { trainGrpo, type PolicyEngine, type TrainEvent } from './trainer.js';
@@ -146,5 +147,28 @@ describe('trainGrpo (fake engine)', () => {
     const metrics = readJsonl(join(dir, 'metrics.jsonl'), (x) => StepMetrics.parse(x));
     expect(metrics.map((m) => m.step)).toEqual([1, 2, 3, 4]);
     expect(metrics.map((m) => m['staleness'])).toEqual([0, 1, 1, 1]);
+  });
+
+  it('records rollouts whose sampler calls fail (real HTTP server with injected 500s) and trains on the rest', async () => {
+    const server = await startTestServer({ rule: (_req, index) => (index % 3 === 0 ? 'good' : 'bad'), faults: { errorRate: 0.2, seed: 3 } });
+    try {
+      const dir = mkdtempSync(join(tmpdir(), 'keiko-train-'));
+      const sampler = new OpenAISampler({ model: 'test-model', baseUrl: server.baseUrl, retry: { maxRetries: 0 } });
+      const backend = new FakeTrainingBackend();
+      const result = await trainGrpo({ config: parseTrainConfig({ ...base, steps: 3, coalesce: false }), env: makeEnv(), engine: { sampler, training: backend }, runDir: dir, modelName: 'fake', evalBeforeAfter: false });
+      expect(result.steps).toBe(3);
+      const metrics = readJsonl(join(dir, 'metrics.jsonl'), (x) => StepMetrics.parse(x));
+      const errored = metrics.reduce((a, m) => a + (m['erroredRollouts'] as number), 0);
+      expect(errored).toBeGreaterThan(0);
+      expect(errored).toBeLessThan(24);
+      const rollouts = readJsonl(join(dir, 'rollouts', 'step-1.jsonl'), (x) => RolloutResult.parse(x));
+      expect(rollouts).toHaveLength(8);
+      for (const r of rollouts.filter((x) => x.stopReason === 'error')) expect(r.error?.code).toBe('sampler_error');
+      // trained sequences never include errored rollouts
+      const trained = backend.calls.filter((c) => c.kind === 'forward').reduce((a, c) => a + c.sequences!.length, 0);
+      expect(trained).toBeLessThanOrEqual(24 - errored);
+    } finally {
+      await server.close();
+    }
   });
 });
