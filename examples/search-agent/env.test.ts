@@ -1,0 +1,57 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { Rng, type Environment } from '../../src/core/index.js';
+import { ScriptedSampler } from '../../src/testing/index.js';
+import { loadEnvironment } from './env.js';
+
+// A small index (large cities only) keeps the build to a few seconds.
+const indexDir = join(mkdtempSync(join(tmpdir(), 'keiko-search-agent-')), 'geo');
+const args = { indexDir, minPopulation: 1_000_000, questions: 200 };
+let env: Environment;
+let test: Environment;
+
+beforeAll(async () => {
+  env = await loadEnvironment(args);
+  test = await loadEnvironment({ ...args, evalSplit: 'test', evalCount: 0 });
+});
+
+describe('search-agent environment', () => {
+  it('splits train, validation and test by answer entity', () => {
+    const entity = (e: { info: Record<string, unknown> }) => String(e.info['answerEntity']);
+    const train = new Set(env.dataset.map(entity));
+    expect(env.dataset.length).toBeGreaterThan(20);
+    expect(env.evalDataset!.length).toBeGreaterThan(0);
+    expect(test.evalDataset!.length).toBeGreaterThan(0);
+    expect(env.evalDataset!.some((e) => train.has(entity(e)))).toBe(false);
+    expect(test.evalDataset!.some((e) => train.has(entity(e)))).toBe(false);
+  });
+
+  it('replays a diligent demonstration through SearchEnv: same observations, exact-match reward 1', async () => {
+    const example = env.dataset.find((e) => e.info['hops'] === 2) ?? env.dataset[0]!;
+    // Find the diligent transcript (its last answer is right) among a few draws.
+    const rng = new Rng(0);
+    let demo = env.demonstrate!(example, rng);
+    for (let i = 0; i < 20 && !demo.at(-1)!.content!.includes(String((example.answer as string[])[0])); i++) demo = env.demonstrate!(example, rng);
+    const actions = demo.filter((m) => m.role === 'assistant').map((m) => m.content!);
+    const sampler = new ScriptedSampler({ script: actions });
+    const out = await env.rollout(example, { sampler, sampling: {}, rng: new Rng(1) });
+    expect(out.completion.map((m) => m.content)).toEqual(demo.map((m) => m.content)); // the web turns match exactly
+    const scores = await env.rubric.score({ ...out, answer: example.answer, info: example.info, task: undefined, parser: env.parser });
+    expect(scores.reward).toBe(1);
+    expect(scores.metrics['searches']).toBe(actions.length - 1);
+  });
+
+  it('has a lazy teacher that is right on roughly 60% of held-out questions', async () => {
+    const rng = new Rng(3);
+    let right = 0;
+    const examples = test.evalDataset!;
+    for (const e of examples) {
+      const completion = test.demonstrate!(e, rng);
+      right += (await test.rubric.score({ prompt: e.prompt, completion, answer: e.answer, info: e.info, task: undefined, state: {}, turns: [], stopReason: 'terminated', parser: test.parser })).reward;
+    }
+    expect(right / examples.length).toBeGreaterThan(0.35);
+    expect(right / examples.length).toBeLessThan(0.85);
+  });
+});
