@@ -13,8 +13,8 @@ import { existsSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Rng, type Environment } from '../../src/core/index.js';
-import { OpenAISampler } from '../../src/samplers/index.js';
-import { EngineProcess, evaluatePolicy, lastCheckpoint, loadTrainConfig, runTrainJob, type EvalReport, type TrainConfig } from '../../src/train/index.js';
+import { EngineClient, OpenAISampler } from '../../src/samplers/index.js';
+import { evaluatePolicy, lastCheckpoint, loadTrainConfig, runTrainJob, type EvalReport, type TrainConfig } from '../../src/train/index.js';
 import { renderCurves } from './render-curves.js';
 import { loadEnvironment } from './env.js';
 
@@ -44,9 +44,9 @@ interface ModelScores {
 
 async function scoreModel(options: { model: string; env: Environment; config: TrainConfig; label: string }): Promise<ModelScores> {
   const { env, config } = options;
-  const engine = await EngineProcess.start({ model: options.model, threads: config.threads, device: config.device, seed: config.seed, reference: 'none' });
+  const engine = await EngineClient.spawn({ model: options.model, threads: config.threads, device: config.device, seed: config.seed, reference: 'none', restart: false, startupTimeoutMs: 180_000 });
   try {
-    const sampler = new OpenAISampler({ model: 'keiko', baseUrl: `${engine.baseUrl}/v1`, seed: config.seed });
+    const sampler = new OpenAISampler({ model: 'keiko', baseUrl: engine.openaiBaseUrl, seed: config.seed });
     const examples = env.evalDataset ?? [];
     const common = { env, sampler, examples, maxTokens: config.maxTokens, maxTurns: 1, concurrency: config.concurrency, seed: config.seed + 7 };
     const greedy = await evaluatePolicy({ ...common, label: `${options.label}-greedy`, temperature: 0 });
