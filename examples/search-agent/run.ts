@@ -12,8 +12,8 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Rng, type Environment, type Example, type RolloutResult } from '../../src/core/index.js';
-import { OpenAISampler } from '../../src/samplers/index.js';
-import { EngineProcess, environmentCorpus, evaluatePolicy, lastCheckpoint, loadTrainConfig, runEngineCommand, runTrainJob, type TrainConfig } from '../../src/train/index.js';
+import { EngineClient, OpenAISampler } from '../../src/samplers/index.js';
+import { environmentCorpus, evaluatePolicy, lastCheckpoint, loadTrainConfig, runTrainJob, type TrainConfig } from '../../src/train/index.js';
 import { renderCurves } from '../beyond-imitation/render-curves.js';
 import { loadEnvironment } from './env.js';
 
@@ -71,9 +71,9 @@ async function teacherScores(env: Environment, seed: number): Promise<{ exactMat
 
 async function scorePolicy(options: { model: string; env: Environment; config: TrainConfig; label: string; runDir: string }): Promise<PolicyScores> {
   const { env, config } = options;
-  const engine = await EngineProcess.start({ model: options.model, threads: config.threads, device: config.device, seed: config.seed, reference: 'none' });
+  const engine = await EngineClient.spawn({ model: options.model, threads: config.threads, device: config.device, seed: config.seed, reference: 'none', restart: false, startupTimeoutMs: 180_000 });
   try {
-    const sampler = new OpenAISampler({ model: 'keiko', baseUrl: `${engine.baseUrl}/v1`, seed: config.seed });
+    const sampler = new OpenAISampler({ model: 'keiko', baseUrl: engine.openaiBaseUrl, seed: config.seed });
     const examples = env.evalDataset ?? [];
     const report = await evaluatePolicy({ env, sampler, examples, label: options.label, temperature: 0, maxTokens: config.maxTokens, maxTurns: config.maxTurns, concurrency: config.concurrency, seed: config.seed + 7 });
     mkdirSync(join(options.runDir, 'test'), { recursive: true });
@@ -109,7 +109,7 @@ async function main(): Promise<void> {
       process.stdout.write(`==> creating a tiny model (${config.createLayers} layers, hidden ${config.createHidden}, vocab ${config.createVocab}, 1024 positions)\n`);
       const corpus = join(runDir, 'tokenizer-corpus.txt');
       writeFileSync(corpus, environmentCorpus({ env, examples: config.createCorpusExamples, seed: config.seed }));
-      await runEngineCommand(['create', '--out', modelDir, '--corpus', corpus, '--vocab-size', String(config.createVocab), '--hidden', String(config.createHidden), '--layers', String(config.createLayers), '--heads', String(config.createHeads), '--max-context', '1024', '--seed', String(config.seed)], { threads: config.threads });
+      await EngineClient.createModel({ out: modelDir, corpus: [corpus], vocabSize: config.createVocab, hidden: config.createHidden, layers: config.createLayers, heads: config.createHeads, maxContext: 1024, seed: config.seed });
     }
     trainConfig = { ...config, model: modelDir };
   }
