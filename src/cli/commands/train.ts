@@ -19,7 +19,7 @@ export function register(program: Command): void {
     .argument('[args...]', 'an optional config file (.toml or .json) followed by --key=value overrides')
     .option('--resume <runDir>', 'continue a run from its last complete checkpoint')
     .allowUnknownOption(true)
-    .helpOption('-h, --help', 'show help; config keys are listed in README.train.md')
+    .helpOption('-h, --help', 'show help; config keys are documented in src/train/config.ts (README: "Configuration")')
     .action(async (args: string[], opts: { resume?: string }) => {
       const file = args.find((a) => !a.startsWith('-'));
       const overrides = args.filter((a) => a.startsWith('-'));
