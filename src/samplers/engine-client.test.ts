@@ -101,4 +101,38 @@ describe.skipIf(!python)('EngineClient with a real engine', () => {
     expect(engine.pid).not.toBe(pid);
     expect(info.step).toBe(1);
   }, 240_000);
+
+  it('with restart: false stays down when killed until restart(), which starts from the spawned model', async () => {
+    const own = await EngineClient.spawn({ model: join(dir, 'tiny'), threads: 1, device: 'cpu', reference: 'none', loraRank: 2, loraAlpha: 4, restart: false, startupTimeoutMs: 180_000 });
+    try {
+      const url = own.url;
+      const before = await own.info();
+      expect(before.lora?.alpha).toBe(4);
+      await own.save({ path: join(dir, 'own-ckpt') });
+      const pid = own.pid!;
+      const exited = new Promise((r) => setTimeout(r, 500));
+      process.kill(pid, 'SIGKILL');
+      await exited;
+      // No automatic restart: the call fails as unreachable (an EngineError without a status).
+      const down = await own.info().then(
+        () => undefined,
+        (error: unknown) => error,
+      );
+      expect(down).toBeInstanceOf(EngineError);
+      expect((down as EngineError).status).toBeUndefined();
+      await own.restart();
+      expect(own.pid).not.toBe(pid);
+      expect(own.url).toBe(url);
+      const info = await own.info();
+      expect(info.model).toBe(before.model); // not the checkpoint saved above
+      expect(info.lora?.alpha).toBe(4);
+    } finally {
+      await own.stop();
+    }
+  }, 240_000);
+
+  it('refuses restart() on a connected engine', async () => {
+    const connected = await EngineClient.connect({ url: engine.url });
+    await expect(connected.restart()).rejects.toThrow(/spawned/);
+  });
 });

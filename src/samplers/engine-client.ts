@@ -34,14 +34,21 @@ export interface EngineSpawnOptions {
   threads?: number;
   /** > 0: train LoRA adapters of this rank. */
   loraRank?: number;
+  /** LoRA alpha (only with `loraRank`); default: the engine's. */
+  loraAlpha?: number;
   /** KL reference: 'auto' (copy of the loaded weights), 'none', or a model directory. */
   reference?: string;
   seed?: number;
   /** Extra CLI flags passed to `serve`. */
   extraArgs?: string[];
+  /** Extra environment variables for the engine process (e.g. OMP_NUM_THREADS). */
+  env?: Record<string, string>;
   /** How long to wait for /health after (re)starting. Default 120 s. */
   startupTimeoutMs?: number;
-  /** Restart the process if it dies (from the last checkpoint saved or loaded). Default true. */
+  /**
+   * Restart the process if it dies (from the last checkpoint saved or loaded). Default true. Set
+   * false when the caller restarts it itself with `restart()`.
+   */
   restart?: boolean;
   /** Restarts allowed over the client's life. Default 3. */
   maxRestarts?: number;
@@ -249,16 +256,28 @@ export class EngineClient {
     });
   }
 
+  /**
+   * Stops the spawned engine if it still runs and starts it again on the same URL from `model`
+   * (default: the model it was spawned with, not the last checkpoint), resolving once healthy. For
+   * callers that reload their own checkpoint after a crash (spawn them with `restart: false`).
+   * Connected clients cannot restart.
+   */
+  async restart(options: { model?: string } = {}): Promise<void> {
+    const o = this.spawnOptions;
+    if (!o) throw new ConfigError('restart() needs an engine this client spawned, not one it connected to');
+    if (this.stopped) throw new EngineError('engine client was stopped');
+    await this.ready.catch(() => undefined); // let an automatic restart in flight settle first
+    const proc = this.proc;
+    this.proc = undefined; // its exit is ours, not a crash to restart from
+    if (proc) await killProcess(proc);
+    this.ready = this.start(options.model ?? o.model);
+    await this.ready;
+  }
+
   /** Stops the spawned process (SIGTERM, then SIGKILL after 5 s). A connected client just forgets the URL. */
   async stop(): Promise<void> {
     this.stopped = true;
-    const proc = this.proc;
-    if (!proc || proc.exitCode !== null || proc.signalCode !== null) return;
-    const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
-    proc.kill('SIGTERM');
-    const timer = setTimeout(() => proc.kill('SIGKILL'), 5000);
-    await exited;
-    clearTimeout(timer);
+    if (this.proc) await killProcess(this.proc);
   }
 
   // ----- internals ------------------------------------------------------------------------------
@@ -306,11 +325,16 @@ export class EngineClient {
     if (o.device) args.push('--device', o.device);
     if (o.threads !== undefined) args.push('--threads', String(o.threads));
     if (o.loraRank) args.push('--lora-rank', String(o.loraRank));
+    if (o.loraRank && o.loraAlpha) args.push('--lora-alpha', String(o.loraAlpha));
     if (o.reference) args.push('--reference', o.reference);
     if (o.seed !== undefined) args.push('--seed', String(o.seed));
     args.push(...(o.extraArgs ?? []));
-    const proc = spawn(defaultEnginePython(o.python), args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, PYTHONUNBUFFERED: '1' } });
+    const proc = spawn(defaultEnginePython(o.python), args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...o.env, PYTHONUNBUFFERED: '1' } });
     this.proc = proc;
+    // Never leave an orphaned engine behind when this process exits (normally, by error or signal).
+    const killOnExit = () => proc.kill('SIGKILL');
+    process.once('exit', killOnExit);
+    proc.once('exit', () => process.off('exit', killOnExit));
     const onData = (chunk: Buffer) => {
       for (const line of chunk.toString('utf8').split('\n')) {
         if (!line) continue;
@@ -331,6 +355,16 @@ export class EngineClient {
     });
     await this.waitHealthy();
   }
+}
+
+/** SIGTERM, then SIGKILL after 5 s; resolves once the process has exited. */
+async function killProcess(proc: ChildProcess): Promise<void> {
+  if (proc.exitCode !== null || proc.signalCode !== null) return;
+  const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
+  proc.kill('SIGTERM');
+  const timer = setTimeout(() => proc.kill('SIGKILL'), 5000);
+  await exited;
+  clearTimeout(timer);
 }
 
 async function runProcess(cmd: string, args: string[]): Promise<{ code: number | null; output: string }> {

@@ -30,8 +30,6 @@ export type { SftSource, SftOptions, SftResult } from './sft.js';
 export { buildSftSequence } from './sft-sequence.js';
 export { EngineChatTokenizer } from './chat-tokenizer.js';
 export type { ChatTokenizer } from './chat-tokenizer.js';
-export { EngineProcess, runEngineCommand } from './engine-process.js';
-export type { EngineProcessOptions } from './engine-process.js';
 export { runTrainJob, environmentCorpus } from './train-job.js';
 export type { JobEvent, TrainJobResult } from './train-job.js';
 export { CoalescingSampler } from './coalescing-sampler.js';

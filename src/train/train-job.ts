@@ -5,11 +5,11 @@ import { ConfigError } from '../core/errors.js';
 import { Rng } from '../core/rng.js';
 import type { StepMetrics } from '../core/run-manifest.js';
 import type { Sampler } from '../core/sampler.js';
+import { EngineClient, type EngineSpawnOptions } from '../samplers/engine-client.js';
 import { OpenAISampler } from '../samplers/openai-sampler.js';
 import { CoalescingSampler } from './coalescing-sampler.js';
 import { EngineChatTokenizer } from './chat-tokenizer.js';
 import { effectiveSftSteps, type TrainConfig } from './config.js';
-import { EngineProcess, runEngineCommand } from './engine-process.js';
 import { demonstrationSource, trainSft, type SftResult } from './sft.js';
 import { trainGrpo, type GrpoResult, type PolicyEngine, type TrainEvent } from './trainer.js';
 import { EngineTrainingClient } from './training-backend.js';
@@ -52,13 +52,14 @@ export async function runTrainJob(options: {
   const runDir = resolve(options.runDir);
   const t0 = performance.now();
   mkdirSync(runDir, { recursive: true });
-  const engineOptions = { threads: config.threads, device: config.device, seed: config.seed } as const;
+  const engineOptions = engineSpawnOptions(config);
 
   if (config.engineUrl) {
     // An engine that is already running (and holds its model): no create, no SFT, no restarts.
-    const training = new EngineTrainingClient({ baseUrl: config.engineUrl });
+    const client = await EngineClient.connect({ url: config.engineUrl });
+    const training = new EngineTrainingClient({ engine: client });
     const info = await training.info();
-    const direct = new OpenAISampler({ model: info.model, baseUrl: `${config.engineUrl.replace(/\/+$/, '').replace(/\/v1$/, '')}/v1`, retry: { maxRetries: config.samplerRetries }, seed: config.seed });
+    const direct = new OpenAISampler({ model: info.model, baseUrl: client.openaiBaseUrl, retry: { maxRetries: config.samplerRetries }, seed: config.seed });
     const sampler = config.coalesce ? new CoalescingSampler({ sampler: direct }) : direct;
     emit({ kind: 'phase', phase: 'grpo', message: `GRPO on the engine at ${config.engineUrl} (${info.model}): ${config.steps} steps × ${config.promptsPerStep} prompts × ${config.groupSize} samples` });
     const grpo = await trainGrpo({ config, env, engine: { sampler, training }, runDir, modelName: info.model, resume: options.resume ?? false, onEvent: emit, ...(options.signal ? { signal: options.signal } : {}) });
@@ -76,7 +77,7 @@ export async function runTrainJob(options: {
       emit({ kind: 'phase', phase: 'create', message: `creating a tiny model (${config.createLayers} layers, hidden ${config.createHidden}, vocab ${config.createVocab})` });
       const corpus = join(runDir, 'tokenizer-corpus.txt');
       writeFileSync(corpus, environmentCorpus({ env, examples: config.createCorpusExamples, seed: config.seed }));
-      await runEngineCommand(['create', '--out', modelDir, '--corpus', corpus, '--vocab-size', String(config.createVocab), '--hidden', String(config.createHidden), '--layers', String(config.createLayers), '--heads', String(config.createHeads), '--seed', String(config.seed)], { threads: config.threads });
+      await EngineClient.createModel({ out: modelDir, corpus: [corpus], vocabSize: config.createVocab, hidden: config.createHidden, layers: config.createLayers, heads: config.createHeads, seed: config.seed });
     }
   }
 
@@ -91,12 +92,12 @@ export async function runTrainJob(options: {
     } else {
       emit({ kind: 'phase', phase: 'sft', message: `SFT warm start: ${sftSteps} steps × ${config.sftBatch} demonstrations` });
       rmSync(sftDir, { recursive: true, force: true }); // an unfinished warm start is redone from scratch
-      const engine = await EngineProcess.start({ ...engineOptions, model: modelDir, reference: 'none' });
+      const engine = await EngineClient.spawn({ ...engineOptions, model: modelDir, reference: 'none' });
       try {
         sft = await trainSft({
           source: demonstrationSource(env),
-          training: new EngineTrainingClient({ baseUrl: engine.baseUrl }),
-          tokenizer: new EngineChatTokenizer({ baseUrl: engine.baseUrl }),
+          training: new EngineTrainingClient({ engine }),
+          tokenizer: new EngineChatTokenizer({ baseUrl: engine.url }),
           sft: { steps: sftSteps, batch: config.sftBatch, lr: config.sftLr, seed: config.seed, maxGradNorm: config.maxGradNorm, microBatchSize: config.microBatchSize, schedule: 'cosine', warmupSteps: Math.min(10, sftSteps) },
           runDir: sftDir,
           modelName: basename(modelDir),
@@ -111,26 +112,26 @@ export async function runTrainJob(options: {
   }
 
   emit({ kind: 'phase', phase: 'engine', message: `starting the engine on ${rlModel}` });
-  const engine = await EngineProcess.start({
+  const engine = await EngineClient.spawn({
     ...engineOptions,
     model: rlModel,
     reference: config.klBeta > 0 ? 'auto' : 'none',
     ...(config.lora ? { loraRank: config.loraRank, loraAlpha: config.loraAlpha } : {}),
   });
-  options.onEngineStart?.({ pid: engine.pid, baseUrl: engine.baseUrl });
+  options.onEngineStart?.({ pid: engine.pid, baseUrl: engine.url });
   try {
     let sampler = makeSampler(engine, config);
+    const training = new EngineTrainingClient({ engine });
     const policy: PolicyEngine = {
       get sampler() {
         return sampler;
       },
-      get training() {
-        return new EngineTrainingClient({ baseUrl: engine.baseUrl });
-      },
+      training,
+      // A fresh process from the model the run started on; the trainer then reloads its checkpoint.
       restart: async () => {
         await engine.restart();
         sampler = makeSampler(engine, config);
-        options.onEngineStart?.({ pid: engine.pid, baseUrl: engine.baseUrl });
+        options.onEngineStart?.({ pid: engine.pid, baseUrl: engine.url });
       },
     };
     emit({ kind: 'phase', phase: 'grpo', message: `GRPO: ${config.steps} steps × ${config.promptsPerStep} prompts × ${config.groupSize} samples` });
@@ -151,8 +152,25 @@ export async function runTrainJob(options: {
   }
 }
 
-function makeSampler(engine: EngineProcess, config: TrainConfig): Sampler {
-  const sampler = new OpenAISampler({ model: 'keiko', baseUrl: `${engine.baseUrl}/v1`, retry: { maxRetries: config.samplerRetries }, seed: config.seed });
+/**
+ * How the trainer spawns engines: torch and tokenizers held to `threads`, and no automatic
+ * restart — the GRPO loop restarts a dead engine itself (`EngineClient.restart`) and reloads its
+ * last checkpoint, so the KL reference stays the model the run started from.
+ */
+function engineSpawnOptions(config: TrainConfig): Omit<EngineSpawnOptions, 'model'> {
+  const threads = String(config.threads);
+  return {
+    threads: config.threads,
+    device: config.device,
+    seed: config.seed,
+    restart: false,
+    startupTimeoutMs: 180_000,
+    env: { OMP_NUM_THREADS: threads, MKL_NUM_THREADS: threads, TOKENIZERS_PARALLELISM: 'false' },
+  };
+}
+
+function makeSampler(engine: EngineClient, config: TrainConfig): Sampler {
+  const sampler = new OpenAISampler({ model: 'keiko', baseUrl: engine.openaiBaseUrl, retry: { maxRetries: config.samplerRetries }, seed: config.seed });
   return config.coalesce ? new CoalescingSampler({ sampler }) : sampler;
 }
 

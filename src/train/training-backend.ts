@@ -1,6 +1,5 @@
-import { z } from 'zod';
-import { EngineError } from '../core/errors.js';
-import { safeParseJson } from '../core/parse.js';
+import type { EngineClient } from '../samplers/engine-client.js';
+import type { LossSpec as ClientLossSpec } from '../samplers/engine-api.js';
 
 /** The loss spec sent with `forward_backward`, as in engine/API.md. */
 export interface LossSpec {
@@ -21,30 +20,39 @@ export interface WireSequence {
   sampler_logprobs?: number[]; // [T]
 }
 
-export const ForwardBackwardResult = z.object({
-  loss: z.number().nullable(),
-  kl: z.number().nullable().default(0),
-  clip_fraction: z.number().nullable().default(0),
-  entropy: z.number().nullable().default(0),
-  tokens: z.number(),
-  sequences: z.number(),
-  seconds: z.number().default(0),
-  tokens_per_s: z.number().nullable().default(0),
-  nonfinite: z.boolean().default(false),
-});
-export type ForwardBackwardResult = z.infer<typeof ForwardBackwardResult>;
+/** Result of `forward_backward`, with the engine's field names. */
+export interface ForwardBackwardResult {
+  loss: number | null;
+  kl: number | null;
+  clip_fraction: number | null;
+  entropy: number | null;
+  tokens: number;
+  sequences: number;
+  seconds: number;
+  tokens_per_s: number | null;
+  nonfinite: boolean;
+}
 
-export const OptimStepResult = z.object({ step: z.number().int(), grad_norm: z.number().nullable().default(null), skipped: z.boolean().default(false) });
-export type OptimStepResult = z.infer<typeof OptimStepResult>;
+/** Result of `optim_step`, with the engine's field names. */
+export interface OptimStepResult {
+  step: number;
+  grad_norm: number | null;
+  skipped: boolean;
+}
 
-export const EngineInfo = z
-  .object({ model: z.string(), step: z.number().int(), vocab_size: z.number().int(), max_context: z.number().int(), parameters: z.number().optional(), device: z.string().optional() })
-  .loose();
-export type EngineInfo = z.infer<typeof EngineInfo>;
+/** The part of `GET /info` the trainer reads. */
+export interface EngineInfo {
+  model: string;
+  step: number;
+  vocab_size: number;
+  max_context: number;
+  parameters?: number;
+  device?: string;
+}
 
 /**
  * The training half of the engine, as the trainer uses it. `EngineTrainingClient` implements it
- * over HTTP; tests may pass another implementation.
+ * on an `EngineClient`; tests may pass another implementation.
  */
 export interface TrainingBackend {
   info(): Promise<EngineInfo>;
@@ -54,62 +62,61 @@ export interface TrainingBackend {
   load(request: { path: string }): Promise<{ path: string; step: number }>;
 }
 
-const SaveResult = z.object({ path: z.string(), step: z.number().int() }).loose();
-const ErrorBody = z.object({ error: z.object({ code: z.string(), message: z.string() }) });
-
-/** HTTP client for the engine's `/train/*` endpoints (see engine/API.md). */
+/**
+ * The trainer's `TrainingBackend` on a real engine: a thin adapter over `EngineClient` (which owns
+ * the process, health checks and HTTP calls) that keeps the trainer's wire-shaped requests and
+ * results. Errors are `EngineClient`'s `EngineError`s: no `status` when the engine is unreachable.
+ */
 export class EngineTrainingClient implements TrainingBackend {
-  readonly baseUrl: string;
-  private readonly timeoutMs: number;
+  readonly engine: EngineClient;
 
-  constructor(options: { baseUrl: string; timeoutMs?: number }) {
-    this.baseUrl = options.baseUrl.replace(/\/+$/, '').replace(/\/v1$/, '');
-    this.timeoutMs = options.timeoutMs ?? 600_000;
+  constructor(options: { engine: EngineClient }) {
+    this.engine = options.engine;
+  }
+
+  /** The engine's base URL (no /v1). */
+  get baseUrl(): string {
+    return this.engine.url;
   }
 
   info(): Promise<EngineInfo> {
-    return this.call('GET', '/info', undefined, EngineInfo);
+    return this.engine.info();
   }
 
-  forwardBackward(request: { sequences: WireSequence[]; loss: LossSpec; microBatchSize?: number; scale?: number }): Promise<ForwardBackwardResult> {
-    const body: Record<string, unknown> = { sequences: request.sequences, loss: request.loss };
-    if (request.microBatchSize !== undefined) body['micro_batch_size'] = request.microBatchSize;
-    if (request.scale !== undefined) body['scale'] = request.scale;
-    return this.call('POST', '/train/forward_backward', body, ForwardBackwardResult);
+  async forwardBackward(request: { sequences: WireSequence[]; loss: LossSpec; microBatchSize?: number; scale?: number }): Promise<ForwardBackwardResult> {
+    const l = request.loss;
+    const loss: ClientLossSpec = { type: l.type };
+    if (l.eps_low !== undefined) loss.epsLow = l.eps_low;
+    if (l.eps_high !== undefined) loss.epsHigh = l.eps_high;
+    if (l.kl_beta !== undefined) loss.klBeta = l.kl_beta;
+    if (l.is_correction !== undefined) loss.isCorrection = l.is_correction;
+    if (l.is_cap !== undefined) loss.isCap = l.is_cap;
+    if (l.max_tokens !== undefined && l.max_tokens !== null) loss.maxTokens = l.max_tokens;
+    const r = await this.engine.forwardBackward({
+      sequences: request.sequences.map((s) => ({
+        inputIds: s.input_ids,
+        lossMask: s.loss_mask as (0 | 1)[],
+        ...(s.advantages !== undefined ? { advantages: s.advantages } : {}),
+        ...(s.sampler_logprobs ? { samplerLogprobs: s.sampler_logprobs } : {}),
+      })),
+      loss,
+      ...(request.microBatchSize !== undefined ? { microBatchSize: request.microBatchSize } : {}),
+      ...(request.scale !== undefined ? { scale: request.scale } : {}),
+    });
+    return { loss: r.loss, kl: r.kl, clip_fraction: r.clipFraction, entropy: r.entropy, tokens: r.tokens, sequences: r.sequences, seconds: r.seconds, tokens_per_s: r.tokensPerS, nonfinite: r.nonfinite };
   }
 
-  optimStep(request: { lr: number; weightDecay?: number; gradClip?: number }): Promise<OptimStepResult> {
-    return this.call('POST', '/train/optim_step', { lr: request.lr, weight_decay: request.weightDecay ?? 0, grad_clip: request.gradClip ?? 0 }, OptimStepResult);
+  async optimStep(request: { lr: number; weightDecay?: number; gradClip?: number }): Promise<OptimStepResult> {
+    // 0 when unset, as the trainer has always sent (the engine's own grad_clip default is 1).
+    const r = await this.engine.optimStep({ lr: request.lr, weightDecay: request.weightDecay ?? 0, gradClip: request.gradClip ?? 0 });
+    return { step: r.step, grad_norm: r.gradNorm, skipped: r.skipped };
   }
 
   save(request: { path: string; optimizer?: boolean; mergedLora?: boolean }): Promise<{ path: string; step: number }> {
-    return this.call('POST', '/train/save', { path: request.path, optimizer: request.optimizer ?? true, merged_lora: request.mergedLora ?? false }, SaveResult);
+    return this.engine.save({ path: request.path, optimizer: request.optimizer ?? true, mergedLora: request.mergedLora ?? false });
   }
 
   load(request: { path: string }): Promise<{ path: string; step: number }> {
-    return this.call('POST', '/train/load', { path: request.path }, SaveResult);
-  }
-
-  private async call<S extends z.ZodType>(method: string, path: string, body: unknown, schema: S): Promise<z.infer<S>> {
-    let response: Response;
-    try {
-      response = await fetch(this.baseUrl + path, {
-        method,
-        headers: body === undefined ? {} : { 'content-type': 'application/json' },
-        body: body === undefined ? undefined : JSON.stringify(body),
-        signal: AbortSignal.timeout(this.timeoutMs),
-      });
-    } catch (error) {
-      throw new EngineError(`engine unreachable at ${this.baseUrl}${path}: ${(error as Error).message}`, { cause: error });
-    }
-    const text = await response.text();
-    if (!response.ok) {
-      const parsed = safeParseJson(text, ErrorBody);
-      const detail = parsed.success ? `${parsed.data.error.code}: ${parsed.data.error.message}` : text.slice(0, 300);
-      throw new EngineError(`engine ${method} ${path} failed (${response.status}): ${detail}`, { status: response.status });
-    }
-    const parsed = safeParseJson(text, schema);
-    if (!parsed.success) throw new EngineError(`engine ${path} returned an unexpected body: ${parsed.error}`);
-    return parsed.data;
+    return this.engine.load(request.path);
   }
 }

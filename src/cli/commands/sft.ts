@@ -2,8 +2,8 @@ import { existsSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { ConfigError } from '../../core/errors.js';
+import { EngineClient } from '../../samplers/engine-client.js';
 import { EngineChatTokenizer } from '../../train/chat-tokenizer.js';
-import { EngineProcess } from '../../train/engine-process.js';
 import { demonstrationSource, readSftJsonl, trainSft, type SftSource } from '../../train/sft.js';
 import { EngineTrainingClient } from '../../train/training-backend.js';
 import { resolveEnvironment } from './train.js';
@@ -57,13 +57,23 @@ export function register(program: Command): void {
         source = demonstrationSource(await resolveEnvironment(flags.env!, args as Record<string, unknown>));
       }
       const runDir = resolve(flags.out ?? join('runs', `sft-${new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19)}`));
-      const engine = await EngineProcess.start({ model: resolve(flags.model), threads: positiveInt('--threads', flags.threads), reference: 'none' });
+      const threads = positiveInt('--threads', flags.threads);
+      const engine = await EngineClient.spawn({
+        model: resolve(flags.model),
+        threads,
+        device: 'auto',
+        seed: 0,
+        reference: 'none',
+        restart: false,
+        startupTimeoutMs: 180_000,
+        env: { OMP_NUM_THREADS: String(threads), MKL_NUM_THREADS: String(threads), TOKENIZERS_PARALLELISM: 'false' },
+      });
       try {
         process.stdout.write(`keiko sft → ${runDir} (${steps} steps × ${batch})\n`);
         const result = await trainSft({
           source,
-          training: new EngineTrainingClient({ baseUrl: engine.baseUrl }),
-          tokenizer: new EngineChatTokenizer({ baseUrl: engine.baseUrl }),
+          training: new EngineTrainingClient({ engine }),
+          tokenizer: new EngineChatTokenizer({ baseUrl: engine.url }),
           sft: { steps, batch, lr, seed: Number(flags.seed), schedule: 'cosine', warmupSteps: Math.min(10, steps) },
           runDir,
           modelName: basename(resolve(flags.model)),
