@@ -7,3 +7,4 @@ export * from './tool.js';
 export * from './tool-env.js';
 export * from './env-group.js';
 export * from './dataset-files.js';
+export * from './env-datasets.js';

@@ -19,7 +19,8 @@ import {
   type ToolSchema,
   type Turn,
 } from '../core/index.js';
-import { buildDataset, type ColumnMap, type DatasetRow, type FewShotExample } from './dataset.js';
+import type { ColumnMap, DatasetRow, FewShotExample } from './dataset.js';
+import { buildEnvDatasets } from './env-datasets.js';
 
 /** Rollout state: free-form, handed to hooks and reward functions. */
 export type EnvState = Record<string, unknown>;
@@ -102,15 +103,10 @@ export class MultiTurnEnv<S extends EnvState = EnvState> implements Environment 
     if (!Number.isInteger(maxTurns) || maxTurns < 1) {
       throw new ConfigError(`environment '${options.name}': maxTurns must be a positive integer, got ${maxTurns}`);
     }
-    const shared = { columns: options.columns, systemPrompt: options.systemPrompt, fewShot: options.fewShot };
     this.name = options.name;
-    this.dataset = buildDataset({ rows: options.dataset ?? [], ...shared, label: `environment '${options.name}' dataset` });
-    if (options.evalDataset !== undefined) {
-      this.evalDataset = buildDataset({ rows: options.evalDataset, ...shared, label: `environment '${options.name}' evalDataset` });
-    }
-    if (this.dataset.length === 0 && !this.evalDataset?.length) {
-      throw new ConfigError(`environment '${options.name}' has no examples; give it a non-empty dataset or evalDataset`);
-    }
+    const { dataset, evalDataset } = buildEnvDatasets({ ...options, label: `environment '${options.name}'` });
+    this.dataset = dataset;
+    if (evalDataset) this.evalDataset = evalDataset;
     this.rubric = options.rubric;
     if (options.parser !== undefined) this.parser = options.parser;
     if (options.tools !== undefined) this.tools = options.tools;

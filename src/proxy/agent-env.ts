@@ -14,7 +14,8 @@ import {
   type StopReason,
   type Turn,
 } from '../core/index.js';
-import { buildDataset, type ColumnMap, type DatasetRow, type FewShotExample } from '../envs/dataset.js';
+import type { ColumnMap, DatasetRow, FewShotExample } from '../envs/dataset.js';
+import { buildEnvDatasets } from '../envs/env-datasets.js';
 import { AgentError } from './agent-error.js';
 import { startAgentProxy, type AgentProxy, type UpstreamTarget } from './agent-proxy.js';
 import { callsToTurns } from './calls-to-turns.js';
@@ -121,15 +122,10 @@ export class AgentEnv<Output = unknown> implements Environment {
     if (typeof options.upstream === 'string' && !URL.canParse(options.upstream)) {
       throw new ConfigError(`agentEnv '${options.name}': invalid upstream URL '${options.upstream}'; expected e.g. http://127.0.0.1:8000/v1`);
     }
-    const shared = { columns: options.columns, systemPrompt: options.systemPrompt, fewShot: options.fewShot };
     this.name = options.name;
-    this.dataset = buildDataset({ rows: options.dataset ?? [], ...shared, label: `agentEnv '${options.name}' dataset` });
-    if (options.evalDataset !== undefined) {
-      this.evalDataset = buildDataset({ rows: options.evalDataset, ...shared, label: `agentEnv '${options.name}' evalDataset` });
-    }
-    if (this.dataset.length === 0 && !this.evalDataset?.length) {
-      throw new ConfigError(`agentEnv '${options.name}' has no examples; give it a non-empty dataset or evalDataset`);
-    }
+    const { dataset, evalDataset } = buildEnvDatasets({ ...options, label: `agentEnv '${options.name}'` });
+    this.dataset = dataset;
+    if (evalDataset) this.evalDataset = evalDataset;
     this.rubric = options.rubric;
     if (options.parser !== undefined) this.parser = options.parser;
     if (options.demonstrate) this.demonstrate = options.demonstrate;
