@@ -1,21 +1,25 @@
 import { z } from 'zod';
-import { RunKind, RunStatus, RUN_SCHEMA_VERSION } from '../core/run-manifest.js';
+import { RunManifest } from '../core/run-manifest.js';
 
-/** One row of the runs list: what `keiko runs` prints and the dashboard's runs table shows. */
-export const RunSummary = z.object({
-  schemaVersion: z.literal(RUN_SCHEMA_VERSION).default(RUN_SCHEMA_VERSION),
-  id: z.string(),
-  kind: RunKind,
-  status: RunStatus,
-  env: z.string(),
-  model: z.string(),
-  startedAt: z.string(),
-  endedAt: z.string().optional(),
+/**
+ * One row of the runs list: what `keiko runs` prints and the dashboard's runs table shows — the
+ * manifest's identity fields with its summary figures flattened in.
+ */
+export const RunSummary = RunManifest.pick({
+  schemaVersion: true,
+  id: true,
+  kind: true,
+  status: true,
+  env: true,
+  model: true,
+  startedAt: true,
+  endedAt: true,
+  error: true,
+}).extend({
   steps: z.number().optional(),
   rollouts: z.number().optional(),
   meanReward: z.number().optional(),
   bestReward: z.number().optional(),
   evalReward: z.number().optional(),
-  error: z.string().optional(),
 });
 export type RunSummary = z.infer<typeof RunSummary>;
