@@ -2,6 +2,8 @@ import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import type { Environment } from '../core/environment.js';
+import { ConfigError } from '../core/errors.js';
 import { RolloutResult } from '../core/rollout-result.js';
 import { RunManifest, StepMetrics } from '../core/run-manifest.js';
 import { singleTurnEnv } from '../envs/index.js';
@@ -80,6 +82,22 @@ describe('trainGrpo (fake engine)', () => {
     await trainGrpo({ config, env: makeEnv(), engine: makeEngine().engine, runDir: dir, modelName: 'fake', evalBeforeAfter: false });
     await expect(trainGrpo({ config, env: makeEnv(), engine: makeEngine().engine, runDir: dir, modelName: 'fake', evalBeforeAfter: false })).rejects.toThrow(/already holds a run; resume it/);
     expect(readFileSync(join(dir, 'metrics.jsonl'), 'utf8').trim().split('\n')).toHaveLength(1);
+  });
+
+  it('stops with the error when every rollout of a step fails with a configuration error', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'keiko-train-'));
+    const env = makeEnv();
+    const broken: Environment = {
+      name: 'broken',
+      dataset: env.dataset,
+      rubric: env.rubric,
+      rollout: () => Promise.reject(new ConfigError("agentEnv 'a': no HTTP base URL for the proxy")),
+    };
+    const { engine, backend } = makeEngine();
+    await expect(
+      trainGrpo({ config: parseTrainConfig({ ...base, steps: 3 }), env: broken, engine, runDir: dir, modelName: 'fake', evalBeforeAfter: false }),
+    ).rejects.toThrow(/every rollout of step 1 failed: agentEnv 'a': no HTTP base URL/);
+    expect(backend.step).toBe(0);
   });
 
   it('skips and reports a step whose loss is not finite, never applying it', async () => {

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import type { Environment, Example } from '../core/environment.js';
-import { EngineError } from '../core/errors.js';
+import { ConfigError, EngineError } from '../core/errors.js';
 import { Rng } from '../core/rng.js';
 import type { RolloutResult } from '../core/rollout-result.js';
 import type { StepMetrics } from '../core/run-manifest.js';
@@ -258,7 +258,13 @@ async function trainGrpoInner(options: TrainGrpoOptions, opened: (run: TrainRun)
       if (built.sequences.length === 0) {
         // Every rollout failing usually means the engine is gone: probe it, so a dead engine
         // surfaces as an EngineError (and a restart) instead of a run of empty steps.
-        if (built.stats.erroredRollouts === built.groups.flat().length) await engine.training.info();
+        const rollouts = built.groups.flat();
+        if (built.stats.erroredRollouts === rollouts.length) {
+          await engine.training.info();
+          // A configuration mistake fails every rollout the same way: stop instead of training on nothing.
+          const configError = rollouts.every((r) => r.error?.code === 'config_error') ? rollouts[0]?.error : undefined;
+          if (configError) throw new ConfigError(`every rollout of step ${current} failed: ${configError.message}`);
+        }
         skipReason = 'no_sequences';
       } else {
         forward = await engine.training.forwardBackward({ sequences: built.sequences, loss, ...(config.microBatchSize > 0 ? { microBatchSize: config.microBatchSize } : {}) });
