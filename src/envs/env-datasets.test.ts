@@ -19,6 +19,6 @@ describe('buildEnvDatasets', () => {
   it('fails at construction when there are no examples at all, naming the environment', () => {
     expect(() => buildEnvDatasets({ label: "agentEnv 'a'", dataset: [] })).toThrow(ConfigError);
     expect(() => buildEnvDatasets({ label: "agentEnv 'a'", dataset: [] })).toThrow(/agentEnv 'a' has no examples/);
-    expect(buildEnvDatasets({ label: 'e', evalDataset: [{ question: 'q' }] }).dataset).toEqual([]);
+    expect(buildEnvDatasets({ label: 'e', dataset: [], evalDataset: [{ question: 'q' }] }).dataset).toEqual([]);
   });
 });

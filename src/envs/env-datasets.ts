@@ -1,14 +1,20 @@
 import { ConfigError, type ChatMessage, type Example } from '../core/index.js';
 import { buildDataset, type ColumnMap, type DatasetRow, type FewShotExample } from './dataset.js';
 
-export interface EnvDatasetsOptions {
-  /** How the environment is named in error messages, e.g. "environment 'x'" or "agentEnv 'x'". */
-  label: string;
-  dataset?: readonly DatasetRow[];
+/** The dataset options every environment kind takes. */
+export interface EnvDatasetOptions {
+  /** Training rows (`Example`s or raw rows mapped through `columns`). */
+  dataset: readonly DatasetRow[];
+  /** Evaluation rows; when absent, evaluation uses `dataset`. */
   evalDataset?: readonly DatasetRow[];
   columns?: ColumnMap;
   systemPrompt?: string;
   fewShot?: readonly FewShotExample[] | readonly ChatMessage[];
+}
+
+export interface EnvDatasetsOptions extends EnvDatasetOptions {
+  /** How the environment is named in error messages, e.g. "environment 'x'" or "agentEnv 'x'". */
+  label: string;
 }
 
 /**
@@ -18,7 +24,7 @@ export interface EnvDatasetsOptions {
 export function buildEnvDatasets(options: EnvDatasetsOptions): { dataset: Example[]; evalDataset?: Example[] } {
   const { label, columns, systemPrompt, fewShot } = options;
   const shared = { columns, systemPrompt, fewShot };
-  const dataset = buildDataset({ rows: options.dataset ?? [], ...shared, label: `${label} dataset` });
+  const dataset = buildDataset({ rows: options.dataset, ...shared, label: `${label} dataset` });
   const evalDataset =
     options.evalDataset === undefined ? undefined : buildDataset({ rows: options.evalDataset, ...shared, label: `${label} evalDataset` });
   if (dataset.length === 0 && !evalDataset?.length) {

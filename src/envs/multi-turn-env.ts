@@ -19,8 +19,7 @@ import {
   type ToolSchema,
   type Turn,
 } from '../core/index.js';
-import type { ColumnMap, DatasetRow, FewShotExample } from './dataset.js';
-import { buildEnvDatasets } from './env-datasets.js';
+import { buildEnvDatasets, type EnvDatasetOptions } from './env-datasets.js';
 
 /** Rollout state: free-form, handed to hooks and reward functions. */
 export type EnvState = Record<string, unknown>;
@@ -44,16 +43,9 @@ export type EnvReply = string | ChatMessage | readonly ChatMessage[];
 type Awaitable<T> = T | Promise<T>;
 
 /** Options shared by every keiko environment. */
-export interface EnvOptions {
+export interface EnvOptions extends EnvDatasetOptions {
   /** Shown in tables and run folders. */
   name: string;
-  /** Training rows (`Example`s or raw rows mapped through `columns`). */
-  dataset: readonly DatasetRow[];
-  /** Evaluation rows; when absent, evaluation uses `dataset`. */
-  evalDataset?: readonly DatasetRow[];
-  columns?: ColumnMap;
-  systemPrompt?: string;
-  fewShot?: readonly FewShotExample[] | readonly ChatMessage[];
   rubric: Rubric;
   /** Handed to reward functions as `parser`. */
   parser?: unknown;

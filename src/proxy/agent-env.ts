@@ -14,8 +14,7 @@ import {
   type StopReason,
   type Turn,
 } from '../core/index.js';
-import type { ColumnMap, DatasetRow, FewShotExample } from '../envs/dataset.js';
-import { buildEnvDatasets } from '../envs/env-datasets.js';
+import { buildEnvDatasets, type EnvDatasetOptions } from '../envs/env-datasets.js';
 import { AgentError } from './agent-error.js';
 import { startAgentProxy, type AgentProxy, type UpstreamTarget } from './agent-proxy.js';
 import { callsToTurns } from './calls-to-turns.js';
@@ -37,15 +36,10 @@ export interface AgentContext {
 /** A user agent: any async function that talks to `ctx.baseURL` with an OpenAI-compatible client. */
 export type AgentFn<Output = unknown> = (task: Example, ctx: AgentContext) => Promise<Output>;
 
-export interface AgentEnvOptions<Output = unknown> {
+export interface AgentEnvOptions<Output = unknown> extends EnvDatasetOptions {
   name: string;
   /** The agent to run on every task. Its code needs nothing from keiko beyond `ctx`. */
   agent: AgentFn<Output>;
-  dataset: readonly DatasetRow[];
-  evalDataset?: readonly DatasetRow[];
-  columns?: ColumnMap;
-  systemPrompt?: string;
-  fewShot?: readonly FewShotExample[] | readonly ChatMessage[];
   /**
    * Scores the rollout. Reward functions see the agent's output as the last assistant message of
    * `completion` and as `state.output`, the recorded calls as `turns` and `state.calls`.
