@@ -11,6 +11,7 @@ import { create, insertMultiple, search as oramaSearch } from '@orama/orama';
 import FlexSearch from 'flexsearch';
 import MiniSearch from 'minisearch';
 import { LocalSearchIndex } from '../../src/search/local-index.js';
+import type { EngineResult } from './engine-result.js';
 
 const [corpusPath, queriesPath, outPath, k1s, bs, engineList] = process.argv.slice(2);
 const k1 = Number(k1s);
@@ -35,22 +36,10 @@ for await (const line of createInterface({ input: createReadStream(corpusPath!, 
 }
 const queries = JSON.parse(readFileSync(queriesPath!, 'utf8')) as Record<'short' | 'long' | 'common', string[]>;
 
-interface Result {
-  engine: string;
-  version: string;
-  passages: number;
-  buildSeconds: number;
-  memoryBytes: number;
-  memoryMethod: string;
-  diskBytes: number | null;
-  latency: Record<string, number[]>;
-  top10: Record<string, string[][]>;
-  note?: string;
-}
-const results: Record<string, Result> = {};
+const results: Record<string, EngineResult> = {};
 const searchers: Record<string, (q: string) => string[] | Promise<string[]>> = {};
 const version = (pkg: string) => (JSON.parse(readFileSync(join('node_modules', pkg, 'package.json'), 'utf8')) as { version: string }).version;
-const base = (engine: string, v: string): Result => ({ engine, version: v, passages: ids.length, buildSeconds: 0, memoryBytes: 0, memoryMethod: 'V8 heap + external delta after gc', diskBytes: null, latency: {}, top10: {} });
+const base = (engine: string, v: string): EngineResult => ({ engine, version: v, passages: ids.length, buildSeconds: 0, memoryBytes: 0, memoryMethod: 'V8 heap + external delta after gc', diskBytes: null, latency: {}, top10: {} });
 
 const outDir = dirname(outPath!);
 for (const engine of engines) {

@@ -2,19 +2,8 @@
 import { cpus } from 'node:os';
 import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { EngineResult } from './engine-result.js';
 
-interface R {
-  engine: string;
-  version: string;
-  passages: number;
-  buildSeconds: number;
-  memoryBytes: number;
-  memoryMethod: string;
-  diskBytes: number | null;
-  latency: Record<string, number[]>;
-  top10: Record<string, string[][]>;
-  note?: string;
-}
 const here = import.meta.dirname;
 const data = join(here, 'data');
 const sets = ['short', 'long', 'common'] as const;
@@ -23,7 +12,7 @@ const pct = (xs: number[], p: number) => {
   return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]!;
 };
 const fmt = (ms: number) => (ms < 1 ? ms.toFixed(3) : ms < 10 ? ms.toFixed(2) : ms.toFixed(1));
-function overlap(a: R, ref: R): number {
+function overlap(a: EngineResult, ref: EngineResult): number {
   let sum = 0;
   let n = 0;
   for (const s of sets) {
@@ -46,11 +35,11 @@ md += `All engines: one thread, top-10, BM25 k1=1.2 b=0.75 (tantivy's fixed valu
 md += `Latency is per query, in ms, measured inside each engine's own runtime (Node, CPython, JVM).\n\n`;
 
 for (const corpus of ['builtin', 'mixed-1m']) {
-  const rs: R[] = [];
+  const rs: EngineResult[] = [];
   for (const f of ['lucene.json', 'py.json', 'node.json']) {
     const p = join(data, corpus, f);
     if (!existsSync(p)) continue;
-    const j = JSON.parse(readFileSync(p, 'utf8')) as R | R[];
+    const j = JSON.parse(readFileSync(p, 'utf8')) as EngineResult | EngineResult[];
     rs.push(...(Array.isArray(j) ? j : [j]));
   }
   if (!rs.length) continue;
