@@ -13,6 +13,7 @@ import { writeFileSync } from 'node:fs';
 import { Agent, createServer, request, type Server } from 'node:http';
 import { cpus, loadavg } from 'node:os';
 import { resolve } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { startAgentProxy, ROLLOUT_ID_HEADER, type AgentProxy } from '../../src/proxy/index.js';
 
@@ -23,12 +24,18 @@ const { values } = parseArgs({
     rounds: { type: 'string', default: '6' },
     'latency-ms': { type: 'string', default: '500,20' },
     out: { type: 'string', default: '' },
+    arrivals: { type: 'string', default: 'burst,spread' },
   },
 });
 const ROLLOUTS = Number(values.rollouts);
 const CALLS = Number(values.calls);
 const ROUNDS = Number(values.rounds);
 const LATENCIES = values['latency-ms'].split(',').map(Number);
+type Arrivals = 'burst' | 'spread';
+const ARRIVALS = values.arrivals.split(',').map((a) => {
+  if (a !== 'burst' && a !== 'spread') throw new Error(`--arrivals: expected burst and/or spread, got '${a}'`);
+  return a as Arrivals;
+});
 
 const root = resolve(import.meta.dirname, '..', '..');
 
@@ -126,16 +133,23 @@ interface RoundResult {
   wallMs: number;
 }
 
-async function round(mode: Mode, upstream: string, passthrough: string, proxy: AgentProxy, rollouts: number): Promise<RoundResult> {
+/**
+ * `burst`: every rollout starts at once, so with a fixed upstream latency the calls keep arriving in
+ * bursts of `rollouts` (the worst case, and what a GRPO step against a batching engine looks like).
+ * `spread`: rollout i starts i·latency/rollouts ms late, so the same number of rollouts is in flight
+ * but their calls arrive evenly (steady state of independent agents).
+ */
+async function round(mode: Mode, upstream: string, passthrough: string, proxy: AgentProxy, rollouts: number, arrivals: Arrivals, latency: number): Promise<RoundResult> {
   const sessions = mode === 'proxy' ? Array.from({ length: rollouts }, () => proxy.open({ upstream: { baseUrl: upstream } })) : [];
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   const all = await Promise.all(
-    Array.from({ length: rollouts }, (_, i) =>
-      mode !== 'proxy'
+    Array.from({ length: rollouts }, async (_, i) => {
+      if (arrivals === 'spread' && i > 0) await sleep((i * latency) / rollouts);
+      return mode !== 'proxy'
         ? rollout(new URL(`${mode === 'direct' ? upstream : passthrough}/chat/completions`), {}, i, true)
-        : rollout(new URL(`${proxy.url}/v1/chat/completions`), { [ROLLOUT_ID_HEADER]: sessions[i]!.id }, i, false),
-    ),
+        : rollout(new URL(`${proxy.url}/v1/chat/completions`), { [ROLLOUT_ID_HEADER]: sessions[i]!.id }, i, false);
+    }),
   );
   const wallMs = performance.now() - t0;
   const cpu = process.cpuUsage(cpu0);
@@ -164,15 +178,15 @@ function summarize(results: RoundResult[], mode: Mode) {
   };
 }
 
-async function scenario(upstream: string, passthrough: string, proxy: AgentProxy, rollouts: number) {
+async function scenario(upstream: string, passthrough: string, proxy: AgentProxy, rollouts: number, arrivals: Arrivals, latency: number) {
   const modes: Mode[] = ['direct', 'passthrough', 'proxy'];
   // Warm-up (connections, JIT), not measured.
-  for (const mode of modes) await round(mode, upstream, passthrough, proxy, Math.min(rollouts, 20));
+  for (const mode of modes) await round(mode, upstream, passthrough, proxy, Math.min(rollouts, 20), arrivals, latency);
   const results: RoundResult[] = [];
   for (let r = 0; r < ROUNDS; r++) {
     // Rotate the order in each round so drift does not favour one contender.
     const order = modes.map((_, k) => modes[(k + r) % modes.length]!);
-    for (const mode of order) results.push(await round(mode, upstream, passthrough, proxy, rollouts));
+    for (const mode of order) results.push(await round(mode, upstream, passthrough, proxy, rollouts, arrivals, latency));
   }
   return { direct: summarize(results, 'direct'), passthrough: summarize(results, 'passthrough'), proxy: summarize(results, 'proxy') };
 }
@@ -185,10 +199,11 @@ try {
     const { baseUrl, child } = await startUpstream(latency);
     const pass = await startPassThrough(baseUrl);
     try {
-      for (const rollouts of [1, ROLLOUTS]) {
-        const s = await scenario(baseUrl, pass.url, proxy, rollouts);
+      const cases: [number, Arrivals][] = [[1, 'burst'], ...ARRIVALS.map((a): [number, Arrivals] => [ROLLOUTS, a])];
+      for (const [rollouts, arrivals] of cases) {
+        const s = await scenario(baseUrl, pass.url, proxy, rollouts, arrivals, latency);
         const three = (pick: (x: typeof s.direct) => number, d = 2) => `${f(pick(s.direct), d)} / ${f(pick(s.passthrough), d)} / ${f(pick(s.proxy), d)}`;
-        const line = `| ${latency} | ${rollouts} | ${s.direct.calls} | ${three((x) => x.mean)} | **${f(s.proxy.mean - s.direct.mean, 3)}** / ${f(s.proxy.mean - s.passthrough.mean, 3)} | ${three((x) => x.p50)} | ${three((x) => x.p99)} | ${three((x) => x.cpuUsPerCall, 0)} | **${f(s.proxy.cpuUsPerCall - s.direct.cpuUsPerCall, 0)}** / ${f(s.proxy.cpuUsPerCall - s.passthrough.cpuUsPerCall, 0)} | ${f(s.proxy.callsPerS / s.direct.callsPerS, 3)} |`;
+        const line = `| ${latency} | ${rollouts} | ${rollouts === 1 ? '–' : arrivals} | ${s.direct.calls} | ${three((x) => x.mean)} | **${f(s.proxy.mean - s.direct.mean, 3)}** / ${f(s.proxy.mean - s.passthrough.mean, 3)} | ${three((x) => x.p50)} | ${three((x) => x.p99)} | ${three((x) => x.cpuUsPerCall, 0)} | **${f(s.proxy.cpuUsPerCall - s.direct.cpuUsPerCall, 0)}** / ${f(s.proxy.cpuUsPerCall - s.passthrough.cpuUsPerCall, 0)} | ${f(s.proxy.callsPerS / s.direct.callsPerS, 3)} |`;
         rows.push(line);
         process.stdout.write(`${line}\n`);
       }
@@ -203,7 +218,7 @@ try {
   agent.destroy();
 }
 
-const command = `npx tsx bench/proxy/proxy-overhead.ts --rollouts ${ROLLOUTS} --calls ${CALLS} --rounds ${ROUNDS} --latency-ms ${LATENCIES.join(',')}${values.out ? ` --out ${values.out}` : ''}`;
+const command = `npx tsx bench/proxy/proxy-overhead.ts --rollouts ${ROLLOUTS} --calls ${CALLS} --rounds ${ROUNDS} --latency-ms ${LATENCIES.join(',')} --arrivals ${ARRIVALS.join(',')}${values.out ? ` --out ${values.out}` : ''}`;
 const report = `# Proxy overhead per model call
 
 Reproduce: \`${command}\`
@@ -217,8 +232,8 @@ direct calls to the upstream; a bare node:http pass-through (one HTTP hop, no pa
 proxy); keiko's proxy (parses, adds token flags, records). Overheads are "proxy − direct / proxy − pass-through".
 CPU is this process's (load generator + forwarder) user+system time per call.
 
-| upstream latency ms | concurrent rollouts | calls per contender | mean ms | mean overhead ms | p50 ms | p99 ms | CPU µs/call | CPU overhead µs/call | throughput proxy/direct |
-| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |
+| upstream latency ms | concurrent rollouts | arrivals | calls per contender | mean ms | mean overhead ms | p50 ms | p99 ms | CPU µs/call | CPU overhead µs/call | throughput proxy/direct |
+| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |
 ${rows.join('\n')}
 `;
 if (values.out) writeFileSync(values.out, report);
