@@ -49,7 +49,7 @@ export class Browser {
     const serp = await this.web.search(options);
     this.queries.push(serp.query);
     const cursor = this.push({ kind: 'serp', serp, links: serp.results.map((r) => r.url) });
-    return { cursor, data: serp, text: renderSerp(serp, cursor) };
+    return { cursor, data: serp, text: renderSerp(serp, cursor, this.web.config.serpFormat) };
   }
 
   /**

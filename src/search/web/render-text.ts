@@ -1,7 +1,11 @@
 import type { FindResult, PageView, SerpPage } from './web-types.js';
 
-/** What the model sees for a results page. `cursor` is the view's number in the browsing session. */
-export function renderSerp(serp: SerpPage, cursor?: number): string {
+/**
+ * What the model sees for a results page. `cursor` is the view's number in the browsing session.
+ * `compact` drops the header, URLs, highlighting and paging footer: one `【i†title】 snippet` line per result.
+ */
+export function renderSerp(serp: SerpPage, cursor?: number, format: 'full' | 'compact' = 'full'): string {
+  if (format === 'compact') return serp.results.length ? serp.results.map((r, i) => `【${i}†${r.title}】 ${r.snippet.replace(/\*\*/g, '')}`).join('\n') : 'No results.';
   const head = `Search results for "${serp.query}" (page ${serp.page}${cursor !== undefined ? `, cursor ${cursor}` : ''})`;
   if (serp.results.length === 0) return `${head}\nNo results.`;
   const first = serp.results[0]!.rank;

@@ -96,6 +96,16 @@ describe('Browser', async () => {
     await expect(b.open({ cursor: 0, id: 7 })).rejects.toThrow(/has no link 7/);
     await expect(b.find({ pattern: 'x', cursor: 0 })).rejects.toThrow(/results page/);
   });
+
+  it("shows results pages in the compact format when the web's serpFormat is 'compact'", async () => {
+    const compact = new SearchWeb(index, { pageSize: 2, snippetChars: 40, serpFormat: 'compact' });
+    const s = await new Browser(compact).search({ query: 'apple orchard 3' });
+    const lines = s.text.split('\n');
+    expect(lines).toHaveLength(2);
+    expect(lines[0]).toBe("【0†Fruit 3】 …3 is an apple variety grown in orchard…");
+    expect(s.text).not.toMatch(/\*\*|https:|Search results|more on page/);
+    expect((await new Browser(compact).search({ query: 'zzz' })).text).toBe('No results.');
+  });
 });
 
 describe('makeSnippet', () => {

@@ -30,6 +30,12 @@ export const WebConfig = z.object({
   lineWidth: z.number().int().min(20).max(400).default(80),
   /** Lines shown per `open`. */
   viewLines: z.number().int().min(1).max(500).default(40),
+  /**
+   * How results pages are shown to a model: 'full' (header, URLs, highlighted snippets, paging
+   * footer) or 'compact' (one `【i†title】 snippet` line per result, no highlighting: short
+   * observations for tiny models).
+   */
+  serpFormat: z.enum(['full', 'compact']).default('full'),
   /** Most matches `find` returns. */
   maxFindMatches: z.number().int().min(1).max(500).default(20),
   /** Deepest result rank reachable by paging. */
