@@ -164,6 +164,21 @@ describe('keiko eval (end to end)', () => {
     expect(await readResults(runDir)).toHaveLength(5);
   });
 
+  it('reads settings from a --config TOML file, with flags overriding it', async () => {
+    const dir = await tmp();
+    const file = join(dir, 'eval.toml');
+    await writeFile(file, 'env = "arithmetic"\ntestServer = "arithmetic"\nexamples = 6\nrolloutsPerExample = 2\n\n[envArgs]\ndigits = 2\n\n[sampling]\ntemperature = 0.5\n');
+    const run = await keiko(['eval', '--config', file, '-n', '3', '--out', join(dir, 'runs'), '--json']);
+    expect(run.code).toBe(0);
+    expect(JSON.parse(run.stdout)).toMatchObject({
+      examples: 3,
+      rolloutsPerExample: 2,
+      meanReward: 1,
+      config: { env: 'arithmetic', testServer: 'arithmetic', examples: 3, envArgs: { digits: 2 }, sampling: { temperature: 0.5 } },
+    });
+    expect(await readResults(await onlyRun(join(dir, 'runs')))).toHaveLength(6);
+  });
+
   it('scores malformed model output 0 without crashing the rollout', async () => {
     const server = await serve({ rule: noisyArithmeticRule });
     const out = await tmp();
@@ -245,6 +260,7 @@ describe('keiko eval (bad input)', () => {
     ['a missing model', ['eval', '-e', 'arithmetic'], /missing -m\/--model/],
     ['a missing module', ['eval', '-e', './does/not/exist.ts', '--test-server', 'echo'], /not found/],
     ['an unknown run to resume', ['eval', '--resume', 'nope', '--out', tmpdir()], /no run 'nope'/],
+    ['a missing config file', ['eval', '--config', join(tmpdir(), 'no-such-eval.toml')], /cannot read config file/],
   ];
   for (const [what, args, message] of cases) {
     it(`rejects ${what} with one clear message and exit 2`, async () => {
@@ -254,6 +270,14 @@ describe('keiko eval (bad input)', () => {
       expect(run.stderr).not.toMatch(/\n\s+at /); // no stack trace
     });
   }
+
+  it('rejects a config file with an unknown key, naming it, with exit 2', async () => {
+    const file = join(await tmp(), 'eval.toml');
+    await writeFile(file, 'env = "arithmetic"\ntestServer = "arithmetic"\nnumExamples = 3\n');
+    const run = await keiko(['eval', '--config', file]);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(/invalid eval config file .*numExamples/);
+  });
 
   it('fails with exit 1 and a clear message when the server is unreachable', async () => {
     const run = await keiko(['eval', '-e', 'arithmetic', '-m', 'm', '-b', 'http://127.0.0.1:9/v1', '--out', await tmp()]);

@@ -10,6 +10,7 @@ import { RunWriter } from '../../runs/run-writer.js';
 import { EngineClient } from '../../samplers/engine-client.js';
 import { OpenAISampler } from '../../samplers/openai-sampler.js';
 import { TEST_SERVER_RULES } from '../../testing/test-server-rules.js';
+import { readConfigFile } from '../../train/config.js';
 import { startTestServer, type TestServer } from '../../testing/test-server.js';
 import { collectList, finiteNumber, integer, nonNegativeInt, positiveInt, positiveNumber } from '../eval/cli-parsers.js';
 import { EvalConfig, EvalMetadata } from '../eval/eval-config.js';
@@ -18,6 +19,7 @@ import { formatEvalTable } from '../eval/eval-table.js';
 import { loadEnvironmentSpec } from '../eval/load-environment.js';
 
 interface EvalFlags {
+  config?: string;
   env?: string;
   model?: string;
   baseUrl?: string[];
@@ -54,6 +56,7 @@ export function register(program: Command): void {
   const cmd = program
     .command('eval')
     .description('Evaluate a model on an environment: rollouts, rewards, pass@k; results saved to runs/<id>/.')
+    .option('--config <file>', 'TOML or JSON file of eval settings (the keys of a run\'s stored config: env, model, baseUrls, examples, sampling…); flags override it')
     .option('-e, --env <name|path>', 'built-in environment name, or path to a module exporting loadEnvironment(args)')
     .option('-m, --model <id>', 'model id sent to the server')
     .option('-b, --base-url <url>', 'OpenAI-compatible base URL; repeat or comma-separate to load-balance (default http://localhost:8000/v1)', collectList)
@@ -109,6 +112,10 @@ async function runEvalCommand(flags: EvalFlags, command: Command): Promise<void>
         throw new ConfigError(`run '${flags.resume}' is not a keiko eval run (or its config is invalid${stored.success ? '' : `: ${formatZodError(stored.error)}`})`);
       }
       base = stored.data;
+    }
+    if (flags.config) {
+      if (run) throw new ConfigError('--config and --resume do not mix: a resumed run repeats its stored settings; override them with flags');
+      base = readEvalConfigFile(flags.config);
     }
     const testServerRule = flags.testServer ?? (fromCli('baseUrl') ? undefined : base.testServer);
     if (testServerRule) {
@@ -300,6 +307,16 @@ async function runEvalCommand(flags: EvalFlags, command: Command): Promise<void>
     await server?.close();
     await engine?.stop();
   }
+}
+
+/** Partial eval settings: any field of the stored config; unknown keys are errors. */
+const EvalConfigFile = EvalConfig.partial().strict();
+
+/** Reads `--config`: a TOML or JSON file whose keys are those of a run's stored eval config. */
+export function readEvalConfigFile(path: string): Partial<EvalConfig> {
+  const parsed = EvalConfigFile.safeParse(readConfigFile(path));
+  if (!parsed.success) throw new ConfigError(`invalid eval config file '${path}': ${formatZodError(parsed.error)}`);
+  return parsed.data;
 }
 
 /** Fails fast with a clear message when no base URL accepts connections. */
