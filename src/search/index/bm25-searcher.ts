@@ -40,6 +40,16 @@ export class Bm25Searcher {
   private readonly norms: Float32Array;
   /** [T] max over all blocks of the tf factor. */
   private readonly termMax: Float32Array;
+  // Per-query buffers and cursors, reused by `search` (grown by `ensureCapacity`).
+  private qIds = new Int32Array(16);
+  private qTf = new Int32Array(16);
+  private qWeight = new Float64Array(16);
+  private qMax = new Float64Array(16);
+  private qOrder = new Int32Array(16);
+  private sWeight = new Float64Array(16);
+  private sUb = new Float64Array(16);
+  private readonly cursors: PostingCursor[] = [];
+  private readonly heap = new TopK(10);
 
   constructor(readonly data: IndexData) {
     this.tokenizer = new Tokenizer(data.tokenizer);
@@ -85,27 +95,86 @@ export class Bm25Searcher {
     return score;
   }
 
+  /**
+   * Fills the per-query buffers with the query's known terms (distinct, in first-occurrence order,
+   * like `analyze`), then orders them by score bound; returns how many there are. Reuses its
+   * buffers and cursors across queries, so a short query allocates almost nothing.
+   */
+  private prepare(query: string): number {
+    const tokens = this.tokenizer.tokenize(query);
+    this.ensureCapacity(tokens.length);
+    const ids = this.qIds;
+    const tfs = this.qTf;
+    const vocab = this.data.vocab;
+    // Long queries dedupe through a Map; short ones by a scan of the few ids seen so far.
+    const seen = tokens.length > 64 ? new Map<number, number>() : undefined;
+    let m = 0;
+    for (const token of tokens) {
+      const id = vocab.lookup(token);
+      if (id < 0) continue;
+      let j = seen ? (seen.get(id) ?? m) : 0;
+      if (!seen) while (j < m && ids[j] !== id) j++;
+      if (j < m) tfs[j]!++;
+      else {
+        seen?.set(id, m);
+        ids[m] = id;
+        tfs[m++] = 1;
+      }
+    }
+    const { termDf } = this.data.postings;
+    const weight = this.qWeight;
+    const max = this.qMax;
+    const order = this.qOrder;
+    for (let i = 0; i < m; i++) {
+      const w = tfs[i]! * bm25Idf(this.data.numPassages, termDf[ids[i]!]!);
+      weight[i] = w;
+      max[i] = w * this.termMax[ids[i]!]!;
+      // Stable insertion sort by bound (ascending), as `Array.prototype.sort` would order them.
+      let j = i;
+      while (j > 0 && max[order[j - 1]!]! > max[i]!) {
+        order[j] = order[j - 1]!;
+        j--;
+      }
+      order[j] = i;
+    }
+    return m;
+  }
+
+  private ensureCapacity(n: number): void {
+    if (n <= this.qIds.length) return;
+    const cap = Math.max(n, 2 * this.qIds.length);
+    this.qIds = new Int32Array(cap);
+    this.qTf = new Int32Array(cap);
+    this.qWeight = new Float64Array(cap);
+    this.qMax = new Float64Array(cap);
+    this.qOrder = new Int32Array(cap);
+    this.sWeight = new Float64Array(cap);
+    this.sUb = new Float64Array(cap);
+  }
+
   /** Top-k passages by BM25 with block-max MaxScore pruning. */
   search(query: string, options: SearchOptions = {}): ScoredPassage[] {
     const k = options.k ?? 10;
-    const terms = this.analyze(query);
-    if (k <= 0 || terms.length === 0) return [];
-    const m = terms.length;
-    const cursors = terms.map((q) => ({
-      c: new PostingCursor(this.data.postings, q.id),
-      w: q.qtf * q.idf,
-      max: q.qtf * q.idf * this.termMax[q.id]!,
-    }));
-    cursors.sort((a, b) => a.max - b.max);
-    const cur = cursors.map((x) => x.c);
-    const weight = Float64Array.from(cursors, (x) => x.w);
-    // ub[i]: bound on the summed score of terms 0..i (the cheapest ones).
-    const ub = new Float64Array(m);
+    if (k <= 0) return [];
+    const m = this.prepare(query);
+    if (m === 0) return [];
+    // Cursors, weights and ub[i] (bound on the summed score of terms 0..i, the cheapest ones) in
+    // ascending order of bound.
+    const cur = this.cursors;
+    const weight = this.sWeight;
+    const ub = this.sUb;
     let acc = 0;
-    for (let i = 0; i < m; i++) ub[i] = acc += cursors[i]!.max;
+    for (let i = 0; i < m; i++) {
+      const t = this.qOrder[i]!;
+      if (i < cur.length) cur[i]!.reset(this.qIds[t]!);
+      else cur.push(new PostingCursor(this.data.postings, this.qIds[t]!));
+      weight[i] = this.qWeight[t]!;
+      ub[i] = acc += this.qMax[t]!;
+    }
 
     const norms = this.norms;
-    const heap = new TopK(k);
+    const heap = this.heap;
+    heap.reset(k);
     let threshold = -Infinity;
     let firstEssential = 0;
     let scored = 0;

@@ -31,21 +31,37 @@ export class PostingCursor {
   doc = -1;
   /** Term frequency at `doc`. */
   tf = 0;
-  private block: number;
-  private readonly endBlock: number;
-  private readonly docs = new Int32Array(128);
-  private readonly tfs = new Int32Array(128);
+  private block = 0;
+  private endBlock = 0;
+  private firstBlock = 0;
+  private df = 0;
+  private readonly docs = new Int32Array(BLOCK_SIZE);
+  private readonly tfs = new Int32Array(BLOCK_SIZE);
   private pos = 0;
   private count = 0;
 
   constructor(
     private readonly p: PostingsData,
-    private readonly term: number,
+    term: number,
   ) {
-    this.block = p.termBlock[term]!;
+    this.reset(term);
+  }
+
+  /**
+   * Repositions the cursor on the first posting of `term`. Lets a searcher keep a pool of cursors
+   * (and their block buffers) across queries instead of allocating them per query.
+   */
+  reset(term: number): void {
+    const p = this.p;
+    this.block = this.firstBlock = p.termBlock[term]!;
+    this.df = p.termDf[term]!;
     this.endBlock = p.termBlock[term + 1]!;
-    if (this.block >= this.endBlock) this.doc = NO_MORE_DOCS;
-    else {
+    if (this.block >= this.endBlock) {
+      this.doc = NO_MORE_DOCS;
+      this.tf = 0;
+      this.count = 0;
+      this.pos = 0;
+    } else {
       this.decode(this.block);
       this.doc = this.docs[0]!;
       this.tf = this.tfs[0]!;
@@ -55,9 +71,8 @@ export class PostingCursor {
   private decode(b: number): void {
     const p = this.p;
     const bytes = p.bytes;
-    const first = p.termBlock[this.term]!;
-    const df = p.termDf[this.term]!;
-    const n = Math.min(BLOCK_SIZE, df - (b - first) * BLOCK_SIZE);
+    const first = this.firstBlock;
+    const n = Math.min(BLOCK_SIZE, this.df - (b - first) * BLOCK_SIZE);
     let off = p.blockOffset[b]!;
     let prev = b === first ? -1 : p.blockLast[b - 1]!;
     const docs = this.docs;

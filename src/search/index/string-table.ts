@@ -48,26 +48,37 @@ export class StringTable {
 
   /** The id of `str`, or -1. */
   lookup(str: string): number {
-    const key = StringTable.encoder.encode(str);
+    // ASCII strings (nearly every query term) are hashed and compared straight from their char
+    // codes, which are their UTF-8 bytes: no encoding, no allocation.
+    const n = str.length;
+    let h = FNV_OFFSET;
+    for (let i = 0; i < n; i++) {
+      const ch = str.charCodeAt(i);
+      if (ch >= 0x80) return this.lookupBytes(StringTable.encoder.encode(str));
+      h = Math.imul(h ^ ch, FNV_PRIME);
+    }
     const mask = this.slots.length - 1;
-    let s = hashBytes(key, 0, key.length) & mask;
-    for (;;) {
+    for (let s = finishHash(h) & mask; ; s = (s + 1) & mask) {
       const v = this.slots[s]!;
       if (v === 0) return -1;
-      const id = v - 1;
-      const a = this.offsets[id]!;
-      const b = this.offsets[id + 1]!;
-      if (b - a === key.length) {
-        let eq = true;
-        for (let j = 0; j < key.length; j++) {
-          if (this.blob[a + j] !== key[j]) {
-            eq = false;
-            break;
-          }
-        }
-        if (eq) return id;
-      }
-      s = (s + 1) & mask;
+      const a = this.offsets[v - 1]!;
+      if (this.offsets[v]! - a !== n) continue;
+      let j = 0;
+      while (j < n && this.blob[a + j] === str.charCodeAt(j)) j++;
+      if (j === n) return v - 1;
+    }
+  }
+
+  private lookupBytes(key: Uint8Array): number {
+    const mask = this.slots.length - 1;
+    for (let s = hashBytes(key, 0, key.length) & mask; ; s = (s + 1) & mask) {
+      const v = this.slots[s]!;
+      if (v === 0) return -1;
+      const a = this.offsets[v - 1]!;
+      if (this.offsets[v]! - a !== key.length) continue;
+      let j = 0;
+      while (j < key.length && this.blob[a + j] === key[j]) j++;
+      if (j === key.length) return v - 1;
     }
   }
 
@@ -83,10 +94,18 @@ export class StringTable {
   }
 }
 
+const FNV_OFFSET = 0x811c9dc5;
+const FNV_PRIME = 0x01000193;
+
 /** FNV-1a over bytes, finished with a murmur-style mix so low bits spread well. */
 function hashBytes(bytes: Uint8Array, from: number, to: number): number {
-  let h = 0x811c9dc5;
-  for (let i = from; i < to; i++) h = Math.imul(h ^ bytes[i]!, 0x01000193);
+  let h = FNV_OFFSET;
+  for (let i = from; i < to; i++) h = Math.imul(h ^ bytes[i]!, FNV_PRIME);
+  return finishHash(h);
+}
+
+/** The final mix of `hashBytes` (saved tables depend on it: do not change). */
+function finishHash(h: number): number {
   h ^= h >>> 16;
   h = Math.imul(h, 0x85ebca6b);
   h ^= h >>> 13;

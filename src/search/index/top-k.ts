@@ -9,13 +9,23 @@ export interface ScoredPassage {
  * in increasing id order, so a later passage with an equal score never displaces an earlier one.
  */
 export class TopK {
-  private readonly scores: Float64Array;
-  private readonly docs: Int32Array;
+  private scores: Float64Array;
+  private docs: Int32Array;
   size = 0;
 
-  constructor(readonly k: number) {
+  constructor(public k: number) {
     this.scores = new Float64Array(k);
     this.docs = new Int32Array(k);
+  }
+
+  /** Empties the heap for reuse with a (possibly different) k; grows the buffers only when needed. */
+  reset(k: number): void {
+    if (k > this.scores.length) {
+      this.scores = new Float64Array(k);
+      this.docs = new Int32Array(k);
+    }
+    this.k = k;
+    this.size = 0;
   }
 
   /** Score a passage must beat to enter (−Infinity until full). */
@@ -45,8 +55,14 @@ export class TopK {
       return;
     }
     if (this.k === 0 || !worse(s[0]!, d[0]!, score, doc)) return;
+    this.siftDown(this.size, score, doc);
+  }
+
+  /** Places (score, doc) at the root of the first `n` slots and sifts it down to its place. */
+  private siftDown(n: number, score: number, doc: number): void {
+    const s = this.scores;
+    const d = this.docs;
     let i = 0;
-    const n = this.size;
     for (;;) {
       const l = 2 * i + 1;
       if (l >= n) break;
@@ -61,11 +77,17 @@ export class TopK {
     d[i] = doc;
   }
 
-  /** The contents, best first. */
+  /** The contents, best first. Empties the heap (pops the worst into the last slot each time). */
   sorted(): ScoredPassage[] {
-    const out: ScoredPassage[] = [];
-    for (let i = 0; i < this.size; i++) out.push({ passage: this.docs[i]!, score: this.scores[i]! });
-    return out.sort((a, b) => b.score - a.score || a.passage - b.passage);
+    const s = this.scores;
+    const d = this.docs;
+    const out = new Array<ScoredPassage>(this.size);
+    while (this.size > 0) {
+      const last = --this.size;
+      out[last] = { passage: d[0]!, score: s[0]! };
+      this.siftDown(last, s[last]!, d[last]!);
+    }
+    return out;
   }
 }
 

@@ -1,0 +1,106 @@
+/**
+ * Before/after check of keiko's per-query cost, side by side in one process: the searcher of an
+ * older revision (exported by `run.sh overhead` with `git archive`) and the current one load the
+ * same saved index, and MiniSearch is built over the same passages; the query sets run interleaved
+ * (rotating order per query) after a warm-up, single thread, top-10 ids + scores. Also checks that
+ * both keiko revisions return exactly the same passages and scores.
+ * Usage: node --expose-gc --import tsx bench/search/query-overhead.ts BEFORE_SRC_ROOT CORPUS.jsonl \
+ *          QUERIES.json KEIKO_INDEX_DIR OUT.json K1 B [minisearch]
+ */
+import { createReadStream, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { pathToFileURL } from 'node:url';
+import MiniSearch from 'minisearch';
+import { LocalSearchIndex } from '../../src/search/local-index.js';
+
+const [beforeRoot, corpusPath, queriesPath, indexDir, outPath, k1s, bs, peers] = process.argv.slice(2);
+if (!outPath) throw new Error('usage: query-overhead.ts BEFORE_SRC_ROOT CORPUS.jsonl QUERIES.json KEIKO_INDEX_DIR OUT.json K1 B [minisearch]');
+const ROUNDS = Number(process.env.ROUNDS ?? 3);
+// Queries per turn: 1 interleaves engines query by query; a larger chunk lets each engine answer
+// that many queries in a row (its own working set stays in the CPU caches, as in a server that
+// runs one engine) while still alternating engines every few milliseconds.
+const CHUNK = Number(process.env.CHUNK ?? 1);
+const BUDGET_MS = Number(process.env.QUERY_BUDGET_S ?? 30) * 1000;
+
+type Hit = { passage: number; score: number };
+type Searcher = { search(q: string, o: { k: number }): Hit[] };
+const beforeModule = (await import(pathToFileURL(join(beforeRoot!, 'src/search/local-index.ts')).href)) as { LocalSearchIndex: { load(dir: string): Searcher } };
+const before = beforeModule.LocalSearchIndex.load(indexDir!);
+const after = LocalSearchIndex.load(indexDir!);
+
+const ids: string[] = [];
+const texts: string[] = [];
+for await (const line of createInterface({ input: createReadStream(corpusPath!, 'utf8'), crlfDelay: Infinity })) {
+  if (!line) continue;
+  const row = JSON.parse(line) as { id: string; text: string };
+  ids.push(row.id);
+  texts.push(row.text);
+}
+const queries = JSON.parse(readFileSync(queriesPath!, 'utf8')) as Record<'short' | 'long' | 'common', string[]>;
+
+// Every engine returns the top-10 as (id, score) pairs: the same work for all.
+type Top = { id: string; score: number }[];
+const engines: Record<string, (q: string) => Top> = {
+  'keiko-before': (q) => before.search(q, { k: 10 }).map((h) => ({ id: ids[h.passage]!, score: h.score })),
+  keiko: (q) => after.search(q, { k: 10 }).map((h) => ({ id: ids[h.passage]!, score: h.score })),
+};
+if ((peers ?? '').split(',').includes('minisearch')) {
+  const t0 = performance.now();
+  const ms = new MiniSearch({ fields: ['text'], idField: 'id', tokenize: (s) => s.split(' '), processTerm: (t) => t, searchOptions: { bm25: { k: Number(k1s), b: Number(bs), d: 0.5 } } });
+  for (let i = 0; i < ids.length; i++) ms.add({ id: ids[i], text: texts[i] });
+  console.log(`minisearch built in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+  engines.minisearch = (q) => ms.search(q).slice(0, 10).map((h) => ({ id: String(h.id), score: h.score }));
+}
+texts.length = 0;
+(globalThis as { gc?: () => void }).gc?.();
+
+const pct = (xs: number[], p: number) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor(p * s.length))]!;
+};
+const out: Record<string, Record<string, { n: number; p50: number; p99: number; mean: number }>> = {};
+let mismatches = 0;
+for (const set of ['short', 'long', 'common'] as const) {
+  const qs = queries[set];
+  // MiniSearch takes 0.3-1 s per long or common-term query (see RESULTS.md): short queries only.
+  const names = Object.keys(engines).filter((n) => n.startsWith('keiko') || set === 'short');
+  // Warm-up: every engine answers the whole set once, within the time budget.
+  const spent: Record<string, number> = Object.fromEntries(names.map((n) => [n, 0]));
+  for (const n of names) {
+    const t0 = performance.now();
+    for (const q of qs) if (performance.now() - t0 < BUDGET_MS / 4) engines[n]!(q);
+  }
+  const lat: Record<string, number[]> = Object.fromEntries(names.map((n) => [n, []]));
+  for (let r = 0; r < ROUNDS; r++) {
+    for (let c = 0; c * CHUNK < qs.length; c++) {
+      const order = [...names.slice((c + r) % names.length), ...names.slice(0, (c + r) % names.length)];
+      const tops: Record<string, Top>[] = [];
+      for (const n of order) {
+        for (let i = c * CHUNK; i < Math.min(qs.length, (c + 1) * CHUNK); i++) {
+          if (spent[n]! > BUDGET_MS) continue;
+          const t0 = performance.now();
+          const top = engines[n]!(qs[i]!);
+          const ms = performance.now() - t0;
+          spent[n]! += ms;
+          lat[n]!.push(ms);
+          (tops[i - c * CHUNK] ??= {})[n] = top;
+        }
+      }
+      for (let j = 0; r === 0 && j < tops.length; j++) {
+        if (JSON.stringify(tops[j]!.keiko) === JSON.stringify(tops[j]!['keiko-before'])) continue;
+        mismatches++;
+        if (mismatches <= 5) console.log(`mismatch on ${set} query '${qs[c * CHUNK + j]}'`);
+      }
+    }
+  }
+  out[set] = {};
+  for (const n of names) {
+    const l = lat[n]!;
+    if (l.length === 0) continue;
+    out[set][n] = { n: l.length, p50: pct(l, 0.5), p99: pct(l, 0.99), mean: l.reduce((a, b) => a + b, 0) / l.length };
+  }
+  console.log(set, Object.entries(out[set]).map(([n, s]) => `${n}: p50 ${(s.p50 * 1000).toFixed(1)} µs, p99 ${(s.p99 * 1000).toFixed(0)} µs, mean ${(s.mean * 1000).toFixed(1)} µs (${s.n})`).join(' | '));
+}
+console.log(`keiko vs keiko-before: ${mismatches} queries with different top-10 ids or scores (of ${queries.short.length + queries.long.length + queries.common.length})`);
+writeFileSync(outPath, JSON.stringify({ rounds: ROUNDS, chunk: CHUNK, mismatches, latencyMs: out }, null, 2));
