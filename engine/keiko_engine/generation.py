@@ -1,7 +1,8 @@
 """Batched autoregressive sampling with a KV cache.
 
-All rows (prompts × n choices, from one or several requests) run together: prompts are left-padded,
-prefilled in one forward pass, then decoded one token per step; rows that finish are dropped from the
+All rows (prompts × n choices, from one or several requests) run together: distinct prompts are
+left-padded and prefilled in one forward pass (rows sharing a prompt share its prefill), then decoded
+one token per step; rows that finish are dropped from the
 batch and its cache. The logprob reported for a sampled token is the model's log-softmax at
 temperature 1 (what the trainer recomputes), whatever temperature/top-p was used to draw it.
 """
@@ -159,22 +160,24 @@ def generate(
 
     if not rows:
         return
-    lens = [len(r.prompt_ids) for r in rows]
+    # Rows with the same prompt (the n choices of a request, GRPO's group) are prefilled once; their
+    # cache rows and first logits are then copied to every row that shares the prompt.
+    unique: dict[tuple[int, ...], int] = {}
+    source = [unique.setdefault(tuple(r.prompt_ids), len(unique)) for r in rows]
+    prompts = list(unique)
+    lens = [len(p) for p in prompts]
     width = max(lens)
-    ids = torch.full((len(rows), width), pad_id, dtype=torch.long)
-    attn = torch.zeros((len(rows), width), dtype=torch.long)
-    for i, r in enumerate(rows):
-        ids[i, width - lens[i] :] = torch.tensor(r.prompt_ids, dtype=torch.long)
+    ids = torch.full((len(prompts), width), pad_id, dtype=torch.long)
+    attn = torch.zeros((len(prompts), width), dtype=torch.long)
+    for i, p in enumerate(prompts):
+        ids[i, width - lens[i] :] = torch.tensor(p, dtype=torch.long)
         attn[i, width - lens[i] :] = 1
     ids, attn = ids.to(device), attn.to(device)
     pos = (attn.cumsum(-1) - 1).clamp(min=0)
 
     max_new = max(r.max_tokens for r in rows)
-    # Preallocated mask: [B, width + max_new]; the decode step t sees columns [:width + t + 1].
-    full_attn = torch.cat([attn, torch.ones((len(rows), max_new), dtype=torch.long, device=device)], dim=1)
-    active = list(range(len(rows)))  # indices into `rows` of the rows still in the batch
     if fast and FastDecoder.supports(model):
-        stepper = _FastStepper(model, device, len(rows), width + max_new, autocast_dtype or torch.float32, width)
+        stepper = _FastStepper(model, device, len(prompts), width + max_new, autocast_dtype or torch.float32, width)
     else:
         stepper = _HFStepper(model, device)
     amp = (
@@ -184,6 +187,13 @@ def generate(
     )
     with amp:
         logits = stepper.prefill(ids, attn, pos).float()
+    if len(prompts) < len(rows):
+        expand = torch.tensor(source, dtype=torch.long, device=device)
+        stepper.select(expand)
+        logits, attn, pos = logits.index_select(0, expand), attn.index_select(0, expand), pos.index_select(0, expand)
+    # Preallocated mask: [B, width + max_new]; the decode step t sees columns [:width + t + 1].
+    full_attn = torch.cat([attn, torch.ones((len(rows), max_new), dtype=torch.long, device=device)], dim=1)
+    active = list(range(len(rows)))  # indices into `rows` of the rows still in the batch
     last_pos = pos[:, -1:]
     step = 0
     draw = _Draw(rows, device)

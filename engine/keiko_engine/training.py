@@ -17,6 +17,29 @@ from .errors import RequestError
 from .losses import LOSS_TYPES, LossSpec, Norm, policy_loss
 
 
+def _prompt_len(s: dict) -> int:
+    """Tokens before the first trained one (the prompt a GRPO group's sequences share), in [1, len - 1]."""
+    mask = s["loss_mask"]
+    first = next((i for i, m in enumerate(mask) if m), len(mask) - 1)
+    return max(1, min(first, len(mask) - 1))
+
+
+def _by_prompt(seqs: list[dict]) -> list[dict]:
+    """`seqs` reordered so that sequences with the same prompt are adjacent (first-appearance order),
+    so micro-batches hold whole groups. The batch loss is a sum over micro-batches: order is free."""
+    first: dict[tuple[int, ...], int] = {}
+    keys = [first.setdefault(tuple(s["input_ids"][: _prompt_len(s)]), len(first)) for s in seqs]
+    return [seqs[i] for i in sorted(range(len(seqs)), key=lambda i: keys[i])]
+
+
+def _full_attention_only(config) -> bool:
+    """Whether every layer attends to the whole context (no sliding window), so a prompt's KV cache
+    can be reused as is."""
+    if getattr(config, "sliding_window", None) and getattr(config, "use_sliding_window", True):
+        return False
+    return all(t == "full_attention" for t in (getattr(config, "layer_types", None) or ["full_attention"]))
+
+
 class TrainingMixin:
     def _amp(self):
         if self.autocast_dtype is None:
@@ -38,6 +61,72 @@ class TrainingMixin:
                 ent = torch.cat([torch.zeros_like(e[:, :1]), e], dim=1)
         return lp, ent
 
+    def shared_prompt_logprobs(self, model, chunk: list[dict], with_entropy: bool = False):
+        """`token_logprobs` for sequences of which several share a prompt (GRPO groups): each distinct
+        prompt is run once, its KV cache is copied to the sequences that share it, and only the rest
+        of each sequence (from its first trained token on) runs on top of it. Gradients flow through
+        the shared cache, so this is the same function as the full forward pass at a fraction of the
+        cost. Prompts are right-padded; the padding columns are masked out of every later query.
+        Returns [B, T] aligned with `input_ids` (zeros at prompt positions)."""
+        b = len(chunk)
+        plens = [_prompt_len(s) for s in chunk]
+        unique: dict[tuple[int, ...], int] = {}
+        source = [unique.setdefault(tuple(s["input_ids"][:p]), len(unique)) for s, p in zip(chunk, plens)]
+        prompts = list(unique)
+        width = max(len(p) for p in prompts)
+        pids = torch.full((len(prompts), width), self.pad_id, dtype=torch.long)
+        pattn = torch.zeros((len(prompts), width), dtype=torch.long)
+        for u, p in enumerate(prompts):
+            pids[u, : len(p)] = torch.tensor(p)
+            pattn[u, : len(p)] = 1
+        rest = [s["input_ids"][p:] for s, p in zip(chunk, plens)]
+        span = max(len(r) for r in rest)
+        sids = torch.full((b, span), self.pad_id, dtype=torch.long)
+        sattn = torch.zeros((b, span), dtype=torch.long)
+        for i, r in enumerate(rest):
+            sids[i, : len(r)] = torch.tensor(r)
+            sattn[i, : len(r)] = 1
+        last = sorted({len(p) - 1 for p in prompts})  # the prompt logits that predict each first trained token
+        col = {c: k for k, c in enumerate(last)}
+        dev = self.device
+        expand = torch.tensor(source, dtype=torch.long, device=dev)
+        pids, pattn, sids, sattn = (x.to(dev) for x in (pids, pattn, sids, sattn))
+        plen_t = torch.tensor(plens, dtype=torch.long, device=dev)
+        with self._amp():
+            out = model(input_ids=pids, attention_mask=pattn, position_ids=torch.arange(width, device=dev)[None].expand(len(prompts), width),
+                        use_cache=True, logits_to_keep=torch.tensor(last, dtype=torch.long, device=dev))
+            pick = torch.tensor([col[len(p) - 1] for p in prompts], dtype=torch.long, device=dev)
+            first = out.logits[torch.arange(len(prompts), device=dev), pick]  # [U, V]
+            cache = out.past_key_values
+            cache.batch_select_indices(expand)
+            attn = torch.cat([pattn.index_select(0, expand), sattn], dim=1)
+            positions = plen_t[:, None] + torch.arange(span, device=dev)[None]
+            logits = model(input_ids=sids, attention_mask=attn, position_ids=positions, past_key_values=cache, use_cache=False).logits
+        logits = torch.cat([first.index_select(0, expand)[:, None], logits[:, :-1]], dim=1).float()  # [B, S, V]
+        logp_all = torch.log_softmax(logits, dim=-1)
+        lp_rest = logp_all.gather(-1, sids[:, :, None]).squeeze(-1)  # [B, S]
+        t = max(len(s["input_ids"]) for s in chunk)
+        cols = torch.arange(t, device=dev)[None] - plen_t[:, None]  # [B, T]: column in the rest, < 0 in the prompt
+        lens = torch.tensor([len(r) for r in rest], dtype=torch.long, device=dev)
+        valid = (cols >= 0) & (cols < lens[:, None])
+        idx = cols.clamp(0, span - 1)
+        lp = torch.where(valid, lp_rest.gather(1, idx), torch.zeros((), device=dev))
+        ent = None
+        if with_entropy:
+            with torch.no_grad():
+                e = -(logp_all.exp() * logp_all).sum(-1)
+                ent = torch.where(valid, e.gather(1, idx), torch.zeros((), device=dev))
+        return lp, ent
+
+    def _chunk_logprobs(self, model, chunk: list[dict], ids: torch.Tensor, attn: torch.Tensor, with_entropy: bool = False):
+        """Token logprobs of a micro-batch: through the shared-prompt path when some sequences share a
+        prompt and the model allows it, else one plain forward pass."""
+        cfg = (model.get_base_model() if hasattr(model, "get_base_model") else model).config
+        shared = len({tuple(s["input_ids"][: _prompt_len(s)]) for s in chunk}) < len(chunk)
+        if shared and _full_attention_only(cfg):
+            return self.shared_prompt_logprobs(model, chunk, with_entropy)
+        return self.token_logprobs(model, ids, attn, with_entropy)
+
     def _ensure_reference(self):
         if self.ref_model is not None or self.lora:
             return
@@ -52,13 +141,13 @@ class TrainingMixin:
         self.ref_model = copy.deepcopy(self.model).eval()
         self.ref_model.requires_grad_(False)
 
-    def _ref_logprobs(self, ids, attn):
+    def _ref_logprobs(self, chunk, ids, attn):
         with torch.no_grad():
             if self.lora:
                 with self.model.disable_adapter():
-                    lp, _ = self.token_logprobs(self.model, ids, attn)
+                    lp, _ = self._chunk_logprobs(self.model, chunk, ids, attn)
             else:
-                lp, _ = self.token_logprobs(self.ref_model, ids, attn)
+                lp, _ = self._chunk_logprobs(self.ref_model, chunk, ids, attn)
         return lp
 
     def validate_sequences(self, seqs: list[dict]) -> None:
@@ -110,8 +199,9 @@ class TrainingMixin:
         mbs = micro_batch_size or self.opts.micro_batch_size
         ok = True
         try:
-            for start in range(0, len(seqs), mbs):
-                chunk = seqs[start : start + mbs]
+            ordered = _by_prompt(seqs)
+            for start in range(0, len(ordered), mbs):
+                chunk = ordered[start : start + mbs]
                 t = max(len(s["input_ids"]) for s in chunk)
                 b = len(chunk)
                 ids = torch.full((b, t), self.pad_id, dtype=torch.long)
@@ -133,9 +223,9 @@ class TrainingMixin:
                         rlp[i, :n] = torch.tensor(s["ref_logprobs"], dtype=torch.float32)
                 ids, attn, mask, adv = (x.to(self.device) for x in (ids, attn, mask, adv))
                 slp = slp.to(self.device) if slp is not None else None
-                lp, ent = self.token_logprobs(self.model, ids, attn, with_entropy=True)
+                lp, ent = self._chunk_logprobs(self.model, chunk, ids, attn, with_entropy=True)
                 if spec.kl_beta > 0 and rlp is None:
-                    rlp = self._ref_logprobs(ids, attn)
+                    rlp = self._ref_logprobs(chunk, ids, attn)
                 elif rlp is not None:
                     rlp = rlp.to(self.device)
                 out = policy_loss(lp, mask, adv, spec, norm, sampler_logp=slp, ref_logp=rlp)

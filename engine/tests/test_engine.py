@@ -293,3 +293,90 @@ def test_bf16_autocast_path_samples_and_trains(tiny_model_dir):
         lp, _ = eng.token_logprobs(eng.model, ids, torch.ones_like(ids))
         ref = lp[0, len(r.prompt_ids) :].tolist()
         assert max(abs(a - b) for a, b in zip(ref, r.logprobs)) < 0.05  # bf16 rounding, not a different function
+
+
+def test_rows_sharing_a_prompt_sample_as_if_prefilled_alone(engine):
+    """A request's n choices (or a GRPO group) share one prefill: each seeded row still gets exactly
+    the tokens and logprobs it gets when sampled on its own."""
+    ps = prompts(engine)
+    rows = [GenRow(p, max_tokens=10, temperature=1.0, generator=torch.Generator().manual_seed(10 * i + j)) for i, p in enumerate(ps) for j in range(3)]
+    engine.generate(rows)
+    for k, r in enumerate(rows):
+        alone = [GenRow(r.prompt_ids, max_tokens=10, temperature=1.0, generator=torch.Generator().manual_seed(10 * (k // 3) + k % 3))]
+        engine.generate(alone)
+        assert alone[0].token_ids == r.token_ids
+        assert max(abs(a - b) for a, b in zip(alone[0].logprobs, r.logprobs)) < LOGPROB_TOL
+        ref = forward_logprobs(engine.model, r.prompt_ids + r.token_ids)[len(r.prompt_ids) - 1 :]
+        assert max(abs(a - b) for a, b in zip(ref, r.logprobs)) < LOGPROB_TOL
+
+
+def grouped_batch(engine):
+    """GRPO-like sequences: groups sharing a prompt (prompts of different lengths), completions of
+    different lengths, and a multi-turn sequence whose mask has a masked-out gap."""
+    seqs = []
+    for g, p in enumerate(prompts(engine)):
+        for j in range(3):
+            done = engine.tokenizer.encode(["over the lazy dog", "world", "= 3; 2 + 2"][j], add_special_tokens=False)[: 2 + g + j]
+            ids = p + done
+            seqs.append({"input_ids": ids, "loss_mask": [0] * len(p) + [1] * len(done), "advantages": 0.3 * (j - 1) + 0.1 * g,
+                         "sampler_logprobs": [0.0] * len(p) + [-1.0 - 0.1 * t for t in range(len(done))]})
+    multi = seqs[0]["input_ids"] + engine.tokenizer.encode(" tool says 4 ok", add_special_tokens=False)
+    n0 = len(seqs[0]["input_ids"])
+    mask = seqs[0]["loss_mask"] + [0] * 3 + [1] * (len(multi) - n0 - 3)
+    seqs.append({"input_ids": multi, "loss_mask": mask, "advantages": 0.7, "sampler_logprobs": [-0.5] * len(multi)})
+    return seqs
+
+
+@pytest.mark.parametrize("loss", ["grpo", "dapo", "gspo"])
+def test_shared_prompt_training_equals_one_full_forward_per_sequence(engine, loss):
+    """forward_backward runs each distinct prompt once and the completions on its KV cache; the loss,
+    metrics and gradients are those of plain full-sequence forward passes."""
+    seqs = grouped_batch(engine)
+    spec = LossSpec(type=loss, kl_beta=0.05)
+    shared = engine.forward_backward(seqs, spec)
+    g_shared = [p.grad.clone() for p in engine.model.parameters()]
+    engine.optim_step(lr=0.0)
+    # one sequence per micro-batch: nothing shared, every sequence is one plain forward pass
+    plain = engine.forward_backward(seqs, spec, micro_batch_size=1)
+    g_plain = [p.grad.clone() for p in engine.model.parameters()]
+    for key in ("loss", "kl", "entropy", "clip_fraction", "tokens"):
+        assert shared[key] == pytest.approx(plain[key], rel=1e-5, abs=1e-6), key
+    for a, b in zip(g_shared, g_plain):
+        assert torch.allclose(a, b, rtol=1e-4, atol=1e-6)
+    assert max(float(g.abs().max()) for g in g_plain) > 0
+
+
+def test_shared_prompt_logprobs_match_the_full_forward_pass(engine):
+    seqs = grouped_batch(engine)
+    t = max(len(s["input_ids"]) for s in seqs)
+    ids = torch.full((len(seqs), t), engine.pad_id, dtype=torch.long)
+    attn = torch.zeros((len(seqs), t), dtype=torch.long)
+    for i, s in enumerate(seqs):
+        ids[i, : len(s["input_ids"])] = torch.tensor(s["input_ids"])
+        attn[i, : len(s["input_ids"])] = 1
+    with torch.no_grad():
+        full, full_ent = engine.token_logprobs(engine.model, ids, attn, with_entropy=True)
+        lp, ent = engine.shared_prompt_logprobs(engine.model, seqs, with_entropy=True)
+    for i, s in enumerate(seqs):
+        first = s["loss_mask"].index(1)
+        n = len(s["input_ids"])
+        assert torch.allclose(lp[i, first:n], full[i, first:n], atol=1e-5)
+        assert torch.allclose(ent[i, first:n], full_ent[i, first:n], atol=1e-5)
+        assert bool((lp[i, :first] == 0).all()) and bool((lp[i, n:] == 0).all())
+
+
+def test_shared_prompt_training_under_lora_equals_full_forward(tiny_model_dir):
+    eng = Engine(EngineOptions(model=tiny_model_dir, device="cpu", threads=1, lora_rank=4))
+    seqs = grouped_batch(eng)
+    eng.forward_backward(seqs, LossSpec(type="sft"))
+    eng.optim_step(lr=5e-2)  # non-zero adapters
+    spec = LossSpec(type="grpo", kl_beta=0.1)  # KL against the base model (adapters disabled)
+    shared = eng.forward_backward(seqs, spec)
+    g_shared = [p.grad.clone() for p in eng.model.parameters() if p.grad is not None]
+    eng.optim_step(lr=0.0)
+    plain = eng.forward_backward(seqs, spec, micro_batch_size=1)
+    g_plain = [p.grad.clone() for p in eng.model.parameters() if p.grad is not None]
+    assert shared["loss"] == pytest.approx(plain["loss"], rel=1e-5) and shared["kl"] == pytest.approx(plain["kl"], rel=1e-4)
+    assert len(g_shared) == len(g_plain) > 0
+    for a, b in zip(g_shared, g_plain):
+        assert torch.allclose(a, b, rtol=1e-4, atol=1e-7)
