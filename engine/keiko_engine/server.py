@@ -12,7 +12,7 @@ import torch
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StrictInt
+from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StrictInt, ValidationError
 
 from .chat import parse_tool_calls, render_chat
 from .engine import Engine
@@ -55,6 +55,10 @@ class ChatBody(SamplingParams):
     tools: list[dict[str, Any]] | None = None
     logprobs: bool = False
     top_logprobs: StrictInt | None = None
+
+
+class ChatBatchBody(_Strict):
+    requests: list[dict[str, Any]] = Field(min_length=1, max_length=1024)
 
 
 class Sequence(_Strict):
@@ -109,6 +113,15 @@ def _finite(d: dict) -> dict:
     return {k: (None if isinstance(v, float) and not math.isfinite(v) else v) for k, v in d.items()}
 
 
+def _describe(errors) -> str:
+    """A validation error list as one line: `field.path: what is wrong; ...`."""
+    parts = []
+    for e in list(errors)[:5]:
+        loc = ".".join(str(x) for x in e.get("loc", ()) if x != "body")
+        parts.append(f"{loc or '(body)'}: {e.get('msg')}")
+    return "; ".join(parts)
+
+
 def _stops(stop: str | list[str] | None) -> list[str]:
     if stop is None:
         return []
@@ -129,11 +142,7 @@ def create_app(engine: Engine, max_batch_rows: int = 64) -> FastAPI:
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_req: Request, exc: RequestValidationError) -> JSONResponse:
-        parts = []
-        for e in exc.errors()[:5]:
-            loc = ".".join(str(x) for x in e.get("loc", ()) if x != "body")
-            parts.append(f"{loc or '(body)'}: {e.get('msg')}")
-        return _error(400, "invalid_request", "; ".join(parts))
+        return _error(400, "invalid_request", _describe(exc.errors()))
 
     @app.exception_handler(RequestError)
     async def _request_error(_req: Request, exc: RequestError) -> JSONResponse:
@@ -180,6 +189,14 @@ def create_app(engine: Engine, max_batch_rows: int = 64) -> FastAPI:
             rows.append(GenRow(list(prompt_ids), max_tokens, float(body.temperature), float(body.top_p), _stops(body.stop), gen))
         return rows
 
+    pieces: dict[int, str] = {}  # token id -> its text, for the per-token logprob entries
+
+    def piece(t: int) -> str:
+        text = pieces.get(t)
+        if text is None:
+            text = pieces[t] = engine.tokenizer.decode([t], skip_special_tokens=False)
+        return text
+
     def text_of(row: GenRow) -> str:
         ids = row.token_ids
         if row.finish_reason == "stop" and ids and ids[-1] in engine.eos_ids:
@@ -207,7 +224,7 @@ def create_app(engine: Engine, max_batch_rows: int = 64) -> FastAPI:
         for i, r in enumerate(rows):
             ch: dict[str, Any] = {"index": i, "text": text_of(r), "finish_reason": r.finish_reason, "logprobs": None}
             if want_lp:
-                toks = [engine.tokenizer.decode([t], skip_special_tokens=False) for t in r.token_ids]
+                toks = [piece(t) for t in r.token_ids]
                 ch["logprobs"] = {"tokens": toks, "token_logprobs": r.logprobs, "text_offset": [], "top_logprobs": None}
             if body.return_token_ids:
                 ch["prompt_token_ids"] = prompt_ids
@@ -223,17 +240,16 @@ def create_app(engine: Engine, max_batch_rows: int = 64) -> FastAPI:
             "usage": usage(len(prompt_ids), rows),
         }
 
-    @app.post("/v1/chat/completions")
-    async def chat(body: ChatBody) -> dict:
+    def chat_rows(body: ChatBody) -> tuple[list[int], list[GenRow]]:
         for i, m in enumerate(body.messages):
             if m.get("role") not in ("system", "user", "assistant", "tool"):
                 raise RequestError(f"messages[{i}].role: must be one of system, user, assistant, tool")
             if m.get("content") is not None and not isinstance(m.get("content"), str):
                 raise RequestError(f"messages[{i}].content: must be a string or null")
         prompt_ids = render_chat(engine.tokenizer, body.messages, body.tools)
-        rows = make_rows(prompt_ids, body, default_max=engine.max_context)
-        await worker.sample(rows)
-        version = rows[0].policy_version
+        return prompt_ids, make_rows(prompt_ids, body, default_max=engine.max_context)
+
+    def chat_response(body: ChatBody, prompt_ids: list[int], rows: list[GenRow]) -> dict:
         choices = []
         for i, r in enumerate(rows):
             text = text_of(r)
@@ -247,10 +263,7 @@ def create_app(engine: Engine, max_batch_rows: int = 64) -> FastAPI:
             ch: dict[str, Any] = {"index": i, "message": msg, "finish_reason": finish, "logprobs": None}
             if body.logprobs or body.return_token_ids:
                 ch["logprobs"] = {
-                    "content": [
-                        {"token": engine.tokenizer.decode([t], skip_special_tokens=False), "logprob": lp, "bytes": None, "top_logprobs": []}
-                        for t, lp in zip(r.token_ids, r.logprobs)
-                    ]
+                    "content": [{"token": piece(t), "logprob": lp, "bytes": None, "top_logprobs": []} for t, lp in zip(r.token_ids, r.logprobs)]
                 }
             if body.return_token_ids:
                 ch["token_ids"] = r.token_ids
@@ -260,13 +273,36 @@ def create_app(engine: Engine, max_batch_rows: int = 64) -> FastAPI:
             "object": "chat.completion",
             "created": int(time.time()),
             "model": engine.name,
-            "policy_version": version,
+            "policy_version": rows[0].policy_version,
             "choices": choices,
             "usage": usage(len(prompt_ids), rows),
         }
         if body.return_token_ids:
             out["prompt_token_ids"] = prompt_ids
         return out
+
+    @app.post("/v1/chat/completions")
+    async def chat(body: ChatBody) -> dict:
+        prompt_ids, rows = chat_rows(body)
+        await worker.sample(rows)
+        return chat_response(body, prompt_ids, rows)
+
+    @app.post("/v1/chat/completions/batch")
+    async def chat_batch(body: ChatBatchBody) -> dict:
+        """Several chat requests sampled in one generation pass; a bad item fails alone."""
+        items: list[Any] = []  # per request: (body, prompt_ids, rows) or an error dict
+        for k, raw in enumerate(body.requests):
+            try:
+                req = ChatBody.model_validate(raw)
+                items.append((req, *chat_rows(req)))
+            except ValidationError as e:
+                items.append({"error": {"code": "invalid_request", "message": f"requests[{k}]: {_describe(e.errors())}"}, "status": 400})
+            except RequestError as e:
+                items.append({"error": {"code": e.code, "message": f"requests[{k}]: {e.message}"}, "status": e.status})
+        rows = [r for it in items if isinstance(it, tuple) for r in it[2]]
+        if rows:
+            await worker.sample(rows)
+        return {"object": "list", "data": [chat_response(*it) if isinstance(it, tuple) else it for it in items]}
 
     @app.post("/train/forward_backward")
     async def forward_backward(body: ForwardBackwardBody) -> dict:

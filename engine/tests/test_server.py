@@ -212,3 +212,44 @@ def test_concurrent_requests_are_batched_together(app):
 
     passes = asyncio.run(main())
     assert passes <= 3  # six concurrent requests shared (at most) a couple of generation passes
+
+
+def test_chat_batch_samples_every_request_in_one_pass_with_exact_ids(client, app):
+    """n choices of several prompts in one HTTP call and one generation pass; each choice is what the
+    single-request endpoint returns for the same seed, and its logprobs are the model's."""
+    from .test_engine import LOGPROB_TOL, forward_logprobs
+
+    def req(text, seed):
+        return {"messages": [{"role": "user", "content": text}], "n": 3, "max_tokens": 8, "seed": seed, "logprobs": True, "return_token_ids": True}
+
+    reqs = [req("1 + 2 =", 5), req("hello world", 6)]
+    worker = app.state.worker
+    before = worker.batches
+    r = client.post("/v1/chat/completions/batch", json={"requests": reqs})
+    assert r.status_code == 200, r.text
+    data = r.json()["data"]
+    assert worker.batches - before == 1 and worker.last_batch_rows == 6
+    for rq, body in zip(reqs, data):
+        single = client.post("/v1/chat/completions", json=rq).json()
+        assert body["prompt_token_ids"] == single["prompt_token_ids"] and len(body["choices"]) == 3
+        ids = [c["token_ids"] for c in body["choices"]]
+        assert ids == [c["token_ids"] for c in single["choices"]]
+        assert len({tuple(x) for x in ids}) > 1  # n distinct samples, not one copied
+        for c in body["choices"]:
+            lps = [t["logprob"] for t in c["logprobs"]["content"]]
+            assert len(lps) == len(c["token_ids"])
+            ref = forward_logprobs(app.state.engine.model, body["prompt_token_ids"] + c["token_ids"])[len(body["prompt_token_ids"]) - 1 :]
+            assert max(abs(a - b) for a, b in zip(ref, lps)) < LOGPROB_TOL
+            tok = app.state.engine.tokenizer
+            assert [t["token"] for t in c["logprobs"]["content"]] == [tok.decode([t], skip_special_tokens=False) for t in c["token_ids"]]
+
+
+def test_chat_batch_reports_a_bad_item_alone(client):
+    good = {"messages": [{"role": "user", "content": "hi"}], "max_tokens": 4, "seed": 1}
+    r = client.post("/v1/chat/completions/batch", json={"requests": [good, {"messages": [{"role": "robot", "content": "x"}]}, {"messages": []}]})
+    assert r.status_code == 200, r.text
+    data = r.json()["data"]
+    assert data[0]["object"] == "chat.completion" and len(data[0]["choices"]) == 1
+    assert data[1]["error"]["code"] == "invalid_request" and "requests[1]" in data[1]["error"]["message"] and data[1]["status"] == 400
+    assert "requests[2]" in data[2]["error"]["message"]
+    assert client.post("/v1/chat/completions/batch", json={"requests": []}).status_code == 400
