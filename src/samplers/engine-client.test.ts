@@ -2,7 +2,8 @@ import { mkdtempSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { EngineError } from '../core/errors.js';
+import { EngineError, SamplerError } from '../core/errors.js';
+import type { ChatResponse } from '../core/sampler.js';
 import { EngineClient, defaultEnginePython } from './engine-client.js';
 
 // Integration test against the real Python engine on a tiny model created here. Skipped (with a
@@ -78,6 +79,29 @@ describe.skipIf(!python)('EngineClient with a real engine', () => {
 
     const again = await sampler.chat({ messages: [{ role: 'user', content: 'hello world' }], sampling: { maxTokens: 4 } });
     expect(again.policyVersion).toBe(1);
+  });
+
+  it('samples several requests in one chatMany call: n distinct samples each, exactly as chat() returns them', async () => {
+    const sampler = engine.sampler();
+    const requests = [
+      { messages: [{ role: 'user' as const, content: '1 + 2 =' }], sampling: { maxTokens: 8, temperature: 1, seed: 11 }, n: 3 },
+      { messages: [{ role: 'user' as const, content: 'hello world' }], sampling: { maxTokens: 8, temperature: 1, seed: 12 }, n: 2 },
+      { messages: [{ role: 'user' as const, content: 'x' }], sampling: { maxTokens: 100_000 } }, // over the context: fails alone
+    ];
+    const results = await sampler.chatMany(requests);
+    expect(results).toHaveLength(3);
+    expect(results[2]).toBeInstanceOf(SamplerError);
+    expect((results[2] as SamplerError).message).toMatch(/requests\[2\].*max_context/);
+    for (const k of [0, 1]) {
+      const batched = results[k] as ChatResponse;
+      const single = await sampler.chat(requests[k]!);
+      expect(batched.choices).toHaveLength(requests[k]!.n!);
+      // same ids; logprobs equal up to float rounding (the batch pads prompts to a common width)
+      expect(batched.choices.map((c) => [c.tokens!.promptIds, c.tokens!.completionIds])).toEqual(single.choices.map((c) => [c.tokens!.promptIds, c.tokens!.completionIds]));
+      batched.choices.forEach((c, i) => c.tokens!.completionLogprobs.forEach((lp, t) => expect(lp).toBeCloseTo(single.choices[i]!.tokens!.completionLogprobs[t]!, 4)));
+      expect(batched.choices.map((c) => c.message.content)).toEqual(single.choices.map((c) => c.message.content));
+      expect(new Set(batched.choices.map((c) => c.tokens!.completionIds.join(','))).size).toBe(requests[k]!.n);
+    }
   });
 
   it('rejects bad training input with an EngineError and keeps serving', async () => {

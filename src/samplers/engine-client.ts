@@ -18,7 +18,7 @@ import {
   type OptimStepRequest,
   type SaveRequest,
 } from './engine-api.js';
-import { OpenAISampler } from './openai-sampler.js';
+import { EngineSampler } from './engine-sampler.js';
 
 /** How to start a local engine process (`python -m keiko_engine serve`). */
 export interface EngineSpawnOptions {
@@ -245,9 +245,9 @@ export class EngineClient {
     return res;
   }
 
-  /** A `Sampler` over the engine's OpenAI-compatible API that returns token ids and logprobs. */
-  sampler(options: EngineSamplerOptions = {}): OpenAISampler {
-    return new OpenAISampler({
+  /** A `Sampler` over the engine's OpenAI-compatible API that returns token ids and logprobs (and batches with `chatMany`). */
+  sampler(options: EngineSamplerOptions = {}): EngineSampler {
+    return new EngineSampler({
       model: 'keiko-engine',
       baseUrl: this.openaiBaseUrl,
       apiKey: 'none',

@@ -1,6 +1,8 @@
 // Samplers: clients that turn messages into model outputs.
 export { OpenAISampler, toSamplerError } from './openai-sampler.js';
 export type { OpenAISamplerOptions } from './openai-sampler.js';
+export { EngineSampler, isBatchChatSampler } from './engine-sampler.js';
+export type { BatchChatSampler } from './engine-sampler.js';
 export { LoadBalancer } from './load-balancer.js';
 export type { LoadBalancing } from './load-balancer.js';
 export { withRetries, backoffDelay, DEFAULT_RETRY_POLICY } from './retry.js';

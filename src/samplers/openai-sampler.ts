@@ -45,7 +45,7 @@ export interface OpenAISamplerOptions {
 export class OpenAISampler implements Sampler {
   readonly model: string;
   private readonly balancer: LoadBalancer<{ client: OpenAI; baseUrl: string }>;
-  private readonly timeoutMs: number;
+  protected readonly timeoutMs: number;
   private readonly retry: RetryPolicy;
   private readonly rng: Rng;
   private readonly options: OpenAISamplerOptions;
@@ -87,6 +87,15 @@ export class OpenAISampler implements Sampler {
   }
 
   async chat(request: ChatRequest, options?: CallOptions): Promise<ChatResponse> {
+    const { body, wantTokens } = this.chatBody(request);
+    const raw = await this.send(options?.signal, (client, signal) =>
+      client.chat.completions.create(body as unknown as OpenAI.ChatCompletionCreateParamsNonStreaming, { signal, timeout: this.timeoutMs }),
+    );
+    return toChatResponse(raw, this.model, wantTokens);
+  }
+
+  /** The JSON body of a chat completions request, and whether token ids were asked for. */
+  protected chatBody(request: ChatRequest): { body: Record<string, unknown>; wantTokens: boolean } {
     const sampling = { ...this.options.defaultSampling, ...request.sampling };
     const wantTokens = sampling.returnTokens === true;
     const body: Record<string, unknown> = {
@@ -101,10 +110,7 @@ export class OpenAISampler implements Sampler {
       body.logprobs = true;
       body.return_token_ids = true;
     }
-    const raw = await this.send(options?.signal, (client, signal) =>
-      client.chat.completions.create(body as unknown as OpenAI.ChatCompletionCreateParamsNonStreaming, { signal, timeout: this.timeoutMs }),
-    );
-    return toChatResponse(raw, this.model, wantTokens);
+    return { body, wantTokens };
   }
 
   async complete(request: CompletionRequest, options?: CallOptions): Promise<CompletionResponse> {
@@ -127,7 +133,8 @@ export class OpenAISampler implements Sampler {
     return toCompletionResponse(raw, this.model, wantTokens);
   }
 
-  private send<T>(signal: AbortSignal | undefined, call: (client: OpenAI, signal: AbortSignal | undefined) => Promise<T>): Promise<T> {
+  /** One call with keiko's retries (5xx, 429, timeouts, connection errors) and load balancing. */
+  protected send<T>(signal: AbortSignal | undefined, call: (client: OpenAI, signal: AbortSignal | undefined) => Promise<T>): Promise<T> {
     let lastBaseUrl = '';
     return withRetries({
       policy: this.retry,

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { SamplerError } from '../core/errors.js';
 import type { ChatMessage } from '../core/messages.js';
+import type { ChatRequest } from '../core/sampler.js';
 import { ScriptedSampler } from '../testing/index.js';
 import { CoalescingSampler } from './coalescing-sampler.js';
 
@@ -31,6 +32,36 @@ describe('CoalescingSampler', () => {
     expect(replies.map((r) => r.choices[0]!.message.content)).toEqual(['a0', 'a1', 'b0', 'a2']);
     expect(replies.every((r) => r.choices.length === 1)).toBe(true);
     expect(replies[0]!.usage.completionTokens).toBe(replies[0]!.choices[0]!.tokens!.completionIds.length);
+  });
+
+  it('sends a tick of different requests in one chatMany call when the sampler has it; a failed item rejects only its callers', async () => {
+    const inner = new ScriptedSampler({
+      fakeTokens: true,
+      respond: (req) => (req.messages[0]!.content === 'bad' ? new SamplerError('no') : `${req.messages[0]!.content}`),
+    });
+    const calls: ChatRequest[][] = [];
+    const batching = Object.assign(Object.create(inner) as ScriptedSampler, {
+      chatMany: async (requests: readonly ChatRequest[]) => {
+        calls.push([...requests]);
+        return Promise.all(requests.map((r) => inner.chat(r).catch((e: SamplerError) => e)));
+      },
+    });
+    const sampler = new CoalescingSampler({ sampler: batching });
+    const results = await Promise.allSettled([
+      sampler.chat({ messages: q('a'), sampling: { seed: 1 } }),
+      sampler.chat({ messages: q('bad') }),
+      sampler.chat({ messages: q('a'), sampling: { seed: 2 } }),
+      sampler.chat({ messages: q('c') }),
+    ]);
+    expect(calls.map((c) => c.map((r) => [r.messages[0]!.content, r.n]))).toEqual([
+      [
+        ['a', 2],
+        ['bad', 1],
+        ['c', 1],
+      ],
+    ]);
+    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled', 'fulfilled']);
+    expect(results.map((r) => (r.status === 'fulfilled' ? r.value.choices[0]!.message.content : 'x'))).toEqual(['a', 'x', 'a', 'c']);
   });
 
   it('passes errors to every merged caller', async () => {

@@ -1,4 +1,6 @@
+import type { SamplerError } from '../core/errors.js';
 import type { CallOptions, ChatRequest, ChatResponse, Sampler } from '../core/sampler.js';
+import { isBatchChatSampler } from '../samplers/engine-sampler.js';
 
 interface Waiter {
   resolve: (response: ChatResponse) => void;
@@ -14,9 +16,10 @@ interface Pending {
  * Merges identical single-choice chat requests issued in the same tick (same messages, tools and
  * sampling apart from `seed`) into one request with `n` choices, and hands each caller one choice.
  * GRPO's `groupSize` rollouts of a prompt start together, so a step sends one request per prompt
- * instead of one per rollout. The merged request carries the first caller's seed; which choice goes
- * to which caller follows call order, so a run stays reproducible. Requests with an abort signal
- * or `n > 1` pass straight through.
+ * instead of one per rollout; when the inner sampler has `chatMany` (keiko's engine), all of a tick's
+ * requests go out in one call, so a step's prompts are sampled in one generation pass. The merged
+ * request carries the first caller's seed; which choice goes to which caller follows call order, so
+ * a run stays reproducible. Requests with an abort signal or `n > 1` pass straight through.
  */
 export class CoalescingSampler implements Sampler {
   readonly model: string;
@@ -42,7 +45,7 @@ export class CoalescingSampler implements Sampler {
     return new Promise<ChatResponse>((resolve, reject) => {
       let entry = this.pending.get(key);
       if (!entry || entry.waiters.length >= this.maxN) {
-        if (entry) this.flush(key, entry);
+        if (entry) this.send([entry]); // full: it goes now, a new one collects the rest
         entry = { request, waiters: [] };
         this.pending.set(key, entry);
       }
@@ -56,27 +59,40 @@ export class CoalescingSampler implements Sampler {
 
   private flushAll(): void {
     this.scheduled = false;
-    const all = this.pending;
+    const entries = [...this.pending.values()];
     this.pending = new Map();
-    for (const [key, entry] of all) this.flush(key, entry);
+    if (entries.length > 1 && isBatchChatSampler(this.inner)) this.send(entries);
+    else for (const entry of entries) this.send([entry]);
   }
 
-  private flush(key: string, entry: Pending): void {
-    if (this.pending.get(key) === entry) this.pending.delete(key);
-    const n = entry.waiters.length;
-    this.inner.chat({ ...entry.request, n }).then(
-      (response) => {
-        entry.waiters.forEach((w, i) => {
-          const choice = response.choices[i];
-          if (!choice) {
-            w.reject(new Error(`sampler returned ${response.choices.length} choices for n=${n}`));
-            return;
-          }
-          const completionTokens = choice.tokens?.completionIds.length ?? Math.round(response.usage.completionTokens / n);
-          w.resolve({ ...response, choices: [choice], usage: { promptTokens: response.usage.promptTokens, completionTokens } });
-        });
-      },
-      (error: unknown) => entry.waiters.forEach((w) => w.reject(error)),
+  /** One request per entry (with `n` = its callers), in one `chatMany` call when there are several. */
+  private send(entries: Pending[]): void {
+    const requests = entries.map((e) => ({ ...e.request, n: e.waiters.length }));
+    const inner = this.inner;
+    const results: Promise<(ChatResponse | SamplerError)[]> =
+      entries.length > 1 && isBatchChatSampler(inner) ? inner.chatMany(requests) : inner.chat(requests[0]!).then((r) => [r]);
+    results.then(
+      (responses) => entries.forEach((entry, k) => deliver(entry, responses[k])),
+      (error: unknown) => entries.forEach((entry) => entry.waiters.forEach((w) => w.reject(error))),
     );
   }
+}
+
+/** Hands each waiter of `entry` its own choice of `response` (or the entry's error). */
+function deliver(entry: Pending, response: ChatResponse | SamplerError | undefined): void {
+  const n = entry.waiters.length;
+  if (!response || response instanceof Error) {
+    const error = response ?? new Error(`sampler returned no response for a batched request (n=${n})`);
+    entry.waiters.forEach((w) => w.reject(error));
+    return;
+  }
+  entry.waiters.forEach((w, i) => {
+    const choice = response.choices[i];
+    if (!choice) {
+      w.reject(new Error(`sampler returned ${response.choices.length} choices for n=${n}`));
+      return;
+    }
+    const completionTokens = choice.tokens?.completionIds.length ?? Math.round(response.usage.completionTokens / n);
+    w.resolve({ ...response, choices: [choice], usage: { promptTokens: response.usage.promptTokens, completionTokens } });
+  });
 }

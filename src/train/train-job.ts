@@ -6,7 +6,7 @@ import { Rng } from '../core/rng.js';
 import type { StepMetrics } from '../core/run-manifest.js';
 import type { Sampler } from '../core/sampler.js';
 import { EngineClient, type EngineSpawnOptions } from '../samplers/engine-client.js';
-import { OpenAISampler } from '../samplers/openai-sampler.js';
+import { EngineSampler } from '../samplers/engine-sampler.js';
 import { CoalescingSampler } from './coalescing-sampler.js';
 import { EngineChatTokenizer } from './chat-tokenizer.js';
 import { effectiveSftSteps, type TrainConfig } from './config.js';
@@ -59,7 +59,7 @@ export async function runTrainJob(options: {
     const client = await EngineClient.connect({ url: config.engineUrl });
     const training = new EngineTrainingClient({ engine: client });
     const info = await training.info();
-    const direct = new OpenAISampler({ model: info.model, baseUrl: client.openaiBaseUrl, retry: { maxRetries: config.samplerRetries }, seed: config.seed });
+    const direct = new EngineSampler({ model: info.model, baseUrl: client.openaiBaseUrl, retry: { maxRetries: config.samplerRetries }, seed: config.seed });
     const sampler = config.coalesce ? new CoalescingSampler({ sampler: direct }) : direct;
     emit({ kind: 'phase', phase: 'grpo', message: `GRPO on the engine at ${config.engineUrl} (${info.model}): ${config.steps} steps × ${config.promptsPerStep} prompts × ${config.groupSize} samples` });
     const grpo = await trainGrpo({ config, env, engine: { sampler, training }, runDir, modelName: info.model, resume: options.resume ?? false, onEvent: emit, ...(options.signal ? { signal: options.signal } : {}) });
@@ -170,7 +170,7 @@ function engineSpawnOptions(config: TrainConfig): Omit<EngineSpawnOptions, 'mode
 }
 
 function makeSampler(engine: EngineClient, config: TrainConfig): Sampler {
-  const sampler = new OpenAISampler({ model: 'keiko', baseUrl: engine.openaiBaseUrl, retry: { maxRetries: config.samplerRetries }, seed: config.seed });
+  const sampler = new EngineSampler({ model: 'keiko', baseUrl: engine.openaiBaseUrl, retry: { maxRetries: config.samplerRetries }, seed: config.seed });
   return config.coalesce ? new CoalescingSampler({ sampler }) : sampler;
 }
 
