@@ -174,6 +174,11 @@ class Engine(TrainingMixin, CheckpointMixin):
     # ----- sampling -------------------------------------------------------------------------------
 
     def check_ids(self, ids: list[int], what: str) -> None:
+        try:
+            if all(type(t) is int for t in ids) and (not ids or (min(ids) >= 0 and max(ids) < self.vocab_size)):
+                return  # the common case, checked in bulk; the loop below finds the culprit otherwise
+        except TypeError:
+            pass
         for i, t in enumerate(ids):
             if not isinstance(t, int) or isinstance(t, bool) or t < 0 or t >= self.vocab_size:
                 raise RequestError(f"{what}[{i}]: token id {t!r} is out of vocabulary [0, {self.vocab_size})")

@@ -31,6 +31,12 @@ class GenRow:
     finish_reason: str = "length"
     stop_text_end: int | None = None  # index in the decoded text where a stop string begins
     policy_version: int = 0  # optimizer step of the weights that sampled this row
+    # uniform noise drawn ahead from `generator` for the next steps (see _Draw.seeded_noise)
+    noise: torch.Tensor | None = field(default=None, init=False, repr=False)
+    noise_used: int = field(default=0, init=False, repr=False)
+
+
+NOISE_AHEAD_FLOATS = 1 << 18  # per seeded row: at most this many noise values drawn ahead (1 MiB)
 
 
 def _filter_top_p(probs: torch.Tensor, top_p: torch.Tensor) -> torch.Tensor:
@@ -60,7 +66,19 @@ class _Draw:
         self.any_greedy = bool(self.greedy.any())
         self.unit_t = all(r.temperature == 1.0 for r in rows)
         self.shared_idx = [i for i, r in enumerate(rows) if r.temperature > 0 and r.generator is None]
-        self.seeded = [(i, r.generator) for i, r in enumerate(rows) if r.temperature > 0 and r.generator is not None]
+        self.seeded = [(i, r) for i, r in enumerate(rows) if r.temperature > 0 and r.generator is not None]
+
+    @staticmethod
+    def seeded_noise(row: GenRow, v: int) -> torch.Tensor:
+        """The next [V] uniform draw of a seeded row. Draws for several steps come from one call (the
+        CPU generator yields the same numbers whether asked for k×V values at once or V at a time), so
+        the sample is the same as drawing step by step, with one call instead of one per token."""
+        if row.noise is None or row.noise_used >= row.noise.shape[0]:
+            ahead = max(1, min(row.max_tokens - len(row.token_ids), NOISE_AHEAD_FLOATS // v))
+            row.noise = torch.rand((ahead, v), generator=row.generator)
+            row.noise_used = 0
+        row.noise_used += 1
+        return row.noise[row.noise_used - 1]
 
     def __call__(self, logits: torch.Tensor, logp: torch.Tensor, shared: torch.Generator) -> torch.Tensor:
         """logits/logp: [B, V] float32. Returns [B] int64 token ids."""
@@ -75,8 +93,8 @@ class _Draw:
             u = torch.full((b, v), 0.5)
             if self.shared_idx:
                 u[self.shared_idx] = torch.rand((len(self.shared_idx), v), generator=shared)
-            for i, g in self.seeded:
-                u[i] = torch.rand((v,), generator=g)
+            for i, r in self.seeded:
+                u[i] = self.seeded_noise(r, v)
         gumbel = u.log_().neg_().log_().neg_().to(logits.device)  # -log(-log U)
         scaled = logp if self.unit_t else logp * self.inv_t
         drawn = (scaled + gumbel).argmax(dim=-1)

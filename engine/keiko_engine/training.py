@@ -24,6 +24,15 @@ def _prompt_len(s: dict) -> int:
     return max(1, min(first, len(mask) - 1))
 
 
+def _padded(rows: list[list], width: int, fill, dtype: torch.dtype) -> torch.Tensor:
+    """[len(rows), width]: each row right-padded with `fill` (one tensor construction for the batch)."""
+    return torch.tensor([list(r) + [fill] * (width - len(r)) for r in rows], dtype=dtype)
+
+
+def _per_token(advantage, n: int) -> list[float]:
+    return advantage if isinstance(advantage, list) else [float(advantage)] * n
+
+
 def _by_prompt(seqs: list[dict]) -> list[dict]:
     """`seqs` reordered so that sequences with the same prompt are adjacent (first-appearance order),
     so micro-batches hold whole groups. The batch loss is a sum over micro-batches: order is free."""
@@ -203,24 +212,13 @@ class TrainingMixin:
             for start in range(0, len(ordered), mbs):
                 chunk = ordered[start : start + mbs]
                 t = max(len(s["input_ids"]) for s in chunk)
-                b = len(chunk)
-                ids = torch.full((b, t), self.pad_id, dtype=torch.long)
-                attn = torch.zeros((b, t), dtype=torch.long)
-                mask = torch.zeros((b, t))
-                adv = torch.zeros((b, t))
-                slp = torch.zeros((b, t)) if all(s.get("sampler_logprobs") is not None for s in chunk) else None
-                rlp = torch.zeros((b, t)) if all(s.get("ref_logprobs") is not None for s in chunk) else None
-                for i, s in enumerate(chunk):
-                    n = len(s["input_ids"])
-                    ids[i, :n] = torch.tensor(s["input_ids"])
-                    attn[i, :n] = 1
-                    mask[i, :n] = torch.tensor(s["loss_mask"], dtype=torch.float32)
-                    a = s.get("advantages", 0.0)
-                    adv[i, :n] = torch.tensor(a, dtype=torch.float32) if isinstance(a, list) else float(a)
-                    if slp is not None:
-                        slp[i, :n] = torch.tensor(s["sampler_logprobs"], dtype=torch.float32)
-                    if rlp is not None:
-                        rlp[i, :n] = torch.tensor(s["ref_logprobs"], dtype=torch.float32)
+                lens = torch.tensor([len(s["input_ids"]) for s in chunk])
+                ids = _padded([s["input_ids"] for s in chunk], t, self.pad_id, torch.long)  # [B, T]
+                attn = (torch.arange(t)[None] < lens[:, None]).long()
+                mask = _padded([s["loss_mask"] for s in chunk], t, 0, torch.float32)
+                adv = _padded([_per_token(s.get("advantages", 0.0), len(s["input_ids"])) for s in chunk], t, 0.0, torch.float32)
+                slp = _padded([s["sampler_logprobs"] for s in chunk], t, 0.0, torch.float32) if all(s.get("sampler_logprobs") is not None for s in chunk) else None
+                rlp = _padded([s["ref_logprobs"] for s in chunk], t, 0.0, torch.float32) if all(s.get("ref_logprobs") is not None for s in chunk) else None
                 ids, attn, mask, adv = (x.to(self.device) for x in (ids, attn, mask, adv))
                 slp = slp.to(self.device) if slp is not None else None
                 lp, ent = self._chunk_logprobs(self.model, chunk, ids, attn, with_entropy=True)

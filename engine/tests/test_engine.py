@@ -380,3 +380,20 @@ def test_shared_prompt_training_under_lora_equals_full_forward(tiny_model_dir):
     assert len(g_shared) == len(g_plain) > 0
     for a, b in zip(g_shared, g_plain):
         assert torch.allclose(a, b, rtol=1e-4, atol=1e-7)
+
+
+def test_seeded_sampling_is_gumbel_max_with_one_uniform_draw_per_step(engine):
+    """Reference: a seeded row's token t is argmax(logp_t + g_t), g_t = -log(-log U_t), U_t the row
+    generator's t-th draw of V uniforms. The engine draws several steps' noise in one call; the
+    tokens must be the step-by-step ones."""
+    p = prompts(engine)[1]
+    rows = [GenRow(p, max_tokens=12, temperature=1.0, generator=torch.Generator().manual_seed(21))]
+    engine.generate(rows)
+    g = torch.Generator().manual_seed(21)
+    ids = list(p)
+    with torch.no_grad():
+        for tok in rows[0].token_ids:
+            logp = torch.log_softmax(engine.model(torch.tensor([ids])).logits[0, -1].float(), -1)
+            u = torch.rand((logp.shape[0],), generator=g)
+            assert int((logp - torch.log(-torch.log(u))).argmax()) == tok
+            ids.append(tok)
