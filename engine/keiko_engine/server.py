@@ -79,19 +79,20 @@ class LossBody(_Strict):
     max_tokens: StrictInt | None = Field(None, ge=1)
 
 
-class ForwardBackwardBody(_Strict):
-    sequences: list[Sequence] = Field(min_length=1)
-    loss: LossBody = LossBody()
-    scale: Number = 1.0
-    micro_batch_size: StrictInt | None = Field(None, ge=1)
-
-
 class OptimStepBody(_Strict):
     lr: Number = Field(ge=0)
     weight_decay: Number = Field(0.0, ge=0)
     betas: tuple[Number, Number] = (0.9, 0.999)
     eps: Number = Field(1e-8, gt=0)
     grad_clip: Number | None = Field(1.0, ge=0)
+
+
+class ForwardBackwardBody(_Strict):
+    sequences: list[Sequence] = Field(min_length=1)
+    loss: LossBody = LossBody()
+    scale: Number = 1.0
+    micro_batch_size: StrictInt | None = Field(None, ge=1)
+    optim_step: OptimStepBody | None = None  # then step right after a finite forward/backward
 
 
 class SaveBody(_Strict):
@@ -304,21 +305,30 @@ def create_app(engine: Engine, max_batch_rows: int = 64) -> FastAPI:
             await worker.sample(rows)
         return {"object": "list", "data": [chat_response(*it) if isinstance(it, tuple) else it for it in items]}
 
+    def step(body: OptimStepBody) -> dict:
+        return engine.optim_step(
+            float(body.lr), float(body.weight_decay), tuple(float(b) for b in body.betas), float(body.eps),
+            None if body.grad_clip is None else float(body.grad_clip),
+        )
+
     @app.post("/train/forward_backward")
     async def forward_backward(body: ForwardBackwardBody) -> dict:
         seqs = [s.model_dump() for s in body.sequences]
         spec = LossSpec(**body.loss.model_dump())
-        out = await worker.call(lambda: engine.forward_backward(seqs, spec, float(body.scale), body.micro_batch_size))
-        return _finite(out)
+
+        def run() -> dict:
+            if body.optim_step is not None and not engine.has_grads and not any(any(s["loss_mask"]) for s in seqs):
+                raise RequestError("optim_step without gradients: no sequence has a trained token (loss_mask)", code="no_gradients", status=409)
+            out = _finite(engine.forward_backward(seqs, spec, float(body.scale), body.micro_batch_size))
+            if body.optim_step is not None:
+                out["optim_step"] = None if out["nonfinite"] else step(body.optim_step)
+            return out
+
+        return await worker.call(run)
 
     @app.post("/train/optim_step")
     async def optim_step(body: OptimStepBody) -> dict:
-        return await worker.call(
-            lambda: engine.optim_step(
-                float(body.lr), float(body.weight_decay), tuple(float(b) for b in body.betas), float(body.eps),
-                None if body.grad_clip is None else float(body.grad_clip),
-            )
-        )
+        return await worker.call(lambda: step(body))
 
     @app.post("/train/save")
     async def save(body: SaveBody) -> dict:

@@ -173,6 +173,8 @@ BAD_REQUESTS = [
     ("/train/forward_backward", {"sequences": [{"input_ids": [1, 2], "loss_mask": [0, 2]}]}),
     ("/train/forward_backward", {"sequences": [{"input_ids": [1, 2], "loss_mask": [0, 1]}], "loss": {"type": "grpo", "is_correction": "truncated"}}),
     ("/train/optim_step", {"lr": 1e-3}),  # no gradients accumulated
+    ("/train/forward_backward", {"sequences": [{"input_ids": [1, 2], "loss_mask": [0, 0]}], "optim_step": {"lr": 1e-3}}),  # nothing to step on
+    ("/train/forward_backward", {"sequences": [{"input_ids": [1, 2], "loss_mask": [0, 1]}], "optim_step": {"lr": -1}}),
     ("/train/optim_step", {"lr": -1}),
     ("/train/load", {"path": "/nonexistent/ckpt"}),
 ]
@@ -253,3 +255,27 @@ def test_chat_batch_reports_a_bad_item_alone(client):
     assert data[1]["error"]["code"] == "invalid_request" and "requests[1]" in data[1]["error"]["message"] and data[1]["status"] == 400
     assert "requests[2]" in data[2]["error"]["message"]
     assert client.post("/v1/chat/completions/batch", json={"requests": []}).status_code == 400
+
+
+def test_forward_backward_with_optim_step_equals_the_two_calls(app, tiny_model_dir):
+    """`optim_step` inside forward_backward: one round trip, the same update bit for bit; not applied
+    when the loss is non-finite."""
+    from keiko_engine.engine import Engine, EngineOptions
+
+    other = create_app(Engine(EngineOptions(model=tiny_model_dir, device="cpu", threads=1)))
+    ids = app.state.engine.tokenizer.encode("hello world, this is keiko", add_special_tokens=False)
+    seqs = [{"input_ids": ids, "loss_mask": [0] * 3 + [1] * (len(ids) - 3), "advantages": a} for a in (1.0, -0.5)]
+    optim = {"lr": 5e-2, "grad_clip": 1.0}
+    with TestClient(app) as fused, TestClient(other) as split:
+        for _ in range(2):
+            one = fused.post("/train/forward_backward", json={"sequences": seqs, "loss": {"type": "grpo"}, "optim_step": optim}).json()
+            two = split.post("/train/forward_backward", json={"sequences": seqs, "loss": {"type": "grpo"}}).json()
+            st = split.post("/train/optim_step", json=optim).json()
+            assert one["optim_step"] == st and one["loss"] == two["loss"]
+        assert st["step"] == 2
+        a, b = weights(app), weights(other)
+        assert all(torch.equal(a[k], b[k]) for k in a)
+        bad = dict(seqs[0], sampler_logprobs=[-1e30] * len(ids))
+        r = fused.post("/train/forward_backward", json={"sequences": [bad], "loss": {"type": "grpo", "eps_high": 1e9}, "optim_step": optim}).json()
+        assert r["nonfinite"] is True and r["optim_step"] is None
+        assert fused.get("/info").json()["step"] == 2 and all(torch.equal(a[k], v) for k, v in weights(app).items())
