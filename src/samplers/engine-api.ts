@@ -53,39 +53,6 @@ export interface TrainSequence {
   refLogprobs?: number[];
 }
 
-export interface ForwardBackwardRequest {
-  sequences: TrainSequence[];
-  loss: LossSpec;
-  /** Multiplies this call's gradient (when one logical batch is split over calls). Default 1. */
-  scale?: number;
-  microBatchSize?: number;
-}
-
-export const ForwardBackwardResult = z
-  .object({
-    loss: z.number().nullable(),
-    kl: z.number(),
-    clip_fraction: z.number(),
-    entropy: z.number(),
-    tokens: z.number().int(),
-    sequences: z.number().int(),
-    seconds: z.number(),
-    tokens_per_s: z.number(),
-    nonfinite: z.boolean(),
-  })
-  .transform((r) => ({
-    loss: r.loss,
-    kl: r.kl,
-    clipFraction: r.clip_fraction,
-    entropy: r.entropy,
-    tokens: r.tokens,
-    sequences: r.sequences,
-    seconds: r.seconds,
-    tokensPerS: r.tokens_per_s,
-    nonfinite: r.nonfinite,
-  }));
-export type ForwardBackwardResult = z.infer<typeof ForwardBackwardResult>;
-
 export interface OptimStepRequest {
   lr: number;
   weightDecay?: number;
@@ -99,6 +66,44 @@ export const OptimStepResult = z
   .object({ step: z.number().int(), grad_norm: z.number().nullable(), skipped: z.boolean() })
   .transform((r) => ({ step: r.step, gradNorm: r.grad_norm, skipped: r.skipped }));
 export type OptimStepResult = z.infer<typeof OptimStepResult>;
+
+export interface ForwardBackwardRequest {
+  sequences: TrainSequence[];
+  loss: LossSpec;
+  /** Multiplies this call's gradient (when one logical batch is split over calls). Default 1. */
+  scale?: number;
+  microBatchSize?: number;
+  /** Take this optimizer step in the same call, right after a finite forward/backward. */
+  optimStep?: OptimStepRequest;
+}
+
+export const ForwardBackwardResult = z
+  .object({
+    loss: z.number().nullable(),
+    kl: z.number(),
+    clip_fraction: z.number(),
+    entropy: z.number(),
+    tokens: z.number().int(),
+    sequences: z.number().int(),
+    seconds: z.number(),
+    tokens_per_s: z.number(),
+    nonfinite: z.boolean(),
+    optim_step: OptimStepResult.nullish(),
+  })
+  .transform((r) => ({
+    loss: r.loss,
+    kl: r.kl,
+    clipFraction: r.clip_fraction,
+    entropy: r.entropy,
+    tokens: r.tokens,
+    sequences: r.sequences,
+    seconds: r.seconds,
+    tokensPerS: r.tokens_per_s,
+    nonfinite: r.nonfinite,
+    /** The step taken in the same call (when asked for); null when the loss was non-finite. */
+    ...(r.optim_step !== undefined ? { optimStep: r.optim_step } : {}),
+  }));
+export type ForwardBackwardResult = z.infer<typeof ForwardBackwardResult>;
 
 export interface SaveRequest {
   path: string;
@@ -138,5 +143,16 @@ export function toWire(request: ForwardBackwardRequest): Record<string, unknown>
     },
     ...(request.scale !== undefined ? { scale: request.scale } : {}),
     ...(request.microBatchSize !== undefined ? { micro_batch_size: request.microBatchSize } : {}),
+    ...(request.optimStep !== undefined ? { optim_step: optimStepWire(request.optimStep) } : {}),
   };
+}
+
+/** The snake-cased `optim_step` body. */
+export function optimStepWire(request: OptimStepRequest): Record<string, unknown> {
+  const body: Record<string, unknown> = { lr: request.lr };
+  if (request.weightDecay !== undefined) body.weight_decay = request.weightDecay;
+  if (request.betas !== undefined) body.betas = request.betas;
+  if (request.eps !== undefined) body.eps = request.eps;
+  if (request.gradClip !== undefined) body.grad_clip = request.gradClip;
+  return body;
 }

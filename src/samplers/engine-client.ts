@@ -13,6 +13,7 @@ import {
   LoadResult,
   OptimStepResult,
   SaveResult,
+  optimStepWire,
   toWire,
   type ForwardBackwardRequest,
   type OptimStepRequest,
@@ -210,7 +211,7 @@ export class EngineClient {
     return this.request('GET', '/info', undefined, EngineInfo);
   }
 
-  /** Accumulates gradients for a batch of sequences under a loss (does not step). */
+  /** Accumulates gradients for a batch of sequences under a loss; steps too when `optimStep` is given. */
   async forwardBackward(request: ForwardBackwardRequest): Promise<ForwardBackwardResult> {
     if (request.sequences.length === 0) throw new ConfigError('forwardBackward needs at least one sequence');
     return this.request('POST', '/train/forward_backward', toWire(request), ForwardBackwardResult);
@@ -218,12 +219,7 @@ export class EngineClient {
 
   /** One AdamW step with the accumulated gradients; `skipped` when they were non-finite. */
   async optimStep(request: OptimStepRequest): Promise<OptimStepResult> {
-    const body: Record<string, unknown> = { lr: request.lr };
-    if (request.weightDecay !== undefined) body.weight_decay = request.weightDecay;
-    if (request.betas !== undefined) body.betas = request.betas;
-    if (request.eps !== undefined) body.eps = request.eps;
-    if (request.gradClip !== undefined) body.grad_clip = request.gradClip;
-    return this.request('POST', '/train/optim_step', body, OptimStepResult);
+    return this.request('POST', '/train/optim_step', optimStepWire(request), OptimStepResult);
   }
 
   /** Writes an atomic Hugging Face checkpoint (weights, tokenizer, trainer_state). */

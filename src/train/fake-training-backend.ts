@@ -10,7 +10,9 @@ import type { EngineInfo, ForwardBackwardResult, LossSpec, OptimStepResult, Trai
  */
 export class FakeTrainingBackend implements TrainingBackend {
   step = 0;
-  readonly calls: { kind: 'forward' | 'optim' | 'save' | 'load'; step: number; sequences?: WireSequence[]; loss?: LossSpec; lr?: number; path?: string }[] = [];
+  readonly calls: { kind: 'forward' | 'optim' | 'save' | 'load'; step: number; sequences?: WireSequence[]; loss?: LossSpec; lr?: number; path?: string; fused?: boolean }[] = [];
+  /** Take a requested optimizer step inside `forwardBackward` (as the engine does) instead of leaving it to the caller. */
+  fuseOptim = false;
   /** Optimizer steps (1-based, counted as forward calls) whose loss comes back non-finite. */
   nonfiniteAt = new Set<number>();
   /** Forward calls (1-based) that fail with an unreachable-engine error, once each. */
@@ -21,19 +23,25 @@ export class FakeTrainingBackend implements TrainingBackend {
     return Promise.resolve({ model: 'fake', step: this.step, vocab_size: 100, max_context: 512 });
   }
 
-  forwardBackward(request: { sequences: WireSequence[]; loss: LossSpec }): Promise<ForwardBackwardResult> {
+  forwardBackward(request: { sequences: WireSequence[]; loss: LossSpec; optimStep?: { lr: number } }): Promise<ForwardBackwardResult> {
     this.forwards++;
     if (this.dieAt.delete(this.forwards)) return Promise.reject(new EngineError('engine unreachable at fake: ECONNREFUSED'));
     this.calls.push({ kind: 'forward', step: this.step, sequences: request.sequences, loss: request.loss });
     const nonfinite = this.nonfiniteAt.has(this.forwards);
     const tokens = request.sequences.reduce((a, s) => a + s.loss_mask.reduce((x, y) => x + y, 0), 0);
-    return Promise.resolve({ loss: nonfinite ? null : 0.5, kl: 0, clip_fraction: 0, entropy: 1, tokens, sequences: request.sequences.length, seconds: 0, tokens_per_s: 0, nonfinite });
+    const result: ForwardBackwardResult = { loss: nonfinite ? null : 0.5, kl: 0, clip_fraction: 0, entropy: 1, tokens, sequences: request.sequences.length, seconds: 0, tokens_per_s: 0, nonfinite };
+    if (this.fuseOptim && request.optimStep) result.optim_step = nonfinite ? null : this.applyStep(request.optimStep.lr, true);
+    return Promise.resolve(result);
   }
 
   optimStep(request: { lr: number }): Promise<OptimStepResult> {
+    return Promise.resolve(this.applyStep(request.lr, false));
+  }
+
+  private applyStep(lr: number, fused: boolean): OptimStepResult {
     this.step++;
-    this.calls.push({ kind: 'optim', step: this.step, lr: request.lr });
-    return Promise.resolve({ step: this.step, grad_norm: 1, skipped: false });
+    this.calls.push({ kind: 'optim', step: this.step, lr, fused });
+    return { step: this.step, grad_norm: 1, skipped: false };
   }
 
   save(request: { path: string }): Promise<{ path: string; step: number }> {

@@ -76,6 +76,27 @@ describe('trainGrpo (fake engine)', () => {
     expect(fb.sequences![0]!.loss_mask).toContain(1);
   });
 
+  it('takes the optimizer step inside forward/backward when the backend can (one round trip), and the same steps otherwise', async () => {
+    const runs = await Promise.all(
+      [true, false].map(async (fuse) => {
+        const backend = new FakeTrainingBackend();
+        backend.fuseOptim = fuse;
+        backend.nonfiniteAt.add(2);
+        const { engine } = makeEngine(backend);
+        const dir = mkdtempSync(join(tmpdir(), 'keiko-train-'));
+        await trainGrpo({ config: parseTrainConfig(base), env: makeEnv(), engine, runDir: dir, modelName: 'fake', evalBeforeAfter: false });
+        const metrics = readJsonl(join(dir, 'metrics.jsonl'), (x) => StepMetrics.parse(x));
+        return { optim: backend.calls.filter((c) => c.kind === 'optim'), metrics };
+      }),
+    );
+    const [fused, split] = runs as [(typeof runs)[number], (typeof runs)[number]];
+    expect(fused.optim.map((c) => [c.step, c.lr, c.fused])).toEqual(split.optim.map((c) => [c.step, c.lr, true]));
+    expect(split.optim.every((c) => c.fused === false)).toBe(true);
+    expect(fused.optim).toHaveLength(3); // step 2's loss was non-finite: nothing applied
+    expect(fused.metrics.map((m) => m['skipped'])).toEqual(split.metrics.map((m) => m['skipped']));
+    expect(fused.metrics.map((m) => m['gradNorm'])).toEqual(split.metrics.map((m) => m['gradNorm']));
+  });
+
   it('refuses to start a new run in a folder that already holds one', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'keiko-train-'));
     const config = parseTrainConfig({ ...base, steps: 1 });

@@ -267,11 +267,13 @@ async function trainGrpoInner(options: TrainGrpoOptions, opened: (run: TrainRun)
         }
         skipReason = 'no_sequences';
       } else {
-        forward = await engine.training.forwardBackward({ sequences: built.sequences, loss, ...(config.microBatchSize > 0 ? { microBatchSize: config.microBatchSize } : {}) });
+        const optimStep = { lr, weightDecay: config.weightDecay, gradClip: config.maxGradNorm };
+        // The step rides along with forward/backward (one round trip) when the backend supports it.
+        forward = await engine.training.forwardBackward({ sequences: built.sequences, loss, optimStep, ...(config.microBatchSize > 0 ? { microBatchSize: config.microBatchSize } : {}) });
         if (forward.nonfinite || forward.loss === null || !Number.isFinite(forward.loss)) {
           skipReason = 'nonfinite_loss';
         } else {
-          optim = await engine.training.optimStep({ lr, weightDecay: config.weightDecay, gradClip: config.maxGradNorm });
+          optim = forward.optim_step ?? (await engine.training.optimStep(optimStep));
           if (optim.skipped) skipReason = 'nonfinite_grad';
           else policyVersion = optim.step;
         }

@@ -31,6 +31,15 @@ export interface ForwardBackwardResult {
   seconds: number;
   tokens_per_s: number | null;
   nonfinite: boolean;
+  /** The optimizer step taken in the same call when one was asked for (null: the loss was non-finite, nothing applied). */
+  optim_step?: OptimStepResult | null;
+}
+
+/** An optimizer step, as the trainer asks for it. */
+export interface OptimStepRequest {
+  lr: number;
+  weightDecay?: number;
+  gradClip?: number;
 }
 
 /** Result of `optim_step`, with the engine's field names. */
@@ -56,8 +65,12 @@ export interface EngineInfo {
  */
 export interface TrainingBackend {
   info(): Promise<EngineInfo>;
-  forwardBackward(request: { sequences: WireSequence[]; loss: LossSpec; microBatchSize?: number; scale?: number }): Promise<ForwardBackwardResult>;
-  optimStep(request: { lr: number; weightDecay?: number; gradClip?: number }): Promise<OptimStepResult>;
+  /**
+   * Accumulates gradients. With `optimStep`, a backend may also take that step in the same call and
+   * report it as `optim_step`; one that does not leaves `optim_step` undefined and the caller steps.
+   */
+  forwardBackward(request: { sequences: WireSequence[]; loss: LossSpec; microBatchSize?: number; scale?: number; optimStep?: OptimStepRequest }): Promise<ForwardBackwardResult>;
+  optimStep(request: OptimStepRequest): Promise<OptimStepResult>;
   save(request: { path: string; optimizer?: boolean; mergedLora?: boolean }): Promise<{ path: string; step: number }>;
   load(request: { path: string }): Promise<{ path: string; step: number }>;
 }
@@ -83,7 +96,7 @@ export class EngineTrainingClient implements TrainingBackend {
     return this.engine.info();
   }
 
-  async forwardBackward(request: { sequences: WireSequence[]; loss: LossSpec; microBatchSize?: number; scale?: number }): Promise<ForwardBackwardResult> {
+  async forwardBackward(request: { sequences: WireSequence[]; loss: LossSpec; microBatchSize?: number; scale?: number; optimStep?: OptimStepRequest }): Promise<ForwardBackwardResult> {
     const l = request.loss;
     const loss: ClientLossSpec = { type: l.type };
     if (l.eps_low !== undefined) loss.epsLow = l.eps_low;
@@ -102,13 +115,15 @@ export class EngineTrainingClient implements TrainingBackend {
       loss,
       ...(request.microBatchSize !== undefined ? { microBatchSize: request.microBatchSize } : {}),
       ...(request.scale !== undefined ? { scale: request.scale } : {}),
+      ...(request.optimStep ? { optimStep: engineOptim(request.optimStep) } : {}),
     });
-    return { loss: r.loss, kl: r.kl, clip_fraction: r.clipFraction, entropy: r.entropy, tokens: r.tokens, sequences: r.sequences, seconds: r.seconds, tokens_per_s: r.tokensPerS, nonfinite: r.nonfinite };
+    const out: ForwardBackwardResult = { loss: r.loss, kl: r.kl, clip_fraction: r.clipFraction, entropy: r.entropy, tokens: r.tokens, sequences: r.sequences, seconds: r.seconds, tokens_per_s: r.tokensPerS, nonfinite: r.nonfinite };
+    if (r.optimStep !== undefined) out.optim_step = r.optimStep && { step: r.optimStep.step, grad_norm: r.optimStep.gradNorm, skipped: r.optimStep.skipped };
+    return out;
   }
 
-  async optimStep(request: { lr: number; weightDecay?: number; gradClip?: number }): Promise<OptimStepResult> {
-    // 0 when unset, as the trainer has always sent (the engine's own grad_clip default is 1).
-    const r = await this.engine.optimStep({ lr: request.lr, weightDecay: request.weightDecay ?? 0, gradClip: request.gradClip ?? 0 });
+  async optimStep(request: OptimStepRequest): Promise<OptimStepResult> {
+    const r = await this.engine.optimStep(engineOptim(request));
     return { step: r.step, grad_norm: r.gradNorm, skipped: r.skipped };
   }
 
@@ -119,4 +134,9 @@ export class EngineTrainingClient implements TrainingBackend {
   load(request: { path: string }): Promise<{ path: string; step: number }> {
     return this.engine.load(request.path);
   }
+}
+
+/** 0 for unset weight decay and clipping, as the trainer has always sent (the engine's own grad_clip default is 1). */
+function engineOptim(request: OptimStepRequest): { lr: number; weightDecay: number; gradClip: number } {
+  return { lr: request.lr, weightDecay: request.weightDecay ?? 0, gradClip: request.gradClip ?? 0 };
 }
