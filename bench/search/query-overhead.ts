@@ -19,7 +19,8 @@ if (!outPath) throw new Error('usage: query-overhead.ts BEFORE_SRC_ROOT CORPUS.j
 const ROUNDS = Number(process.env.ROUNDS ?? 3);
 // Queries per turn: 1 interleaves engines query by query; a larger chunk lets each engine answer
 // that many queries in a row (its own working set stays in the CPU caches, as in a server that
-// runs one engine) while still alternating engines every few milliseconds.
+// runs one engine), with a full garbage collection before each turn, while still alternating
+// engines within the run.
 const CHUNK = Number(process.env.CHUNK ?? 1);
 const BUDGET_MS = Number(process.env.QUERY_BUDGET_S ?? 30) * 1000;
 
@@ -53,7 +54,8 @@ if ((peers ?? '').split(',').includes('minisearch')) {
   engines.minisearch = (q) => ms.search(q).slice(0, 10).map((h) => ({ id: String(h.id), score: h.score }));
 }
 texts.length = 0;
-(globalThis as { gc?: () => void }).gc?.();
+const gc = (globalThis as { gc?: () => void }).gc ?? (() => {});
+gc();
 
 const pct = (xs: number[], p: number) => {
   const s = [...xs].sort((a, b) => a - b);
@@ -61,7 +63,8 @@ const pct = (xs: number[], p: number) => {
 };
 const out: Record<string, Record<string, { n: number; p50: number; p99: number; mean: number }>> = {};
 let mismatches = 0;
-for (const set of ['short', 'long', 'common'] as const) {
+const SETS = (process.env.SETS ?? 'short,long,common').split(',') as ('short' | 'long' | 'common')[];
+for (const set of SETS) {
   const qs = queries[set];
   // MiniSearch takes 0.3-1 s per long or common-term query (see RESULTS.md): short queries only.
   const names = Object.keys(engines).filter((n) => n.startsWith('keiko') || set === 'short');
@@ -77,6 +80,9 @@ for (const set of ['short', 'long', 'common'] as const) {
       const order = [...names.slice((c + r) % names.length), ...names.slice(0, (c + r) % names.length)];
       const tops: Record<string, Top>[] = [];
       for (const n of order) {
+        // In blocked mode, collect the previous engine's garbage first, so no engine pays for
+        // another's garbage collection.
+        if (CHUNK > 1) gc();
         for (let i = c * CHUNK; i < Math.min(qs.length, (c + 1) * CHUNK); i++) {
           if (spent[n]! > BUDGET_MS) continue;
           const t0 = performance.now();
@@ -102,5 +108,5 @@ for (const set of ['short', 'long', 'common'] as const) {
   }
   console.log(set, Object.entries(out[set]).map(([n, s]) => `${n}: p50 ${(s.p50 * 1000).toFixed(1)} µs, p99 ${(s.p99 * 1000).toFixed(0)} µs, mean ${(s.mean * 1000).toFixed(1)} µs (${s.n})`).join(' | '));
 }
-console.log(`keiko vs keiko-before: ${mismatches} queries with different top-10 ids or scores (of ${queries.short.length + queries.long.length + queries.common.length})`);
+console.log(`keiko vs keiko-before: ${mismatches} queries with different top-10 ids or scores (of ${SETS.reduce((a, s) => a + queries[s].length, 0)})`);
 writeFileSync(outPath, JSON.stringify({ rounds: ROUNDS, chunk: CHUNK, mismatches, latencyMs: out }, null, 2));

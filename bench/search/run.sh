@@ -5,6 +5,9 @@
 # On the 1M corpus only keiko, Lucene and tantivy run by default (bm25s, MiniSearch, FlexSearch and
 # Orama take tens of minutes there on a 2-core machine): NODE_ENGINES_1M / PY_ENGINES_1M add them.
 #   bash bench/search/run.sh [builtin|mixed-1m|http|report|all]   (default all)
+# Before/after checks (not part of `all`): `overhead` times the query path of revision BEFORE_REV
+# against the working tree (and MiniSearch on short queries) on the saved built-in index, in one
+# process; `http-compare` load-tests the server of both revisions alternately.
 set -euo pipefail
 cd "$(dirname "$0")"
 ROOT=$(cd ../.. && pwd)
@@ -40,12 +43,30 @@ corpus() {
     bench/search/$DATA/$name.jsonl bench/search/$DATA/queries.json bench/search/$DATA/$name/node.json $K1 $B $engines_node)
 }
 
+# The src/ tree of revision $1, exported once to a temporary folder that resolves our node_modules.
+before_src() {
+  local dir=${TMPDIR:-/tmp}/keiko-search-before-$1
+  if [ ! -d "$dir" ]; then
+    mkdir -p "$dir.tmp" && git -C "$ROOT" archive "$1" src bin package.json tsconfig.json | tar -x -C "$dir.tmp"
+    ln -s "$ROOT/node_modules" "$dir.tmp/node_modules" && mv "$dir.tmp" "$dir"
+  fi
+  echo "$dir"
+}
+BEFORE_REV=${BEFORE_REV:-74ebeda}  # the last revision before the per-query cost work (issue #5)
+
 case $what in
   setup) setup ;;
   builtin) corpus builtin keiko,minisearch,flexsearch,orama bm25s,tantivy ;;
   mixed-1m) corpus mixed-1m ${NODE_ENGINES_1M:-keiko} ${PY_ENGINES_1M:-tantivy} ;;
   http) (cd "$ROOT" && npx tsx bench/search/http-bench.ts) ;;
   report) (cd "$ROOT" && npx tsx bench/search/report.ts) ;;
+  overhead)
+    for name in builtin mixed-1m; do
+      [ -f $DATA/$name/keiko-index/manifest.json ] || continue
+      peers=; [ $name = builtin ] && peers=minisearch
+      (cd "$ROOT" && node --expose-gc --max-old-space-size=16000 --import tsx bench/search/query-overhead.ts "$(before_src $BEFORE_REV)" \
+        bench/search/$DATA/$name.jsonl bench/search/$DATA/queries.json bench/search/$DATA/$name/keiko-index bench/search/$DATA/$name/overhead.json $K1 $B $peers)
+    done ;;
   all) setup; corpus builtin keiko,minisearch,flexsearch,orama bm25s,tantivy; corpus mixed-1m ${NODE_ENGINES_1M:-keiko} ${PY_ENGINES_1M:-tantivy}; (cd "$ROOT" && npx tsx bench/search/http-bench.ts && npx tsx bench/search/report.ts) ;;
-  *) echo "usage: run.sh [setup|builtin|mixed-1m|http|report|all]"; exit 2 ;;
+  *) echo "usage: run.sh [setup|builtin|mixed-1m|http|report|all|overhead|http-compare]"; exit 2 ;;
 esac

@@ -39,6 +39,12 @@ export class PostingCursor {
   private readonly tfs = new Int32Array(BLOCK_SIZE);
   private pos = 0;
   private count = 0;
+  /**
+   * A block at or after `block` that ends before the last `blockMaxAt` target (or `block`): where
+   * the next forward block search may start, so repeated bound checks with rising targets do not
+   * rescan the same skip entries.
+   */
+  private scanFrom = 0;
 
   constructor(
     private readonly p: PostingsData,
@@ -56,6 +62,7 @@ export class PostingCursor {
     this.block = this.firstBlock = p.termBlock[term]!;
     this.df = p.termDf[term]!;
     this.endBlock = p.termBlock[term + 1]!;
+    this.scanFrom = this.block;
     if (this.block >= this.endBlock) {
       this.doc = NO_MORE_DOCS;
       this.tf = 0;
@@ -125,7 +132,7 @@ export class PostingCursor {
     if (this.doc >= target) return;
     const last = this.p.blockLast;
     if (target > last[this.block]!) {
-      let b = this.block + 1;
+      let b = this.firstBlockBefore(target);
       while (b < this.endBlock && last[b]! < target) b++;
       if (b >= this.endBlock) {
         this.block = this.endBlock;
@@ -149,9 +156,16 @@ export class PostingCursor {
    */
   blockMaxAt(target: number): number {
     const last = this.p.blockLast;
-    let b = this.block;
+    let b = this.firstBlockBefore(target);
     while (b < this.endBlock && last[b]! < target) b++;
+    this.scanFrom = b;
     return b < this.endBlock ? this.p.blockMax[b]! : 0;
+  }
+
+  /** A block index ≤ the first block whose last passage is ≥ `target` (for forward scans). */
+  private firstBlockBefore(target: number): number {
+    const from = this.scanFrom;
+    return from > this.block && this.p.blockLast[from - 1]! < target ? from : this.block;
   }
 
   /** Block-max tf factor of the current block. */

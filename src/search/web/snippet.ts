@@ -15,23 +15,36 @@ export function makeSnippet(options: { text: string; query: string; tokenizer: T
     words.push({ start: m.index, end: m.index + m[0].length, hit });
   }
   if (words.length === 0) return '';
-  // Slide a window over words; score = distinct terms, then total hits; earliest wins ties.
+  // Slide a window over words; score = distinct terms, then total hits; earliest wins ties. The
+  // window's term counts are kept up to date as it slides (each word enters and leaves once).
+  const inWindow = new Map<string, number>();
+  let distinct = 0;
+  let hits = 0;
+  const enter = (k: number) => {
+    const h = words[k]!.hit;
+    if (!h) return;
+    hits++;
+    const c = inWindow.get(h) ?? 0;
+    if (c === 0) distinct++;
+    inWindow.set(h, c + 1);
+  };
+  const leave = (k: number) => {
+    const h = words[k]!.hit;
+    if (!h) return;
+    hits--;
+    const c = inWindow.get(h)!;
+    if (c === 1) distinct--;
+    inWindow.set(h, c - 1);
+  };
+  const lastEnd = words.at(-1)!.end;
   let best = { i: 0, j: 0, distinct: -1, hits: -1 };
-  let j = 0;
+  let j = -1;
   for (let i = 0; i < words.length; i++) {
-    if (j < i) j = i;
-    while (j + 1 < words.length && words[j + 1]!.end - words[i]!.start <= maxChars) j++;
-    const seen = new Set<string>();
-    let hits = 0;
-    for (let k = i; k <= j; k++) {
-      const h = words[k]!.hit;
-      if (h) {
-        seen.add(h);
-        hits++;
-      }
-    }
-    if (seen.size > best.distinct || (seen.size === best.distinct && hits > best.hits)) best = { i, j, distinct: seen.size, hits };
-    if (words[j]!.end === words.at(-1)!.end && i > 0 && best.distinct >= 0 && seen.size <= best.distinct) break;
+    if (i > 0 && i - 1 <= j) leave(i - 1);
+    if (j < i) enter((j = i));
+    while (j + 1 < words.length && words[j + 1]!.end - words[i]!.start <= maxChars) enter(++j);
+    if (distinct > best.distinct || (distinct === best.distinct && hits > best.hits)) best = { i, j, distinct, hits };
+    if (words[j]!.end === lastEnd && i > 0 && best.distinct >= 0 && distinct <= best.distinct) break;
   }
   let out = '';
   for (let k = best.i; k <= best.j; k++) {
