@@ -3,8 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, Rng, type ChatMessage, type Environment, type Example } from '../../src/core/index.js';
-import { carelessSum, loadEnvironment, readReversedSum, writeColumnSums, writeReversedSum } from './env.js';
+import { answerKind, carelessSum, loadEnvironment, readReversedSum, writeColumnSums, writeReversedSum } from './env.js';
 import { curvesSvg } from './render-curves.js';
+import { parseRunArgs } from './run.js';
 import { resultsTable, TestResults } from './summarize.js';
 
 async function score(env: Environment, example: Example, completion: ChatMessage[]): Promise<number> {
@@ -21,6 +22,14 @@ describe('column-addition environment', () => {
     expect(readReversedSum('92900', 4)).toBeUndefined();
     expect(readReversedSum('92a0', 4)).toBeUndefined();
     expect(carelessSum(347, 582, 3)).toBe(829); // 7+2=9, 4+8=12 → 2, 3+5=8: the carry is lost
+  });
+
+  it('tells the exact total, the careless total and a mix of the two apart', () => {
+    // 358 + 467 = 825 (two carries); forgetting both gives 715; keeping one of them gives 725 or 815.
+    expect(answerKind('5280', 358, 467, 3)).toBe('correct');
+    expect(answerKind('5170', 358, 467, 3)).toBe('careless');
+    expect(answerKind('5270', 358, 467, 3)).toBe('other');
+    expect(answerKind('oops', 358, 467, 3)).toBe('other');
   });
 
   it('keeps train, validation and test prompts disjoint', () => {
@@ -56,6 +65,14 @@ describe('column-addition environment', () => {
   it('rejects unknown args with the list of valid ones', () => {
     expect(() => loadEnvironment({ digitz: 3 })).toThrow(ConfigError);
     expect(() => loadEnvironment({ digitz: 3 })).toThrow(/valid args: digits/);
+  });
+});
+
+describe('run.ts arguments', () => {
+  it('splits --split from the config overrides and rejects an unknown split', () => {
+    expect(parseRunArgs(['--seed=1', '--split=validation', '--steps=0'])).toEqual({ split: 'validation', overrides: ['--seed=1', '--steps=0'] });
+    expect(parseRunArgs([]).split).toBe('test');
+    expect(() => parseRunArgs(['--split=train'])).toThrow(/'validation' or 'test'/);
   });
 });
 

@@ -79,6 +79,16 @@ export function readReversedSum(text: string, maxDigits: number): number | undef
   return Number(compact.split('').reverse().join(''));
 }
 
+/**
+ * What kind of answer `text` is to `a + b`: the exact total, the careless teacher's total (every
+ * carry forgotten), or anything else (e.g. some carries kept and others forgotten).
+ */
+export function answerKind(text: string, a: number, b: number, digits: number): 'correct' | 'careless' | 'other' {
+  const value = readReversedSum(text, digits + 1);
+  if (value === a + b) return 'correct';
+  return value === carelessSum(a, b, digits) ? 'careless' : 'other';
+}
+
 function drawTasks(options: { n: number; rng: Rng; digits: number; exclude: Set<string>; key: (t: Task) => string }): Task[] {
   const hi = 10 ** options.digits - 1;
   const out: Task[] = [];

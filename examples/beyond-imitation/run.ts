@@ -8,15 +8,18 @@
  * Any training-config key can be overridden (`--seed=1 --runName=beyond-imitation-seed1`,
  * `--sftSteps=0` for the no-warm-start ablation). Writes `<run>/test-results.json` and the charts
  * `<run>/curves.svg|png`, and prints a table.
+ *
+ * `--split=validation` scores the validation split instead (written to `<run>/validation-results.json`,
+ * no charts): that is how settings are compared. With `--steps=0` only the SFT model is scored.
  */
 import { existsSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
-import { Rng, type Environment } from '../../src/core/index.js';
+import { ConfigError, Rng, type Environment } from '../../src/core/index.js';
 import { EngineClient, OpenAISampler } from '../../src/samplers/index.js';
 import { evaluatePolicy, lastCheckpoint, loadTrainConfig, runTrainJob, type EvalReport, type TrainConfig } from '../../src/train/index.js';
 import { renderCurves } from './render-curves.js';
-import { loadEnvironment } from './env.js';
+import { answerKind, ColumnAdditionArgs, loadEnvironment } from './env.js';
 
 const here = new URL('.', import.meta.url).pathname;
 
@@ -40,9 +43,14 @@ interface ModelScores {
   /** Greedy accuracy on tasks whose sum needs a carry (the teacher's blind spot) and on the rest. */
   greedyWithCarry: number;
   greedyNoCarry: number;
+  /**
+   * Sampled (T = 1) answers on carry tasks: the share that is the exact total, the teacher's
+   * careless total, or neither. The teacher itself writes about half correct, half careless.
+   */
+  sampledCarryKinds: Record<'correct' | 'careless' | 'other', number>;
 }
 
-async function scoreModel(options: { model: string; env: Environment; config: TrainConfig; label: string }): Promise<ModelScores> {
+export async function scoreModel(options: { model: string; env: Environment; config: TrainConfig; label: string }): Promise<ModelScores> {
   const { env, config } = options;
   const engine = await EngineClient.spawn({ model: options.model, threads: config.threads, device: config.device, seed: config.seed, reference: 'none', restart: false, startupTimeoutMs: 180_000 });
   try {
@@ -56,17 +64,43 @@ async function scoreModel(options: { model: string; env: Environment; config: Tr
       const rs = report.results.filter((r) => ids.has(r.exampleId));
       return rs.reduce((a, r) => a + r.reward, 0) / Math.max(1, rs.length);
     };
-    return { greedy: greedy.reward, sampled: sampled.reward, greedyWithCarry: byCarry(greedy, true), greedyNoCarry: byCarry(greedy, false) };
+    const digits = ColumnAdditionArgs.parse(config.envArgs).digits;
+    const byId = new Map(examples.map((e) => [e.id, e]));
+    const kinds = { correct: 0, careless: 0, other: 0 };
+    let carrySamples = 0;
+    for (const r of sampled.results) {
+      const info = byId.get(r.exampleId)?.info as { a: number; b: number; carries: boolean } | undefined;
+      if (!info?.carries) continue;
+      carrySamples++;
+      kinds[answerKind(r.completion.filter((m) => m.role === 'assistant').at(-1)?.content ?? '', info.a, info.b, digits)]++;
+    }
+    const share = (n: number) => n / Math.max(1, carrySamples);
+    const sampledCarryKinds = { correct: share(kinds.correct), careless: share(kinds.careless), other: share(kinds.other) };
+    return { greedy: greedy.reward, sampled: sampled.reward, greedyWithCarry: byCarry(greedy, true), greedyNoCarry: byCarry(greedy, false), sampledCarryKinds };
   } finally {
     await engine.stop();
   }
 }
 
+/** Splits `--split=validation|test` (which held-out split to score at the end) from the config overrides. */
+export function parseRunArgs(argv: readonly string[]): { split: 'validation' | 'test'; overrides: string[] } {
+  let split: 'validation' | 'test' = 'test';
+  const overrides: string[] = [];
+  for (const arg of argv) {
+    const m = /^--split=(.*)$/.exec(arg);
+    if (!m) overrides.push(arg);
+    else if (m[1] === 'validation' || m[1] === 'test') split = m[1];
+    else throw new ConfigError(`--split must be 'validation' or 'test', not '${m[1]}'`);
+  }
+  return { split, overrides };
+}
+
 async function main(): Promise<void> {
-  const config = loadTrainConfig({ file: join(here, 'config.toml'), overrides: process.argv.slice(2) });
+  const { split, overrides } = parseRunArgs(process.argv.slice(2));
+  const config = loadTrainConfig({ file: join(here, 'config.toml'), overrides });
   const runDir = resolve(config.outDir, config.runName || `beyond-imitation-seed${config.seed}`);
   const env = loadEnvironment({ ...config.envArgs, evalSplit: 'validation' });
-  const testEnv = loadEnvironment({ ...config.envArgs, evalSplit: 'test' });
+  const testEnv = loadEnvironment({ ...config.envArgs, evalSplit: split });
   const machine = `${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${Math.round(totalmem() / 2 ** 30)} GiB, load average at start ${loadavg().map((x) => x.toFixed(1)).join(' ')}`;
   process.stdout.write(`beyond imitation → ${runDir}\nmachine: ${machine}\n`);
 
@@ -85,16 +119,16 @@ async function main(): Promise<void> {
   });
   const trainSeconds = (performance.now() - t0) / 1000;
 
-  process.stdout.write('==> scoring teacher, SFT model and GRPO model on the held-out test split\n');
+  process.stdout.write(`==> scoring teacher, SFT model and GRPO model on the held-out ${split} split\n`);
   const teacher = await teacherAccuracy({ env: testEnv, seed: config.seed });
   const sftDir = config.sftSteps > 0 ? lastCheckpoint(join(runDir, 'sft', 'checkpoints'))?.dir : undefined;
-  const grpoDir = lastCheckpoint(join(runDir, 'checkpoints'))?.dir;
-  if (!grpoDir) throw new Error(`no GRPO checkpoint in ${runDir}/checkpoints`);
+  const grpoDir = config.steps > 0 ? lastCheckpoint(join(runDir, 'checkpoints'))?.dir : undefined;
+  if (config.steps > 0 && !grpoDir) throw new Error(`no GRPO checkpoint in ${runDir}/checkpoints`);
   // The starting policy: the SFT checkpoint, else the model given with `--model`, else the created one.
   const startLabel = sftDir ? 'sft' : config.model ? 'given' : 'init';
   const start = sftDir ?? (config.model ? resolve(config.model) : join(runDir, 'model-init'));
   const sft = await scoreModel({ model: start, env: testEnv, config, label: startLabel });
-  const grpo = await scoreModel({ model: grpoDir, env: testEnv, config, label: 'grpo' });
+  const grpo = grpoDir ? await scoreModel({ model: grpoDir, env: testEnv, config, label: 'grpo' }) : null;
   const totalSeconds = (performance.now() - t0) / 1000;
 
   const results = {
@@ -111,18 +145,20 @@ async function main(): Promise<void> {
     sftSeconds: job.sft?.seconds ?? null,
     config,
   };
-  writeFileSync(join(runDir, 'test-results.json'), JSON.stringify(results, null, 2) + '\n');
-  await renderCurves({ runDir, title: `beyond imitation · seed ${config.seed}`, teacher, test: { start: sft.greedy, end: grpo.greedy } });
+  const resultsFile = join(runDir, `${split}-results.json`);
+  writeFileSync(resultsFile, JSON.stringify({ ...results, split }, null, 2) + '\n');
+  if (split === 'test' && grpo) await renderCurves({ runDir, title: `beyond imitation · seed ${config.seed}`, teacher, test: { start: sft.greedy, end: grpo.greedy } });
 
   const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
-  const rows: [string, string, string, string][] = [
-    ['held-out test accuracy', 'greedy', 'sampled T=1', 'greedy, carry tasks'],
-    ['teacher (scripted)', pct(teacher), '', ''],
-    [{ sft: 'SFT on teacher', given: 'given model', init: 'untrained model' }[startLabel], pct(sft.greedy), pct(sft.sampled), pct(sft.greedyWithCarry)],
-    [sftDir || config.model ? 'SFT + GRPO' : 'GRPO only', pct(grpo.greedy), pct(grpo.sampled), pct(grpo.greedyWithCarry)],
+  const kinds = (s: ModelScores) => [s.sampledCarryKinds.correct, s.sampledCarryKinds.careless, s.sampledCarryKinds.other].map(pct).join(' / ');
+  const rows: string[][] = [
+    [`held-out ${split} accuracy`, 'greedy', 'sampled T=1', 'greedy, carry tasks', 'T=1 on carry tasks: correct / careless / other'],
+    ['teacher (scripted)', '', pct(teacher), '', ''],
+    [{ sft: 'SFT on teacher', given: 'given model', init: 'untrained model' }[startLabel], pct(sft.greedy), pct(sft.sampled), pct(sft.greedyWithCarry), kinds(sft)],
   ];
-  for (const r of rows) process.stdout.write(`${r[0].padEnd(24)} ${r[1].padStart(8)} ${r[2].padStart(12)} ${r[3].padStart(20)}\n`);
-  process.stdout.write(`training ${Math.round(trainSeconds)}s (SFT ${Math.round(job.sft?.seconds ?? 0)}s) · total with test scoring ${Math.round(totalSeconds)}s\nresults: ${join(runDir, 'test-results.json')}\n`);
+  if (grpo) rows.push([sftDir || config.model ? 'SFT + GRPO' : 'GRPO only', pct(grpo.greedy), pct(grpo.sampled), pct(grpo.greedyWithCarry), kinds(grpo)]);
+  for (const r of rows) process.stdout.write(`${r[0]!.padEnd(24)} ${r[1]!.padStart(8)} ${r[2]!.padStart(12)} ${r[3]!.padStart(20)}   ${r[4]}\n`);
+  process.stdout.write(`training ${Math.round(trainSeconds)}s (SFT ${Math.round(job.sft?.seconds ?? 0)}s) · total with test scoring ${Math.round(totalSeconds)}s\nresults: ${resultsFile}\n`);
 }
 
 if (process.argv[1] && resolve(process.argv[1]) === resolve(here, 'run.ts')) {
