@@ -31,12 +31,37 @@ class GenRow:
     finish_reason: str = "length"
     stop_text_end: int | None = None  # index in the decoded text where a stop string begins
     policy_version: int = 0  # optimizer step of the weights that sampled this row
-    # uniform noise drawn ahead from `generator` for the next steps (see _Draw.seeded_noise)
-    noise: torch.Tensor | None = field(default=None, init=False, repr=False)
-    noise_used: int = field(default=0, init=False, repr=False)
+
+    @property
+    def seeded(self) -> bool:
+        return self.temperature > 0 and self.generator is not None
 
 
-NOISE_AHEAD_FLOATS = 1 << 18  # per seeded row: at most this many noise values drawn ahead (1 MiB)
+NOISE_BLOCK_FLOATS = 1 << 22  # seeded rows' noise for a whole generation is drawn up front when it fits (16 MiB)
+
+
+class _SeededNoise:
+    """The uniform noise of every seeded row for every step, drawn up front: [B, steps, V], one call
+    per row. A CPU generator yields the same numbers whether asked for steps×V values at once or V
+    per step, so the tokens are those of step-by-step drawing, without a call per row per token."""
+
+    def __init__(self, rows: list[GenRow], v: int):
+        self.block = torch.full((len(rows), max(r.max_tokens for r in rows), v), 0.5)
+        for i, r in enumerate(rows):
+            if r.seeded:
+                self.block[i, : r.max_tokens] = torch.rand((r.max_tokens, v), generator=r.generator)
+
+    @staticmethod
+    def fits(rows: list[GenRow], v: int) -> bool:
+        """Worth it and small enough: some row is seeded, none uses top-p (which draws otherwise)."""
+        need = len(rows) * max(r.max_tokens for r in rows) * v
+        return any(r.seeded for r in rows) and all(r.top_p >= 1.0 for r in rows) and need <= NOISE_BLOCK_FLOATS
+
+    def keep(self, rows: torch.Tensor) -> None:
+        self.block = self.block.index_select(0, rows)
+
+    def at(self, step: int) -> torch.Tensor:
+        return self.block[:, step]  # [B, V]
 
 
 def _filter_top_p(probs: torch.Tensor, top_p: torch.Tensor) -> torch.Tensor:
@@ -66,22 +91,11 @@ class _Draw:
         self.any_greedy = bool(self.greedy.any())
         self.unit_t = all(r.temperature == 1.0 for r in rows)
         self.shared_idx = [i for i, r in enumerate(rows) if r.temperature > 0 and r.generator is None]
-        self.seeded = [(i, r) for i, r in enumerate(rows) if r.temperature > 0 and r.generator is not None]
+        self.seeded = [(i, r.generator) for i, r in enumerate(rows) if r.seeded]
 
-    @staticmethod
-    def seeded_noise(row: GenRow, v: int) -> torch.Tensor:
-        """The next [V] uniform draw of a seeded row. Draws for several steps come from one call (the
-        CPU generator yields the same numbers whether asked for k×V values at once or V at a time), so
-        the sample is the same as drawing step by step, with one call instead of one per token."""
-        if row.noise is None or row.noise_used >= row.noise.shape[0]:
-            ahead = max(1, min(row.max_tokens - len(row.token_ids), NOISE_AHEAD_FLOATS // v))
-            row.noise = torch.rand((ahead, v), generator=row.generator)
-            row.noise_used = 0
-        row.noise_used += 1
-        return row.noise[row.noise_used - 1]
-
-    def __call__(self, logits: torch.Tensor, logp: torch.Tensor, shared: torch.Generator) -> torch.Tensor:
-        """logits/logp: [B, V] float32. Returns [B] int64 token ids."""
+    def __call__(self, logits: torch.Tensor, logp: torch.Tensor, shared: torch.Generator, seeded_u: torch.Tensor | None = None) -> torch.Tensor:
+        """logits/logp: [B, V] float32; `seeded_u`: this step's noise of the seeded rows when drawn up
+        front (_SeededNoise), else they draw now. Returns [B] int64 token ids."""
         if self.all_greedy:
             return logits.argmax(dim=-1)
         if self.top_p:
@@ -90,11 +104,12 @@ class _Draw:
         if len(self.shared_idx) == b:
             u = torch.rand((b, v), generator=shared)
         else:
-            u = torch.full((b, v), 0.5)
+            u = seeded_u.clone() if seeded_u is not None else torch.full((b, v), 0.5)
             if self.shared_idx:
                 u[self.shared_idx] = torch.rand((len(self.shared_idx), v), generator=shared)
-            for i, r in self.seeded:
-                u[i] = self.seeded_noise(r, v)
+            if seeded_u is None:
+                for i, g in self.seeded:
+                    u[i] = torch.rand((v,), generator=g)
         gumbel = u.log_().neg_().log_().neg_().to(logits.device)  # -log(-log U)
         scaled = logp if self.unit_t else logp * self.inv_t
         drawn = (scaled + gumbel).argmax(dim=-1)
@@ -215,9 +230,10 @@ def generate(
     last_pos = pos[:, -1:]
     step = 0
     draw = _Draw(rows, device)
+    noise = _SeededNoise(rows, logits.shape[-1]) if _SeededNoise.fits(rows, logits.shape[-1]) else None
     while True:
         logp = torch.log_softmax(logits, dim=-1)
-        nxt = draw(logits, logp, shared_generator)
+        nxt = draw(logits, logp, shared_generator, noise.at(step) if noise is not None else None)
         chosen_lp = logp.gather(-1, nxt[:, None]).squeeze(1)
         both = torch.stack([nxt.to(chosen_lp.dtype), chosen_lp]).tolist()  # one device->host copy
         nxt_list, chosen_lp = [int(x) for x in both[0]], both[1]
@@ -251,6 +267,8 @@ def generate(
             nxt = nxt.index_select(0, sel)
             active = [active[j] for j in keep]
             draw = _Draw([rows[i] for i in active], device)
+            if noise is not None:
+                noise.keep(torch.tensor(keep, dtype=torch.long))
         step += 1
         last_pos = last_pos + 1
         with amp:
