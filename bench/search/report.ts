@@ -1,6 +1,6 @@
 /** Merges the benchmark JSON files under bench/search/data into bench/search/RESULTS.md. */
 import { cpus } from 'node:os';
-import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { EngineResult } from './engine-result.js';
 
@@ -73,6 +73,44 @@ for (const corpus of ['builtin', 'mixed-1m']) {
   }
   md += '\nMemory methods and notes:\n\n';
   for (const r of rs) md += `- ${r.engine}: ${r.memoryMethod}${r.note ? `; ${r.note}` : ''}\n`;
+  md += '\n';
+}
+
+// Before/after of the per-query cost work (run.sh overhead): same process, same saved index.
+const BEFORE = process.env.BEFORE_REV ?? '74ebeda';
+type Overhead = { rounds: number; chunk: number; mismatches: number; latencyMs: Record<string, Record<string, { n: number; p50: number; p99: number; mean: number }>> };
+const us = (x: { p50: number; p99: number }) => `${(x.p50 * 1000).toFixed(1)} / ${(x.p99 * 1000).toFixed(0)}`;
+const overheadRows: string[] = [];
+for (const corpus of ['builtin', 'mixed-1m']) {
+  for (const mode of ['interleaved', 'blocked']) {
+    const p = join(data, corpus, `overhead-${mode}.json`);
+    if (!existsSync(p)) continue;
+    const o = JSON.parse(readFileSync(p, 'utf8')) as Overhead;
+    for (const [set, e] of Object.entries(o.latencyMs)) {
+      const [b, a, ms] = [e['keiko-before'], e.keiko, e.minisearch];
+      if (!a || !b) continue;
+      overheadRows.push(`| ${corpus} | ${mode}${o.chunk > 1 ? ` (${o.chunk})` : ''} | ${set} | ${us(b)} | ${us(a)} | ${(b.p50 / a.p50).toFixed(1)}× | ${ms ? us(ms) : '–'} | ${ms ? (ms.p50 / a.p50).toFixed(1) + '×' : '–'} | ${o.mismatches} |`);
+    }
+  }
+}
+if (overheadRows.length) {
+  md += `## Per-query cost, before and after (one process)\n\nReproduce: \`bash bench/search/run.sh overhead\` (BEFORE_REV=${BEFORE}). keiko at revision ${BEFORE} and keiko now load the same saved index in one Node process; on the built-in corpus MiniSearch is built in the same process over the same passages (short queries only: it takes 0.3–1 s per long or common-term query). Every engine returns the top-10 ids with scores. After a warm-up pass over the set, 3 rounds over the 400 queries, either interleaved query by query (rotating order), or in blocked turns of 400 queries per engine with a full GC before each turn (so no engine pays for another's garbage collection or finds its caches flushed by the other). Latency in µs, p50 / p99. "diff": queries whose top-10 ids or scores differ between the two keiko revisions.\n\n`;
+  md += '| corpus | mode | set | keiko before | keiko now | speed-up (p50) | MiniSearch | MiniSearch ÷ keiko now (p50) | diff |\n|---|---|---|---|---|---|---|---|---|\n';
+  md += overheadRows.join('\n') + '\n\n';
+}
+
+const compareDir = join(data, 'http-compare');
+if (existsSync(compareDir)) {
+  type HttpRun = { label: string; requests: number; non2xx: number; errors: number; seconds: number; latencyMs: Record<string, number>; serverCpuMsPerRequest: number; cpuSeconds: { server: number; loadGenerator: number }; loadAverage1m: { start: number; end: number } };
+  const runs = readdirSync(compareDir)
+    .filter((f) => f.endsWith('.json'))
+    .map((f) => ({ file: f, run: JSON.parse(readFileSync(join(compareDir, f), 'utf8')) as HttpRun, round: Number(/-(\d+)\.json$/.exec(f)?.[1]) }))
+    .sort((a, b) => a.round - b.round || ['before', 'after', 'after-2-workers'].indexOf(a.run.label) - ['before', 'after', 'after-2-workers'].indexOf(b.run.label));
+  md += `## HTTP server, before and after\n\nReproduce: \`bash bench/search/run.sh http-compare\`. The load of the HTTP section below (500 requests/s for 60 s, 20 connections, 3 of 4 POST /api/search, 1 of 4 GET /api/open, built-in corpus), alternating between the server of revision ${BEFORE} ("before"), this checkout's ("after"), and this checkout's as 2 node:cluster processes, in the order listed. CPU: seconds used during the run by the server's processes (per request) and by autocannon (as a share of one core).\n\n`;
+  md += '| round | server | requests | non-2xx | errors | p50 ms | p90 ms | p99 ms | max ms | server CPU ms/request | autocannon CPU | load average (1 min) start → end |\n|---|---|---|---|---|---|---|---|---|---|---|---|\n';
+  for (const { run: r, round } of runs) {
+    md += `| ${round} | ${r.label} | ${r.requests} | ${r.non2xx} | ${r.errors} | ${r.latencyMs.p50} | ${r.latencyMs.p90} | ${r.latencyMs.p99} | ${r.latencyMs.max} | ${r.serverCpuMsPerRequest.toFixed(2)} | ${((100 * r.cpuSeconds.loadGenerator) / r.seconds).toFixed(0)}% | ${r.loadAverage1m.start.toFixed(1)} → ${r.loadAverage1m.end.toFixed(1)} |\n`;
+  }
   md += '\n';
 }
 

@@ -47,7 +47,7 @@ corpus() {
 before_src() {
   local dir=${TMPDIR:-/tmp}/keiko-search-before-$1
   if [ ! -d "$dir" ]; then
-    mkdir -p "$dir.tmp" && git -C "$ROOT" archive "$1" src bin package.json tsconfig.json | tar -x -C "$dir.tmp"
+    mkdir -p "$dir.tmp" && git -C "$ROOT" archive "$1" src bin environments package.json tsconfig.json | tar -x -C "$dir.tmp"
     ln -s "$ROOT/node_modules" "$dir.tmp/node_modules" && mv "$dir.tmp" "$dir"
   fi
   echo "$dir"
@@ -61,11 +61,28 @@ case $what in
   http) (cd "$ROOT" && npx tsx bench/search/http-bench.ts) ;;
   report) (cd "$ROOT" && npx tsx bench/search/report.ts) ;;
   overhead)
+    # Per-query interleaving (CHUNK=1), then blocked turns of 400 queries with a GC before each.
     for name in builtin mixed-1m; do
       [ -f $DATA/$name/keiko-index/manifest.json ] || continue
       peers=; [ $name = builtin ] && peers=minisearch
-      (cd "$ROOT" && node --expose-gc --max-old-space-size=16000 --import tsx bench/search/query-overhead.ts "$(before_src $BEFORE_REV)" \
-        bench/search/$DATA/$name.jsonl bench/search/$DATA/queries.json bench/search/$DATA/$name/keiko-index bench/search/$DATA/$name/overhead.json $K1 $B $peers)
+      for mode in interleaved:1 blocked:400; do
+        (cd "$ROOT" && CHUNK=${mode#*:} node --expose-gc --max-old-space-size=16000 --import tsx bench/search/query-overhead.ts "$(before_src $BEFORE_REV)" \
+          bench/search/$DATA/$name.jsonl bench/search/$DATA/queries.json bench/search/$DATA/$name/keiko-index bench/search/$DATA/$name/overhead-${mode%:*}.json $K1 $B $peers)
+      done
+    done ;;
+  http-compare)
+    # Alternating 60 s runs: the server of BEFORE_REV, this checkout's, and this checkout's as 2
+    # node:cluster workers; ROUNDS times, so machine-load drift hits all three alike.
+    before=$(before_src $BEFORE_REV)
+    rm -rf $DATA/http-compare && mkdir -p $DATA/http-compare
+    for round in $(seq 1 ${ROUNDS:-2}); do
+      for v in before after after-2-workers; do
+        root=$ROOT; workers=1
+        [ $v = before ] && root=$before
+        [ $v = after-2-workers ] && workers=2
+        (cd "$ROOT" && npx tsx bench/search/http-bench.ts --server-root "$root" --workers $workers --label $v \
+          --index "${HTTP_INDEX:-$ROOT/.keiko/search/builtin}" --out bench/search/$DATA/http-compare/$v-$round.json)
+      done
     done ;;
   all) setup; corpus builtin keiko,minisearch,flexsearch,orama bm25s,tantivy; corpus mixed-1m ${NODE_ENGINES_1M:-keiko} ${PY_ENGINES_1M:-tantivy}; (cd "$ROOT" && npx tsx bench/search/http-bench.ts && npx tsx bench/search/report.ts) ;;
   *) echo "usage: run.sh [setup|builtin|mixed-1m|http|report|all|overhead|http-compare]"; exit 2 ;;

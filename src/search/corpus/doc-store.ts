@@ -1,6 +1,6 @@
 import { closeSync, openSync, readSync } from 'node:fs';
 import { EnvError } from '../../core/errors.js';
-import { safeParseJson } from '../../core/parse.js';
+import { formatZodError } from '../../core/parse.js';
 import { SearchDocument } from './document.js';
 
 /** Random access to a corpus's documents by their position (document index). */
@@ -52,10 +52,27 @@ export class FileDocStore implements DocStore {
     const len = this.offsets[index + 1]! - a;
     const buf = Buffer.allocUnsafe(len);
     readSync(this.fd, buf, 0, len, a);
-    const parsed = safeParseJson(buf.toString('utf8'), SearchDocument);
-    if (!parsed.success) throw new EnvError(`corrupt document ${index} in ${this.path}: ${parsed.error}`);
+    const doc = this.parse(buf.toString('utf8'), index);
     if (this.cache.size >= this.cacheSize) this.cache.delete(this.cache.keys().next().value as number);
-    this.cache.set(index, parsed.data);
+    this.cache.set(index, doc);
+    return doc;
+  }
+
+  /**
+   * The build wrote every line from a validated `SearchDocument`, so a line with the expected field
+   * types is taken as is (a full schema parse costs more than the read); anything else gets the
+   * schema's verdict.
+   */
+  private parse(line: string, index: number): SearchDocument {
+    let raw: unknown;
+    try {
+      raw = JSON.parse(line);
+    } catch (error) {
+      throw new EnvError(`corrupt document ${index} in ${this.path}: invalid JSON: ${(error as Error).message}; rebuild the index`);
+    }
+    if (isStoredDocument(raw)) return raw;
+    const parsed = SearchDocument.safeParse(raw);
+    if (!parsed.success) throw new EnvError(`corrupt document ${index} in ${this.path}: ${formatZodError(parsed.error)}; rebuild the index`);
     return parsed.data;
   }
 
@@ -63,3 +80,23 @@ export class FileDocStore implements DocStore {
     closeSync(this.fd);
   }
 }
+
+/** The shape `SearchDocument` gives a document once parsed (defaults filled in). */
+function isStoredDocument(v: unknown): v is SearchDocument {
+  if (typeof v !== 'object' || v === null) return false;
+  const d = v as Record<string, unknown>;
+  return (
+    typeof d.id === 'string' &&
+    d.id !== '' &&
+    typeof d.url === 'string' &&
+    d.url !== '' &&
+    typeof d.title === 'string' &&
+    typeof d.text === 'string' &&
+    typeof d.site === 'string' &&
+    Array.isArray(d.links) &&
+    d.links.every((l: unknown) => typeof l === 'object' && l !== null && typeof (l as DocLinkLike).text === 'string' && typeof (l as DocLinkLike).url === 'string') &&
+    (d.facts === undefined || (typeof d.facts === 'object' && d.facts !== null && Object.values(d.facts).every((x) => typeof x === 'string' || typeof x === 'number')))
+  );
+}
+
+type DocLinkLike = { text?: unknown; url?: unknown };

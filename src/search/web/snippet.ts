@@ -8,12 +8,7 @@ export function makeSnippet(options: { text: string; query: string; tokenizer: T
   const { text, tokenizer } = options;
   const maxChars = options.maxChars ?? 200;
   const terms = new Set(tokenizer.tokenize(options.query));
-  const words: { start: number; end: number; hit: string | null }[] = [];
-  for (const m of text.matchAll(/\S+/g)) {
-    const toks = tokenizer.tokenize(m[0]);
-    const hit = toks.find((t) => terms.has(t)) ?? null;
-    words.push({ start: m.index, end: m.index + m[0].length, hit });
-  }
+  const words = NON_ASCII.test(text) ? splitWords(text, tokenizer, terms) : splitAsciiWords(text, tokenizer, terms);
   if (words.length === 0) return '';
   // Slide a window over words; score = distinct terms, then total hits; earliest wins ties. The
   // window's term counts are kept up to date as it slides (each word enters and leaves once).
@@ -56,4 +51,59 @@ export function makeSnippet(options: { text: string; query: string; tokenizer: T
   }
   if (out.length > maxChars * 1.5) out = out.slice(0, maxChars);
   return (best.i > 0 ? '…' : '') + out + (best.j < words.length - 1 ? '…' : '');
+}
+
+/** A whitespace-separated word of the text and the first query term it holds (or null). */
+interface Word {
+  start: number;
+  end: number;
+  hit: string | null;
+}
+
+const NON_ASCII = /[^\x00-\x7f]/;
+
+/** Splits on whitespace and tokenizes each word: the general path. */
+function splitWords(text: string, tokenizer: Tokenizer, terms: ReadonlySet<string>): Word[] {
+  const words: Word[] = [];
+  for (const m of text.matchAll(/\S+/g)) {
+    const hit = tokenizer.tokenize(m[0]).find((t) => terms.has(t)) ?? null;
+    words.push({ start: m.index, end: m.index + m[0].length, hit });
+  }
+  return words;
+}
+
+/**
+ * The same as `splitWords` for ASCII text, in one scan: a word's tokens are its runs of ASCII
+ * letters and digits, each normalised like the tokenizer does (no per-word arrays or regexes).
+ */
+function splitAsciiWords(text: string, tokenizer: Tokenizer, terms: ReadonlySet<string>): Word[] {
+  const words: Word[] = [];
+  const n = text.length;
+  let i = 0;
+  for (;;) {
+    while (i < n && isSpace(text.charCodeAt(i))) i++;
+    if (i >= n) return words;
+    const start = i;
+    let hit: string | null = null;
+    while (i < n && !isSpace(text.charCodeAt(i))) {
+      if (hit !== null || !isAlnum(text.charCodeAt(i))) {
+        i++;
+        continue;
+      }
+      const from = i;
+      while (i < n && isAlnum(text.charCodeAt(i))) i++;
+      const term = tokenizer.normalize(text.slice(from, i));
+      if (term && terms.has(term)) hit = term;
+    }
+    words.push({ start, end: i, hit });
+  }
+}
+
+/** ASCII whitespace, as `\s` matches it in ASCII text. */
+function isSpace(c: number): boolean {
+  return c === 32 || (c >= 9 && c <= 13);
+}
+
+function isAlnum(c: number): boolean {
+  return (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57);
 }
