@@ -217,18 +217,25 @@ export class Bm25Searcher {
       }
     }
 
-    while (m > 1) {
-      let doc = NO_MORE_DOCS;
-      for (let i = firstEssential; i < m; i++) if (cur[i]!.doc < doc) doc = cur[i]!.doc;
-      if (doc === NO_MORE_DOCS) break;
+    // The next candidate: the smallest passage id among the essential cursors. The loops that move
+    // cursors also compute the next one, so each candidate costs one pass less.
+    let doc = NO_MORE_DOCS;
+    for (let i = firstEssential; m > 1 && i < m; i++) if (cur[i]!.doc < doc) doc = cur[i]!.doc;
+    while (m > 1 && doc !== NO_MORE_DOCS) {
       const nonEssentialBound = firstEssential > 0 ? ub[firstEssential - 1]! : 0;
 
       // Block-max bound from the essential terms sitting on `doc`.
       let bound = nonEssentialBound;
       for (let i = firstEssential; i < m; i++) if (cur[i]!.doc === doc) bound += weight[i]! * cur[i]!.currentBlockMax();
+      let nextDoc = NO_MORE_DOCS;
       if (bound <= threshold) {
         pruned++;
-        for (let i = firstEssential; i < m; i++) if (cur[i]!.doc === doc) cur[i]!.next();
+        for (let i = firstEssential; i < m; i++) {
+          const c = cur[i]!;
+          if (c.doc === doc) c.next();
+          if (c.doc < nextDoc) nextDoc = c.doc;
+        }
+        doc = nextDoc;
         continue;
       }
 
@@ -240,6 +247,7 @@ export class Bm25Searcher {
           score += weight[i]! * bm25Tf(c.tf, norm);
           c.next();
         }
+        if (c.doc < nextDoc) nextDoc = c.doc;
       }
       let ok = true;
       for (let i = firstEssential - 1; i >= 0; i--) {
@@ -258,6 +266,7 @@ export class Bm25Searcher {
       }
       if (!ok) {
         pruned++;
+        doc = nextDoc;
         continue;
       }
       scored++;
@@ -265,11 +274,19 @@ export class Bm25Searcher {
         heap.push(doc, score);
         if (heap.full) {
           threshold = heap.threshold;
+          const before = firstEssential;
           while (firstEssential < m && ub[firstEssential]! <= threshold) firstEssential++;
           if (firstEssential >= m) break;
+          if (firstEssential !== before) {
+            // Cursors left the essential set: the next candidate comes from the rest only.
+            nextDoc = NO_MORE_DOCS;
+            for (let i = firstEssential; i < m; i++) if (cur[i]!.doc < nextDoc) nextDoc = cur[i]!.doc;
+          }
         }
       }
+      doc = nextDoc;
     }
+
     if (options.stats) {
       options.stats.scored = scored;
       options.stats.pruned = pruned;
