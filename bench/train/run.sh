@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Side-by-side GRPO benchmark: `keiko train` vs TRL's GRPOTrainer on the same keiko-created tiny
 # model (HF format), same prompts, group size, completion length, batch and step count, on CPU,
-# interleaved (keiko, TRL, keiko, TRL). Writes bench/train/RESULTS.md.
+# interleaved (keiko, TRL, keiko, TRL). Both run the whole batch (prompts x group) in one
+# forward/backward (TRL: per_device_train_batch_size = batch; keiko: microBatchSize = batch).
+# Writes bench/train/RESULTS.md.
 # Usage: bash bench/train/run.sh [steps=20] [rounds=2]
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -26,15 +28,22 @@ if [ ! -f "$MODEL/config.json" ]; then
 fi
 npx tsx bench/train/write-prompts.ts "$WORK/prompts.jsonl" "$ENVARGS"
 
+# NAME STEPS: one run of each side; /usr/bin/time writes the process wall time (start-up included).
+keiko_run() {
+  rm -rf "$WORK/$1"
+  /usr/bin/time -f "%e" -o "$WORK/$1.wall" ./bin/keiko.js train --model="$MODEL" --outDir="$WORK" --runName="$1" \
+    --envArgs.digits=1 --steps="$2" --promptsPerStep=$PPS --groupSize=$GROUP --maxTokens=$MAXTOK --lr=$LR --threads=$THREADS \
+    --microBatchSize=$((PPS * GROUP)) --zeroVariance=keep --isCorrection=false --checkpointEvery=0 --evalExamples=1 --logRollouts=0 >/dev/null
+}
+trl_run() {
+  /usr/bin/time -f "%e" -o "$WORK/$1.wall" bench/train/.venv/bin/python bench/train/trl_grpo.py --model "$MODEL" --prompts "$WORK/prompts.jsonl" \
+    --steps "$2" --prompts-per-step $PPS --group-size $GROUP --max-tokens $MAXTOK --lr $LR --threads $THREADS --out "$WORK/$1.json" >/dev/null
+}
+
 for round in $(seq 1 "$ROUNDS"); do
-  echo "==> round $round: keiko"
-  rm -rf "$WORK/keiko-$round"
-  /usr/bin/time -f "%e" -o "$WORK/keiko-$round.wall" ./bin/keiko.js train --model="$MODEL" --outDir="$WORK" --runName="keiko-$round" \
-    --envArgs.digits=1 --steps="$STEPS" --promptsPerStep=$PPS --groupSize=$GROUP --maxTokens=$MAXTOK --lr=$LR --threads=$THREADS \
-    --zeroVariance=keep --isCorrection=false --checkpointEvery=0 --evalExamples=1 --logRollouts=0 >/dev/null
-  echo "==> round $round: TRL"
-  /usr/bin/time -f "%e" -o "$WORK/trl-$round.wall" bench/train/.venv/bin/python bench/train/trl_grpo.py --model "$MODEL" --prompts "$WORK/prompts.jsonl" \
-    --steps "$STEPS" --prompts-per-step $PPS --group-size $GROUP --max-tokens $MAXTOK --lr $LR --threads $THREADS --out "$WORK/trl-$round.json" >/dev/null
+  cut -d' ' -f1 /proc/loadavg > "$WORK/load-$round"
+  echo "==> round $round: keiko"; keiko_run "keiko-$round" "$STEPS"
+  echo "==> round $round: TRL"; trl_run "trl-$round" "$STEPS"
 done
 python3 bench/train/report.py "$WORK" "$ROUNDS" "$STEPS" > bench/train/RESULTS.md
 cat bench/train/RESULTS.md
