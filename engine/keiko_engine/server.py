@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import math
 import time
@@ -301,8 +302,9 @@ def create_app(engine: Engine, max_batch_rows: int = 64) -> FastAPI:
             except RequestError as e:
                 items.append({"error": {"code": e.code, "message": f"requests[{k}]: {e.message}"}, "status": e.status})
         rows = [r for it in items if isinstance(it, tuple) for r in it[2]]
-        if rows:
-            await worker.sample(rows)
+        # passes of at most max_batch_rows rows, like concurrent requests (each row samples the same alone)
+        step = worker.max_batch_rows
+        await asyncio.gather(*(worker.sample(rows[i : i + step]) for i in range(0, len(rows), step)))
         return {"object": "list", "data": [chat_response(*it) if isinstance(it, tuple) else it for it in items]}
 
     def step(body: OptimStepBody) -> dict:

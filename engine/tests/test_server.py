@@ -279,3 +279,15 @@ def test_forward_backward_with_optim_step_equals_the_two_calls(app, tiny_model_d
         r = fused.post("/train/forward_backward", json={"sequences": [bad], "loss": {"type": "grpo", "eps_high": 1e9}, "optim_step": optim}).json()
         assert r["nonfinite"] is True and r["optim_step"] is None
         assert fused.get("/info").json()["step"] == 2 and all(torch.equal(a[k], v) for k, v in weights(app).items())
+
+
+def test_chat_batch_larger_than_a_pass_is_split_into_passes(engine):
+    small = create_app(engine, max_batch_rows=4)
+    reqs = [{"messages": [{"role": "user", "content": t}], "n": 3, "max_tokens": 6, "seed": 9, "return_token_ids": True} for t in ("1 + 2 =", "hello")]
+    with TestClient(small) as c:
+        before = small.state.worker.batches
+        data = c.post("/v1/chat/completions/batch", json={"requests": reqs}).json()["data"]
+        assert small.state.worker.batches - before == 2 and small.state.worker.last_batch_rows == 2  # 6 rows: 4 + 2
+        for rq, body in zip(reqs, data):
+            single = c.post("/v1/chat/completions", json=rq).json()
+            assert [ch["token_ids"] for ch in body["choices"]] == [ch["token_ids"] for ch in single["choices"]]
