@@ -397,3 +397,17 @@ def test_seeded_sampling_is_gumbel_max_with_one_uniform_draw_per_step(engine):
             u = torch.rand((logp.shape[0],), generator=g)
             assert int((logp - torch.log(-torch.log(u))).argmax()) == tok
             ids.append(tok)
+
+
+def test_shared_prompt_training_under_bf16_autocast(tiny_model_dir):
+    """The CUDA precision path (fp32 weights, bf16 autocast), on the CPU: the shared-prompt pass is
+    the same function up to bf16 rounding."""
+    eng = Engine(EngineOptions(model=tiny_model_dir, device="cpu", threads=1, dtype="bfloat16"))
+    seqs = grouped_batch(eng)
+    shared = eng.forward_backward(seqs, LossSpec(type="grpo"))
+    g_shared = torch.cat([p.grad.flatten() for p in eng.model.parameters()])
+    eng.optim_step(lr=0.0)
+    plain = eng.forward_backward(seqs, LossSpec(type="grpo"), micro_batch_size=1)
+    g_plain = torch.cat([p.grad.flatten() for p in eng.model.parameters()])
+    assert not shared["nonfinite"] and shared["loss"] == pytest.approx(plain["loss"], rel=0.05, abs=1e-3)
+    assert float((g_shared - g_plain).norm()) < 0.05 * float(g_plain.norm())
