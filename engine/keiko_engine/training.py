@@ -101,6 +101,7 @@ class TrainingMixin:
         expand = torch.tensor(source, dtype=torch.long, device=dev)
         pids, pattn, sids, sattn = (x.to(dev) for x in (pids, pattn, sids, sattn))
         plen_t = torch.tensor(plens, dtype=torch.long, device=dev)
+        lens = torch.tensor([len(r) for r in rest], dtype=torch.long, device=dev)
         with self._amp():
             out = model(input_ids=pids, attention_mask=pattn, position_ids=torch.arange(width, device=dev)[None].expand(len(prompts), width),
                         use_cache=True, logits_to_keep=torch.tensor(last, dtype=torch.long, device=dev))
@@ -109,14 +110,14 @@ class TrainingMixin:
             cache = out.past_key_values
             cache.batch_select_indices(expand)
             attn = torch.cat([pattn.index_select(0, expand), sattn], dim=1)
-            positions = plen_t[:, None] + torch.arange(span, device=dev)[None]
+            # padding after a short rest repeats its last position: never past the sequence's own length
+            positions = plen_t[:, None] + torch.minimum(torch.arange(span, device=dev)[None], lens[:, None] - 1)
             logits = model(input_ids=sids, attention_mask=attn, position_ids=positions, past_key_values=cache, use_cache=False).logits
         logits = torch.cat([first.index_select(0, expand)[:, None], logits[:, :-1]], dim=1).float()  # [B, S, V]
         logp_all = torch.log_softmax(logits, dim=-1)
         lp_rest = logp_all.gather(-1, sids[:, :, None]).squeeze(-1)  # [B, S]
         t = max(len(s["input_ids"]) for s in chunk)
         cols = torch.arange(t, device=dev)[None] - plen_t[:, None]  # [B, T]: column in the rest, < 0 in the prompt
-        lens = torch.tensor([len(r) for r in rest], dtype=torch.long, device=dev)
         valid = (cols >= 0) & (cols < lens[:, None])
         idx = cols.clamp(0, span - 1)
         lp = torch.where(valid, lp_rest.gather(1, idx), torch.zeros((), device=dev))
