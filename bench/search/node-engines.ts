@@ -4,13 +4,13 @@
  * Usage: node --expose-gc --max-old-space-size=16000 --import tsx bench/search/node-engines.ts \
  *          data/builtin.jsonl data/queries.json out.json K1 B [keiko,minisearch,flexsearch,orama]
  */
-import { createReadStream, mkdirSync, rmSync, statSync, writeFileSync, readFileSync } from 'node:fs';
+import { mkdirSync, rmSync, statSync, writeFileSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { create, insertMultiple, search as oramaSearch } from '@orama/orama';
 import FlexSearch from 'flexsearch';
 import MiniSearch from 'minisearch';
 import { LocalSearchIndex } from '../../src/search/local-index.js';
+import { readCorpus, readQueries } from './bench-data.js';
 import type { EngineResult } from './engine-result.js';
 
 const [corpusPath, queriesPath, outPath, k1s, bs, engineList] = process.argv.slice(2);
@@ -26,15 +26,8 @@ const heap = () => {
   return m.heapUsed + m.external;
 };
 
-const ids: string[] = [];
-const texts: string[] = [];
-for await (const line of createInterface({ input: createReadStream(corpusPath!, 'utf8'), crlfDelay: Infinity })) {
-  if (!line) continue;
-  const row = JSON.parse(line) as { id: string; text: string };
-  ids.push(row.id);
-  texts.push(row.text);
-}
-const queries = JSON.parse(readFileSync(queriesPath!, 'utf8')) as Record<'short' | 'long' | 'common', string[]>;
+const { ids, texts } = await readCorpus(corpusPath!);
+const queries = readQueries(queriesPath!);
 
 const results: Record<string, EngineResult> = {};
 const searchers: Record<string, (q: string) => string[] | Promise<string[]>> = {};

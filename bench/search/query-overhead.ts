@@ -7,12 +7,12 @@
  * Usage: node --expose-gc --import tsx bench/search/query-overhead.ts BEFORE_SRC_ROOT CORPUS.jsonl \
  *          QUERIES.json KEIKO_INDEX_DIR OUT.json K1 B [minisearch]
  */
-import { createReadStream, readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { pathToFileURL } from 'node:url';
 import MiniSearch from 'minisearch';
 import { LocalSearchIndex } from '../../src/search/local-index.js';
+import { readCorpus, readQueries } from './bench-data.js';
 
 const [beforeRoot, corpusPath, queriesPath, indexDir, outPath, k1s, bs, peers] = process.argv.slice(2);
 if (!outPath) throw new Error('usage: query-overhead.ts BEFORE_SRC_ROOT CORPUS.jsonl QUERIES.json KEIKO_INDEX_DIR OUT.json K1 B [minisearch]');
@@ -30,15 +30,8 @@ const beforeModule = (await import(pathToFileURL(join(beforeRoot!, 'src/search/l
 const before = beforeModule.LocalSearchIndex.load(indexDir!);
 const after = LocalSearchIndex.load(indexDir!);
 
-const ids: string[] = [];
-const texts: string[] = [];
-for await (const line of createInterface({ input: createReadStream(corpusPath!, 'utf8'), crlfDelay: Infinity })) {
-  if (!line) continue;
-  const row = JSON.parse(line) as { id: string; text: string };
-  ids.push(row.id);
-  texts.push(row.text);
-}
-const queries = JSON.parse(readFileSync(queriesPath!, 'utf8')) as Record<'short' | 'long' | 'common', string[]>;
+const { ids, texts } = await readCorpus(corpusPath!);
+const queries = readQueries(queriesPath!);
 
 // Every engine returns the top-10 as (id, score) pairs: the same work for all.
 type Top = { id: string; score: number }[];

@@ -1,0 +1,20 @@
+import { createReadStream, readFileSync } from 'node:fs';
+import { createInterface } from 'node:readline';
+
+/** The passages of an exported bench corpus (`{id, text}` JSONL), as parallel arrays. */
+export async function readCorpus(path: string): Promise<{ ids: string[]; texts: string[] }> {
+  const ids: string[] = [];
+  const texts: string[] = [];
+  for await (const line of createInterface({ input: createReadStream(path, 'utf8'), crlfDelay: Infinity })) {
+    if (!line) continue;
+    const row = JSON.parse(line) as { id: string; text: string };
+    ids.push(row.id);
+    texts.push(row.text);
+  }
+  return { ids, texts };
+}
+
+/** The bench query sets (queries.json from export-corpus.ts). */
+export function readQueries(path: string): Record<'short' | 'long' | 'common', string[]> {
+  return JSON.parse(readFileSync(path, 'utf8')) as Record<'short' | 'long' | 'common', string[]>;
+}
