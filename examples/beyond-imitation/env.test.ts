@@ -6,7 +6,7 @@ import { ConfigError, Rng, type ChatMessage, type Environment, type Example } fr
 import { answerKind, carelessSum, loadEnvironment, readReversedSum, writeColumnSums, writeReversedSum } from './env.js';
 import { curvesSvg } from './render-curves.js';
 import { parseRunArgs } from './run.js';
-import { resultsTable, TestResults } from './summarize.js';
+import { imitationTable, resultsTable, TestResults } from './summarize.js';
 
 async function score(env: Environment, example: Example, completion: ChatMessage[]): Promise<number> {
   const s = await env.rubric.score({ prompt: example.prompt, completion, answer: example.answer, info: example.info, task: undefined, state: {}, turns: [], stopReason: 'terminated', parser: env.parser });
@@ -96,6 +96,9 @@ describe('curves and results table', () => {
     const results = TestResults.parse({ schemaVersion: 1, seed: 0, teacher: 0.6, testTasks: 200, start: { model: 'sft', ...scores, greedy: 0.4 }, grpo: scores, trainSeconds: 700, sftSeconds: 300, config: { sftSteps: 600, steps: 100, groupSize: 8, loss: 'grpo', advantageScale: 'group' } });
     const table = resultsTable([{ name: 'run', results }]);
     expect(table).toContain('| run | 0 | 600 | 100 | GRPO | 8 | 60.0% | 40.0% |');
+    const kinds = { correct: 0.3, careless: 0.45, other: 0.25 };
+    const withKinds = TestResults.parse({ ...results, start: { ...results.start, sampledCarryKinds: kinds } });
+    expect(imitationTable([{ name: 'run', results: withKinds }])).toContain('| run | 0 | 60.0% | 80.0% | 40.0% | 30.0% | 45.0% | 25.0% | – | – | – |');
     expect(TestResults.safeParse({ schemaVersion: 1, seed: 0 }).success).toBe(false);
   });
 });

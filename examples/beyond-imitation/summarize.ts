@@ -8,7 +8,8 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { safeParseJson } from '../../src/core/index.js';
 
-const Scores = z.object({ greedy: z.number(), sampled: z.number(), greedyWithCarry: z.number(), greedyNoCarry: z.number() });
+const Kinds = z.object({ correct: z.number(), careless: z.number(), other: z.number() });
+const Scores = z.object({ greedy: z.number(), sampled: z.number(), greedyWithCarry: z.number(), greedyNoCarry: z.number(), sampledCarryKinds: Kinds.optional() });
 
 /** The part of `test-results.json` the table shows. */
 export const TestResults = z
@@ -51,8 +52,28 @@ export function resultsTable(runs: readonly { name: string; results: TestResults
   return lines.join('\n') + '\n';
 }
 
+/**
+ * One markdown row per run comparing the starting (SFT) model with the teacher like for like: the
+ * teacher's demonstrations are samples, so the model is sampled too (T = 1), and on carry tasks
+ * its samples are split into the exact total, the teacher's careless total, and anything else.
+ */
+export function imitationTable(runs: readonly { name: string; results: TestResults }[]): string {
+  const pct = (x: number | undefined) => (x === undefined ? '–' : `${(100 * x).toFixed(1)}%`);
+  const lines = [
+    '| run | seed | teacher | start T=1 | start greedy | start T=1 on carry tasks: correct | careless (teacher\'s mistake) | other | GRPO T=1 on carry tasks: correct | careless | other |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+  ];
+  for (const { name, results: r } of runs) {
+    const s = r.start.sampledCarryKinds;
+    const g = r.grpo.sampledCarryKinds;
+    lines.push(`| ${name} | ${r.seed} | ${pct(r.teacher)} | ${pct(r.start.sampled)} | ${pct(r.start.greedy)} | ${pct(s?.correct)} | ${pct(s?.careless)} | ${pct(s?.other)} | ${pct(g?.correct)} | ${pct(g?.careless)} | ${pct(g?.other)} |`);
+  }
+  return lines.join('\n') + '\n';
+}
+
 const here = new URL('.', import.meta.url).pathname;
 if (process.argv[1] && join(process.argv[1]) === join(here, 'summarize.ts')) {
   const dirs = process.argv.slice(2);
-  process.stdout.write(resultsTable(dirs.map((d) => ({ name: d.split('/').filter(Boolean).at(-1) ?? d, results: readTestResults(d) }))));
+  const runs = dirs.map((d) => ({ name: d.split('/').filter(Boolean).at(-1) ?? d, results: readTestResults(d) }));
+  process.stdout.write(resultsTable(runs) + '\n' + imitationTable(runs));
 }
