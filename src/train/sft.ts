@@ -118,9 +118,10 @@ export async function trainSft(options: {
     let skipped = 1;
     let gradNorm: number | null = null;
     if (sequences.length > 0) {
-      const fb = await training.forwardBackward({ sequences, loss: { type: 'sft' }, ...(sft.microBatchSize ? { microBatchSize: sft.microBatchSize } : {}) });
+      const optimStep = { lr, weightDecay: sft.weightDecay ?? 0, gradClip: sft.maxGradNorm ?? 1 };
+      const fb = await training.forwardBackward({ sequences, loss: { type: 'sft' }, optimStep, ...(sft.microBatchSize ? { microBatchSize: sft.microBatchSize } : {}) });
       if (!fb.nonfinite && fb.loss !== null && Number.isFinite(fb.loss)) {
-        const o = await training.optimStep({ lr, weightDecay: sft.weightDecay ?? 0, gradClip: sft.maxGradNorm ?? 1 });
+        const o = fb.optim_step ?? (await training.optimStep(optimStep)); // taken in the same call when the backend can
         skipped = o.skipped ? 1 : 0;
         gradNorm = o.grad_norm;
         loss = fb.loss;
