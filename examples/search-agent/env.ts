@@ -11,22 +11,36 @@ import { Browser, LocalSearchIndex, SearchWeb, builtinCorpus, searchEnv, synthes
  * is the capital of Chile?") and two-hop ("What is the capital of the country in which the city of
  * Göttingen lies?"). Train and test are split by answer entity, so no test answer is ever seen in
  * training; a validation split (also split by answer entity, carved from the training entities)
- * is what training watches.
+ * is what training watches. Results pages are compact (two `【i†title】 snippet` lines) so that an
+ * episode is ~170 tokens.
  *
- * `demonstrate` is a scripted searcher that really uses the emulated web: it searches the city,
- * then "capital of <country>", then answers with the capital it read. It is lazy with probability
- * `lazyRate`: it skips the second search and answers with a capital it saw on the first results
- * page — usually the wrong one. Demonstrations are computed when the environment loads (the web
- * is asynchronous, `demonstrate` is not), two per question: diligent and lazy. The teacher is
- * right on about 60% of questions.
+ * `demonstrate` is a scripted searcher that really uses the emulated web: it searches "city of
+ * <city>", then "capital of <country>" (the country read from the first result's title), then
+ * answers with the capital. It is lazy with probability `lazyRate` (default 0.6): it stops after
+ * the first search (one-hop questions: without searching) and answers with the country's name,
+ * which is right only when the capital shares the country's name. Demonstrations are computed
+ * when the environment loads (the web is asynchronous, `demonstrate` is not), two per question:
+ * diligent and lazy. Because lazy is the majority, a model that imitates the teacher greedily
+ * skips the second hop; GRPO has to find out that it pays.
  */
 export const SearchAgentArgs = z.object({
   /** Index folder; built from the built-in `geo` source when missing. */
-  indexDir: z.string().default('.keiko/search/geo'),
-  /** Smallest city that gets a page (index build only). */
-  minPopulation: z.number().int().min(0).default(100000),
+  indexDir: z.string().default('.keiko/search/geo-30k'),
+  /**
+   * Smallest city that gets a page (index build only). 30,000 gives ~14,000 cities: many distinct
+   * city names, which is what makes copying (not memorising) the way to fit the demonstrations.
+   */
+  minPopulation: z.number().int().min(0).default(30000),
   /** Questions synthesised (before the split). */
-  questions: z.number().int().min(10).default(2000),
+  questions: z.number().int().min(10).default(40000),
+  /**
+   * Most questions kept per answer entity in the held-out splits, and in training (0 = no cap).
+   * Without a cap one country's many cities (the United States) make most of whichever split its
+   * capital lands in; training keeps more, because many distinct city names are what teach a tiny
+   * model to copy names instead of memorising them.
+   */
+  maxPerAnswer: z.number().int().min(0).default(12),
+  maxPerAnswerTrain: z.number().int().min(0).default(100),
   /** Share of answer entities held out for the test split. */
   testFraction: z.number().min(0.05).max(0.9).default(0.25),
   /** Share of the remaining (training) answer entities held out for validation. */
@@ -35,18 +49,19 @@ export const SearchAgentArgs = z.object({
   evalSplit: z.enum(['validation', 'test']).default('validation'),
   /** Held-out questions in `evalDataset` (0 = all). */
   evalCount: z.number().int().min(0).default(200),
-  /** Probability that a demonstration skips the second hop and guesses. */
-  lazyRate: z.number().min(0).max(1).default(0.4),
-  /** Results per page and snippet length: kept small so episodes fit a tiny model's context. */
-  pageSize: z.number().int().min(1).max(10).default(3),
-  snippetChars: z.number().int().min(40).max(400).default(120),
+  /** Probability that a demonstration skips the second hop and answers with the country it found. */
+  lazyRate: z.number().min(0).max(1).default(0.6),
+  /** Results per page, snippet length and page format: kept small so episodes stay short. */
+  pageSize: z.number().int().min(1).max(10).default(2),
+  snippetChars: z.number().int().min(20).max(400).default(40),
+  serpFormat: z.enum(['full', 'compact']).default('compact'),
   maxTurns: z.number().int().min(1).max(16).default(4),
   seed: z.number().int().default(0),
 });
 export type SearchAgentArgs = z.input<typeof SearchAgentArgs>;
 
 /** The system prompt: short, because every token of it is context a tiny model must carry. */
-export const SYSTEM_PROMPT = 'Find the answer with search. One action per message: <search>query</search> or <answer>answer</answer>.';
+export const SYSTEM_PROMPT = 'One action per message: <search>query</search> or <answer>answer</answer>.';
 
 async function openIndex(a: z.infer<typeof SearchAgentArgs>): Promise<LocalSearchIndex> {
   const dir = resolve(a.indexDir);
@@ -57,41 +72,30 @@ async function openIndex(a: z.infer<typeof SearchAgentArgs>): Promise<LocalSearc
 const CITY_QUESTION = /the city of (.+) lies\?$/;
 const COUNTRY_QUESTION = /^What is the capital of (.+)\?$/;
 
-/** Capitals named on a results page ("Its capital is X." / "It is the capital of Y." titles). */
-function capitalsOnPage(text: string): string[] {
-  const out: string[] = [];
-  for (const m of text.matchAll(/Its \**capital\** is ([^.…]+)[.…]/g)) out.push(m[1]!.replace(/\*/g, '').trim());
-  for (const m of text.matchAll(/【\d+†([^,】]+)[^】]*】[^\n]*\n[^\n]*It is the \**capital\**/g)) out.push(m[1]!.trim());
-  return out;
-}
-
 const tag = (name: string, body: string) => `<${name}>${body}</${name}>`;
 const info = (text: string) => ({ role: 'user' as const, content: `<information>${text}</information>` });
 
 /**
  * The scripted searcher's two transcripts for one question (diligent, lazy), produced against the
  * same emulated web the model will use, rendered exactly as the environment renders its turns.
+ * Diligent: search "city of <city>" (two-hop questions), then "capital of <country>", then answer
+ * the capital. Lazy: stop after the first search (two-hop) or without searching (one-hop) and
+ * answer with the country's name, a misreading of the question that is never right.
  */
 async function scriptedTranscripts(item: QaItem, web: SearchWeb, index: LocalSearchIndex): Promise<{ diligent: ChatMessage[]; lazy: ChatMessage[] }> {
   const capital = item.answer[0]!;
   const countryDoc = await index.getDocument({ url: item.supportingUrls.at(-1)! });
   const country = countryDoc?.title ?? COUNTRY_QUESTION.exec(item.question)?.[1] ?? '';
   const browser = new Browser(web);
-  const diligent: ChatMessage[] = [];
-  let firstPage = '';
+  const firstHop: ChatMessage[] = [];
   if (item.hops > 1) {
-    const city = CITY_QUESTION.exec(item.question)?.[1] ?? item.question;
-    const q1 = tag('search', city);
-    firstPage = (await browser.search({ query: city })).text;
-    diligent.push({ role: 'assistant', content: q1 }, info(firstPage));
+    const q1 = `city of ${CITY_QUESTION.exec(item.question)?.[1] ?? item.question}`;
+    firstHop.push({ role: 'assistant', content: tag('search', q1) }, info((await browser.search({ query: q1 })).text));
   }
   const q2 = `capital of ${country}`;
   const secondPage = (await browser.search({ query: q2 })).text;
-  diligent.push({ role: 'assistant', content: tag('search', q2) }, info(secondPage), { role: 'assistant', content: tag('answer', capital) });
-  // Lazy: answer from what the first page shows (one-hop questions: from the question's own words).
-  const guesses = capitalsOnPage(firstPage).filter((c) => c !== capital);
-  const lazyAnswer = guesses[0] ?? (item.hops > 1 ? (CITY_QUESTION.exec(item.question)?.[1] ?? country) : country);
-  const lazy: ChatMessage[] = item.hops > 1 ? [...diligent.slice(0, 2), { role: 'assistant', content: tag('answer', lazyAnswer) }] : [{ role: 'assistant', content: tag('answer', lazyAnswer) }];
+  const diligent: ChatMessage[] = [...firstHop, { role: 'assistant', content: tag('search', q2) }, info(secondPage), { role: 'assistant', content: tag('answer', capital) }];
+  const lazy: ChatMessage[] = [...firstHop, { role: 'assistant', content: tag('answer', country) }];
   return { diligent, lazy };
 }
 
@@ -102,16 +106,27 @@ function splitByEntity(items: readonly QaItem[], fraction: number, seed: number)
   return { kept: items.filter((i) => !held.has(i.answerEntity)), held: items.filter((i) => held.has(i.answerEntity)) };
 }
 
+/** The first `cap` questions of each answer entity (all of them when `cap` is 0). */
+function capPerAnswer(items: readonly QaItem[], cap: number): QaItem[] {
+  const seen = new Map<string, number>();
+  return items.filter((i) => {
+    const n = (seen.get(i.answerEntity) ?? 0) + 1;
+    seen.set(i.answerEntity, n);
+    return cap === 0 || n <= cap;
+  });
+}
+
 const toRow = (item: QaItem) => ({ id: item.id, question: item.question, answer: item.answer, info: { kind: item.kind, hops: item.hops, supportingUrls: item.supportingUrls, answerEntity: item.answerEntity } });
 
 /** Loads the environment (builds the index on first use; synthesis and demonstrations take seconds). */
 export async function loadEnvironment(args: Record<string, unknown> = {}): Promise<Environment> {
   const a = parseEnvArgs({ env: 'search-agent', schema: SearchAgentArgs, args });
   const index = await openIndex(a);
-  const web = new SearchWeb(index, { pageSize: a.pageSize, snippetChars: a.snippetChars, seed: a.seed });
-  const { items } = synthesizeQa({ index, count: a.questions, seed: a.seed, testFraction: a.testFraction, kinds: ['capital', 'city-country-capital'] });
-  const { kept: train, held: validation } = splitByEntity(items.filter((i) => i.split === 'train'), a.validationFraction, a.seed);
-  const test = items.filter((i) => i.split === 'test');
+  const web = new SearchWeb(index, { pageSize: a.pageSize, snippetChars: a.snippetChars, serpFormat: a.serpFormat, seed: a.seed });
+  const { items: all } = synthesizeQa({ index, count: a.questions, seed: a.seed, testFraction: a.testFraction, kinds: ['capital', 'city-country-capital'] });
+  const { kept: train, held: validationAll } = splitByEntity(capPerAnswer(all.filter((i) => i.split === 'train'), a.maxPerAnswerTrain), a.validationFraction, a.seed);
+  const validation = capPerAnswer(validationAll, a.maxPerAnswer);
+  const test = capPerAnswer(all.filter((i) => i.split === 'test'), a.maxPerAnswer);
   const held = a.evalSplit === 'test' ? test : validation;
   const evalItems = a.evalCount > 0 ? new Rng(a.seed).fork('eval').shuffle(held).slice(0, a.evalCount) : held;
   const env = searchEnv({ web, dataset: train.map(toRow), evalDataset: evalItems.map(toRow), protocol: 'tags', maxTurns: a.maxTurns, systemPrompt: SYSTEM_PROMPT, name: 'search-agent' });

@@ -4,9 +4,10 @@
  * GRPO-train it in the multi-step SearchEnv, then score teacher, SFT model and GRPO model on the
  * held-out test questions with tool-use statistics.
  *
- *   npx tsx examples/search-agent/run.ts [--key=value ...] [--testCount=N]
+ *   npx tsx examples/search-agent/run.ts [--key=value ...] [--testCount=N] [--split=validation]
  *
- * Writes `<run>/test-results.json` and `<run>/curves.svg|png`, and prints a table.
+ * Writes `<run>/test-results.json` and `<run>/curves.svg|png`, and prints a table. `--split=validation`
+ * scores the validation split instead (`<run>/validation-results.json`): that is how settings are chosen.
  */
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
@@ -15,6 +16,7 @@ import { Rng, type Environment, type Example, type RolloutResult } from '../../s
 import { EngineClient, OpenAISampler } from '../../src/samplers/index.js';
 import { environmentCorpus, evaluatePolicy, lastCheckpoint, loadTrainConfig, runTrainJob, type TrainConfig } from '../../src/train/index.js';
 import { renderCurves } from '../beyond-imitation/render-curves.js';
+import { parseRunArgs } from '../beyond-imitation/run.js';
 import { loadEnvironment } from './env.js';
 
 const here = new URL('.', import.meta.url).pathname;
@@ -86,7 +88,7 @@ async function scorePolicy(options: { model: string; env: Environment; config: T
 
 async function main(): Promise<void> {
   // `--testCount=N` scores only N test questions (smoke runs); every other flag is a config key.
-  const argv = process.argv.slice(2);
+  const { split, overrides: argv } = parseRunArgs(process.argv.slice(2));
   const testCount = Number(argv.find((a) => a.startsWith('--testCount='))?.split('=')[1] ?? 0);
   const config = loadTrainConfig({ file: join(here, 'config.toml'), overrides: argv.filter((a) => !a.startsWith('--testCount=')) });
   const runDir = resolve(config.outDir, config.runName || `search-agent-seed${config.seed}`);
@@ -95,21 +97,21 @@ async function main(): Promise<void> {
   process.stdout.write(`search agent → ${runDir}\nmachine: ${machine}\n`);
   const t0 = performance.now();
   const env = await loadEnvironment({ ...config.envArgs, evalSplit: 'validation' });
-  const testEnv = await loadEnvironment({ ...config.envArgs, evalSplit: 'test', evalCount: testCount });
+  const testEnv = await loadEnvironment({ ...config.envArgs, evalSplit: split, evalCount: testCount });
   const testTrain = new Set(testEnv.evalDataset?.map((e) => String(e.info['answerEntity'])));
   const leaked = env.dataset.filter((e) => testTrain.has(String(e.info['answerEntity']))).length;
   if (leaked > 0) throw new Error(`${leaked} training questions share an answer entity with the test split`);
-  process.stdout.write(`questions: ${env.dataset.length} train · ${env.evalDataset?.length ?? 0} validation · ${testEnv.evalDataset?.length ?? 0} test (split by answer entity)\n`);
+  process.stdout.write(`questions: ${env.dataset.length} train · ${env.evalDataset?.length ?? 0} validation · ${testEnv.evalDataset?.length ?? 0} scored at the end (${split}; split by answer entity)\n`);
 
   // The created model needs more positions than `keiko train`'s default (two results pages).
   let trainConfig = config;
   if (!config.model) {
     const modelDir = join(runDir, 'model-init');
     if (!existsSync(join(modelDir, 'config.json'))) {
-      process.stdout.write(`==> creating a tiny model (${config.createLayers} layers, hidden ${config.createHidden}, vocab ${config.createVocab}, 1024 positions)\n`);
+      process.stdout.write(`==> creating a tiny model (${config.createLayers} layers, hidden ${config.createHidden}, vocab ${config.createVocab}, 512 positions)\n`);
       const corpus = join(runDir, 'tokenizer-corpus.txt');
       writeFileSync(corpus, environmentCorpus({ env, examples: config.createCorpusExamples, seed: config.seed }));
-      await EngineClient.createModel({ out: modelDir, corpus: [corpus], vocabSize: config.createVocab, hidden: config.createHidden, layers: config.createLayers, heads: config.createHeads, maxContext: 1024, seed: config.seed });
+      await EngineClient.createModel({ out: modelDir, corpus: [corpus], vocabSize: config.createVocab, hidden: config.createHidden, layers: config.createLayers, heads: config.createHeads, maxContext: 512, seed: config.seed });
     }
     trainConfig = { ...config, model: modelDir };
   }
@@ -128,7 +130,7 @@ async function main(): Promise<void> {
   });
   const trainSeconds = (performance.now() - t0) / 1000;
 
-  process.stdout.write('==> scoring teacher, SFT model and GRPO model on the held-out test questions\n');
+  process.stdout.write(`==> scoring teacher, SFT model and GRPO model on the held-out ${split} questions\n`);
   const teacher = await teacherScores(testEnv, config.seed);
   const sftDir = config.sftSteps > 0 ? lastCheckpoint(join(runDir, 'sft', 'checkpoints'))?.dir : undefined;
   const grpoDir = lastCheckpoint(join(runDir, 'checkpoints'))?.dir;
@@ -136,19 +138,19 @@ async function main(): Promise<void> {
   const start = await scorePolicy({ model: sftDir ?? trainConfig.model, env: testEnv, config, label: sftDir ? 'sft' : 'init', runDir });
   const grpo = await scorePolicy({ model: grpoDir, env: testEnv, config, label: 'grpo', runDir });
   const totalSeconds = (performance.now() - t0) / 1000;
-  const results = { schemaVersion: 1, runDir, seed: config.seed, machine, testQuestions: testEnv.evalDataset?.length ?? 0, teacher, start: { model: sftDir ? 'sft' : 'init', ...start }, grpo, trainSeconds, totalSeconds, sftSeconds: job.sft?.seconds ?? null, config };
-  writeFileSync(join(runDir, 'test-results.json'), JSON.stringify(results, null, 2) + '\n');
+  const results = { schemaVersion: 1, runDir, split, seed: config.seed, machine, loadAverageAtEnd: loadavg().map((x) => Number(x.toFixed(1))), testQuestions: testEnv.evalDataset?.length ?? 0, teacher, start: { model: sftDir ? 'sft' : 'init', ...start }, grpo, trainSeconds, totalSeconds, sftSeconds: job.sft?.seconds ?? null, config };
+  writeFileSync(join(runDir, `${split}-results.json`), JSON.stringify(results, null, 2) + '\n');
   await renderCurves({ runDir, title: `search agent · seed ${config.seed}`, teacher: teacher.exactMatch });
 
   const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
   const rows = [
-    ['held-out test', 'exact match', 'EM 2-hop', 'searches/q', 'pages/q'],
+    [`held-out ${split}`, 'exact match', 'EM 2-hop', 'searches/q', 'pages/q'],
     ['teacher (scripted)', pct(teacher.exactMatch), pct(teacher.exactMatchTwoHop), teacher.searchesPerQuestion.toFixed(2), '0.00'],
     [sftDir ? 'SFT on teacher' : 'untrained model', pct(start.exactMatch), pct(start.exactMatchTwoHop), start.searchesPerQuestion.toFixed(2), start.pagesOpenedPerQuestion.toFixed(2)],
     ['SFT + GRPO', pct(grpo.exactMatch), pct(grpo.exactMatchTwoHop), grpo.searchesPerQuestion.toFixed(2), grpo.pagesOpenedPerQuestion.toFixed(2)],
   ];
   for (const r of rows) process.stdout.write(`${r[0]!.padEnd(20)} ${r.slice(1).map((c) => c.padStart(12)).join(' ')}\n`);
-  process.stdout.write(`training ${Math.round(trainSeconds)}s · total with test scoring ${Math.round(totalSeconds)}s\nresults: ${join(runDir, 'test-results.json')}\n`);
+  process.stdout.write(`training ${Math.round(trainSeconds)}s · total with test scoring ${Math.round(totalSeconds)}s\nresults: ${join(runDir, `${split}-results.json`)}\n`);
 }
 
 if (process.argv[1] && resolve(process.argv[1]) === resolve(here, 'run.ts')) {

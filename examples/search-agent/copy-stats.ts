@@ -1,0 +1,74 @@
+/**
+ * Where along the two-hop chain a policy's held-out episodes go wrong: of the two-hop questions,
+ * how often the first query names the question's city, the second query names the country shown
+ * in the first results, and the answer is the first title of the last results page. Reads the
+ * episodes `run.ts` writes (`<run>/test/<label>.jsonl`, or a validation eval's `evals/*.json`).
+ *
+ *   npx tsx examples/search-agent/copy-stats.ts runs/search-agent-seed0/test/sft.jsonl [...more files]
+ */
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+
+interface Episode {
+  prompt: { role: string; content?: string | null }[];
+  completion: { role: string; content?: string | null }[];
+  info: Record<string, unknown>;
+}
+
+export interface CopyStats {
+  twoHop: number;
+  /** First action is `<search>city of <the question's city></search>`. */
+  cityQuery: number;
+  /** ... and the second is `<search>capital of <country in the first result's title></search>`. */
+  countryQuery: number;
+  /** ... and the answer is the first result's title (before the comma) on the second page. */
+  answerFromPage: number;
+  /** Two-hop episodes that stop after one search (the lazy teacher's habit). */
+  stoppedAfterOneSearch: number;
+}
+
+const CITY = /the city of (.+) lies\?$/;
+const firstTitle = (page: string | null | undefined) => /【0†([^】]+)】/.exec(page ?? '')?.[1];
+
+/** Counts each link of the chain over the two-hop episodes. */
+export function copyStats(episodes: readonly Episode[]): CopyStats {
+  const s: CopyStats = { twoHop: 0, cityQuery: 0, countryQuery: 0, answerFromPage: 0, stoppedAfterOneSearch: 0 };
+  for (const e of episodes) {
+    if (e.info['hops'] !== 2) continue;
+    s.twoHop++;
+    const c = e.completion.map((m) => m.content ?? '');
+    const actions = e.completion.filter((m) => m.role === 'assistant').map((m) => m.content ?? '');
+    if (actions.filter((a) => a.startsWith('<search>')).length === 1 && actions.at(-1)?.startsWith('<answer>')) s.stoppedAfterOneSearch++;
+    const city = CITY.exec(e.prompt.at(-1)?.content ?? '')?.[1];
+    if (!city || c[0] !== `<search>city of ${city}</search>`) continue;
+    s.cityQuery++;
+    const country = firstTitle(c[1])?.split(', ').slice(1).join(', ');
+    if (!country || c[2] !== `<search>capital of ${country}</search>`) continue;
+    s.countryQuery++;
+    const capital = firstTitle(c[3])?.split(', ')[0];
+    if (capital && c[4] === `<answer>${capital}</answer>`) s.answerFromPage++;
+  }
+  return s;
+}
+
+function readEpisodes(path: string): Episode[] {
+  const text = readFileSync(path, 'utf8');
+  if (path.endsWith('.json')) return (JSON.parse(text) as { results: Episode[] }).results;
+  return text
+    .split('\n')
+    .filter((l) => l.trim())
+    .map((l) => JSON.parse(l) as Episode);
+}
+
+if (process.argv[1] && resolve(process.argv[1]) === resolve(new URL('.', import.meta.url).pathname, 'copy-stats.ts')) {
+  const files = process.argv.slice(2);
+  if (files.length === 0) {
+    process.stderr.write('usage: copy-stats.ts EPISODES.jsonl|EVAL.json [...]\n');
+    process.exit(2);
+  }
+  for (const f of files) {
+    const s = copyStats(readEpisodes(f));
+    const pct = (n: number) => `${n} (${((100 * n) / Math.max(1, s.twoHop)).toFixed(1)}%)`;
+    process.stdout.write(`${f}: ${s.twoHop} two-hop · city query ${pct(s.cityQuery)} · + country query ${pct(s.countryQuery)} · + answer from page ${pct(s.answerFromPage)} · stopped after one search ${pct(s.stoppedAfterOneSearch)}\n`);
+  }
+}
