@@ -87,7 +87,7 @@ describe('curves and results table', () => {
     writeFileSync(join(dir, 'evals', 'after.json'), JSON.stringify({ reward: 0.9, step: 3 }));
     const svg = curvesSvg({ runDir: dir, title: 'demo', teacher: 0.6, test: { start: 0.45, end: 0.95 } });
     expect(svg).toContain('SFT on the teacher: loss');
-    expect(svg).toContain('teacher (60%)');
+    expect(svg).toContain('teacher on test (60%)');
     expect(svg.match(/<path /g)).toHaveLength(4); // loss, reward, validation, teacher (test points are markers)
   });
 

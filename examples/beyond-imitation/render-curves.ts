@@ -111,10 +111,10 @@ export function curvesSvg(options: { runDir: string; title: string; teacher?: nu
   }
   const series: Series[] = [
     { label: 'train reward (5-step avg)', color: '#ff7f0e', points: smooth(rewardPoints, 5) },
-    { label: 'validation accuracy', color: '#2ca02c', points: evals },
+    { label: 'validation accuracy (greedy)', color: '#2ca02c', points: evals },
   ];
-  if (options.teacher !== undefined) series.push({ label: `teacher (${(100 * options.teacher).toFixed(0)}%)`, color: '#7f7f7f', dashed: true, points: [[0, options.teacher], [lastStep, options.teacher]] });
-  if (options.test) series.push({ label: 'test accuracy (start, end)', color: '#d62728', points: [[0, options.test.start], [lastStep, options.test.end]], markers: true });
+  if (options.teacher !== undefined) series.push({ label: `teacher on test (${(100 * options.teacher).toFixed(0)}%)`, color: '#7f7f7f', dashed: true, points: [[0, options.teacher], [lastStep, options.teacher]] });
+  if (options.test) series.push({ label: 'test accuracy, greedy (start, end)', color: '#d62728', points: [[0, options.test.start], [lastStep, options.test.end]], markers: true });
   panels.push({ title: 'GRPO on the reward: accuracy', xLabel: 'GRPO step', yMin: 0, yMax: 1, series, legend: 'bottom' });
   const w = 520;
   const h = 320;
