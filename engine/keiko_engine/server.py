@@ -62,6 +62,10 @@ class ChatBatchBody(_Strict):
     requests: list[dict[str, Any]] = Field(min_length=1, max_length=1024)
 
 
+class TokenizeBody(_Strict):
+    requests: list[dict[str, Any]] = Field(min_length=1, max_length=4096)
+
+
 class Sequence(_Strict):
     input_ids: list[StrictInt]
     loss_mask: list[Literal[0, 1]]
@@ -242,13 +246,16 @@ def create_app(engine: Engine, max_batch_rows: int = 64) -> FastAPI:
             "usage": usage(len(prompt_ids), rows),
         }
 
-    def chat_rows(body: ChatBody) -> tuple[list[int], list[GenRow]]:
+    def chat_prompt_ids(body: ChatBody) -> list[int]:
         for i, m in enumerate(body.messages):
             if m.get("role") not in ("system", "user", "assistant", "tool"):
                 raise RequestError(f"messages[{i}].role: must be one of system, user, assistant, tool")
             if m.get("content") is not None and not isinstance(m.get("content"), str):
                 raise RequestError(f"messages[{i}].content: must be a string or null")
-        prompt_ids = render_chat(engine.tokenizer, body.messages, body.tools)
+        return render_chat(engine.tokenizer, body.messages, body.tools)
+
+    def chat_rows(body: ChatBody) -> tuple[list[int], list[GenRow]]:
+        prompt_ids = chat_prompt_ids(body)
         return prompt_ids, make_rows(prompt_ids, body, default_max=engine.max_context)
 
     def chat_response(body: ChatBody, prompt_ids: list[int], rows: list[GenRow]) -> dict:
@@ -306,6 +313,20 @@ def create_app(engine: Engine, max_batch_rows: int = 64) -> FastAPI:
         step = worker.max_batch_rows
         await asyncio.gather(*(worker.sample(rows[i : i + step]) for i in range(0, len(rows), step)))
         return {"object": "list", "data": [chat_response(*it) if isinstance(it, tuple) else it for it in items]}
+
+    @app.post("/v1/chat/tokenize")
+    async def chat_tokenize(body: TokenizeBody) -> dict:
+        """The prompt ids each chat request would condition on (template + tokenizer only; no model run)."""
+        data = []
+        for k, raw in enumerate(body.requests):
+            try:
+                req = ChatBody.model_validate(raw)
+                data.append({"prompt_token_ids": chat_prompt_ids(req)})
+            except ValidationError as e:
+                raise RequestError(f"requests[{k}]: {_describe(e.errors())}") from e
+            except RequestError as e:
+                raise RequestError(f"requests[{k}]: {e.message}", code=e.code, status=e.status) from e
+        return {"object": "list", "data": data}
 
     def step(body: OptimStepBody) -> dict:
         return engine.optim_step(

@@ -257,6 +257,25 @@ def test_chat_batch_reports_a_bad_item_alone(client):
     assert client.post("/v1/chat/completions/batch", json={"requests": []}).status_code == 400
 
 
+def test_chat_tokenize_gives_the_prompt_ids_of_chat_without_sampling(client, app):
+    convs = [
+        {"messages": [{"role": "system", "content": "be brief"}, {"role": "user", "content": "1 + 2 ="}]},
+        {"messages": [{"role": "user", "content": "hi"}, {"role": "assistant", "content": "hello"}, {"role": "user", "content": "again"}], "max_tokens": 3},
+    ]
+    worker = app.state.worker
+    before = worker.batches
+    r = client.post("/v1/chat/tokenize", json={"requests": convs})
+    assert r.status_code == 200, r.text
+    data = r.json()["data"]
+    assert worker.batches == before  # no generation pass
+    for conv, item in zip(convs, data):
+        chat = client.post("/v1/chat/completions", json={**conv, "max_tokens": 1, "return_token_ids": True}).json()
+        assert item["prompt_token_ids"] == chat["prompt_token_ids"]
+    bad = client.post("/v1/chat/tokenize", json={"requests": [convs[0], {"messages": [{"role": "robot", "content": "x"}]}]})
+    assert bad.status_code == 400 and "requests[1]" in bad.json()["error"]["message"]
+    assert client.post("/v1/chat/tokenize", json={"requests": []}).status_code == 400
+
+
 def test_forward_backward_with_optim_step_equals_the_two_calls(app, tiny_model_dir):
     """`optim_step` inside forward_backward: one round trip, the same update bit for bit; not applied
     when the loss is non-finite."""

@@ -11,31 +11,51 @@ export interface ChatTokenizer {
   eosIds(): Promise<number[]>;
 }
 
-const ChatIds = z.object({ prompt_token_ids: z.array(z.number().int()) }).loose();
+const TokenizeReply = z.object({ data: z.array(z.object({ prompt_token_ids: z.array(z.number().int()) }).loose()) }).loose();
 const Info = z.object({ eos_token_ids: z.array(z.number().int()).default([]) }).loose();
 
+type ChatRequest = { messages: ChatMessage[]; tools?: readonly ToolSchema[] };
+
 /**
- * Tokenizes through the engine itself (its chat endpoint reports `prompt_token_ids`), so SFT data is
- * rendered and tokenized by exactly the template and tokenizer the sampler uses. Results are cached.
+ * Tokenizes through the engine itself (`POST /v1/chat/tokenize`: its chat template and tokenizer,
+ * no model run), so SFT data is rendered and tokenized exactly as the sampler will see it. Requests
+ * made in the same tick go in one call; results are cached.
  */
 export class EngineChatTokenizer implements ChatTokenizer {
   private readonly baseUrl: string;
   private readonly cache = new Map<string, Promise<number[]>>();
   private eos: Promise<number[]> | undefined;
+  private pending: { request: ChatRequest; resolve: (ids: number[]) => void; reject: (error: unknown) => void }[] = [];
 
   constructor(options: { baseUrl: string }) {
     this.baseUrl = options.baseUrl.replace(/\/+$/, '').replace(/\/v1$/, '');
   }
 
-  encodeChat(request: { messages: ChatMessage[]; tools?: readonly ToolSchema[] }): Promise<number[]> {
+  encodeChat(request: ChatRequest): Promise<number[]> {
     const key = JSON.stringify(request);
     let hit = this.cache.get(key);
     if (!hit) {
-      hit = this.post('/v1/chat/completions', { messages: request.messages, ...(request.tools?.length ? { tools: request.tools } : {}), max_tokens: 1, temperature: 0, return_token_ids: true }, ChatIds).then((r) => r.prompt_token_ids);
+      hit = new Promise<number[]>((resolve, reject) => {
+        if (this.pending.length === 0) setImmediate(() => void this.flush());
+        this.pending.push({ request, resolve, reject });
+      });
       hit.catch(() => this.cache.delete(key));
       this.cache.set(key, hit);
     }
     return hit;
+  }
+
+  private async flush(): Promise<void> {
+    const batch = this.pending;
+    this.pending = [];
+    const requests = batch.map(({ request }) => ({ messages: request.messages, ...(request.tools?.length ? { tools: request.tools } : {}) }));
+    try {
+      const reply = await this.post('/v1/chat/tokenize', { requests }, TokenizeReply);
+      if (reply.data.length !== batch.length) throw new EngineError(`engine /v1/chat/tokenize returned ${reply.data.length} items for ${batch.length} requests`);
+      batch.forEach((item, i) => item.resolve(reply.data[i]!.prompt_token_ids));
+    } catch (error) {
+      for (const item of batch) item.reject(error);
+    }
   }
 
   eosIds(): Promise<number[]> {

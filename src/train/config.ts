@@ -78,6 +78,7 @@ export const TrainConfig = z
     /** Learning-rate schedule over `steps` (after warmup). */
     schedule: z.enum(['constant', 'linear', 'cosine']).default('constant'),
     warmupSteps: z.number().int().nonnegative().default(0),
+    /** AdamW weight decay, in GRPO and in the SFT warm start. */
     weightDecay: z.number().min(0).default(0),
     /** Gradient-norm clip; 0 disables. */
     maxGradNorm: z.number().min(0).default(1),

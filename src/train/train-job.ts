@@ -98,7 +98,7 @@ export async function runTrainJob(options: {
           source: demonstrationSource(env),
           training: new EngineTrainingClient({ engine }),
           tokenizer: new EngineChatTokenizer({ baseUrl: engine.url }),
-          sft: { steps: sftSteps, batch: config.sftBatch, lr: config.sftLr, seed: config.seed, maxGradNorm: config.maxGradNorm, microBatchSize: config.microBatchSize, schedule: 'cosine', warmupSteps: Math.min(10, sftSteps) },
+          sft: { steps: sftSteps, batch: config.sftBatch, lr: config.sftLr, seed: config.seed, weightDecay: config.weightDecay, maxGradNorm: config.maxGradNorm, microBatchSize: config.microBatchSize, schedule: 'cosine', warmupSteps: Math.min(10, sftSteps) },
           runDir: sftDir,
           modelName: basename(modelDir),
           config: { ...config },
