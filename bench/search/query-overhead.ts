@@ -27,8 +27,8 @@ const BUDGET_MS = Number(process.env.QUERY_BUDGET_S ?? 30) * 1000;
 type Hit = { passage: number; score: number };
 type Searcher = { search(q: string, o: { k: number }): Hit[] };
 const beforeModule = (await import(pathToFileURL(join(beforeRoot!, 'src/search/local-index.ts')).href)) as { LocalSearchIndex: { load(dir: string): Searcher } };
-const before = beforeModule.LocalSearchIndex.load(indexDir!);
 const after = LocalSearchIndex.load(indexDir!);
+const before = beforeModule.LocalSearchIndex.load(indexDir!);
 
 const { ids, texts } = await readCorpus(corpusPath!);
 const queries = readQueries(queriesPath!);

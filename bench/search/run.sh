@@ -43,12 +43,14 @@ corpus() {
     bench/search/$DATA/$name.jsonl bench/search/$DATA/queries.json bench/search/$DATA/$name/node.json $K1 $B $engines_node)
 }
 
-# The src/ tree of revision $1, exported once to a temporary folder that resolves our node_modules.
+# The sources of revision $1, exported once into .keiko/ (ignored by git and by tsc). Inside the
+# checkout on purpose: tsx compiled the same code exported under /tmp into ~2× slower search loops,
+# which made an identical "before" look slow.
 before_src() {
-  local dir=${TMPDIR:-/tmp}/keiko-search-before-$1
+  local dir=$ROOT/.keiko/bench-before-$1
   if [ ! -d "$dir" ]; then
     mkdir -p "$dir.tmp" && git -C "$ROOT" archive "$1" src bin environments package.json tsconfig.json | tar -x -C "$dir.tmp"
-    ln -s "$ROOT/node_modules" "$dir.tmp/node_modules" && mv "$dir.tmp" "$dir"
+    mv "$dir.tmp" "$dir"
   fi
   echo "$dir"
 }
@@ -75,7 +77,7 @@ case $what in
     # node:cluster workers; ROUNDS times, so machine-load drift hits all three alike.
     before=$(before_src $BEFORE_REV)
     rm -rf $DATA/http-compare && mkdir -p $DATA/http-compare
-    for round in $(seq 1 ${ROUNDS:-2}); do
+    for round in $(seq 1 ${ROUNDS:-3}); do
       for v in before after after-2-workers; do
         root=$ROOT; workers=1
         [ $v = before ] && root=$before
