@@ -1,26 +1,11 @@
 // `keiko engine create|info` through the real CLI and the real Python engine (skipped only when
 // engine/.venv is missing, i.e. scripts/setup.sh has not run).
-import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-
-const root = resolve(import.meta.dirname, '..');
-const bin = join(root, 'bin', 'keiko.js');
-const hasEngine = existsSync(join(root, 'engine', '.venv', 'bin', 'python')) || !!process.env.KEIKO_ENGINE_PYTHON;
-
-function keiko(args: string[]): Promise<{ code: number | null; out: string }> {
-  return new Promise((done, reject) => {
-    const child = spawn(process.execPath, [bin, ...args], { cwd: root, env: { ...process.env, NO_COLOR: '1' } });
-    let out = '';
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => done({ code, out }));
-  });
-}
+import { hasEngine, keikoCli as keiko } from './helpers/keiko-cli.js';
 
 describe('keiko engine', () => {
   it('rejects bad usage with exit code 2 and a clear message', async () => {

@@ -1,27 +1,12 @@
 // `keiko sft` through the real CLI and the real Python engine: a JSONL of conversations (one with a
 // tool call and a tool result) trains a tiny created model, whose loss falls and whose checkpoint is
 // a Hugging Face folder. Skipped only when engine/.venv is missing (scripts/setup.sh has not run).
-import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-
-const root = resolve(import.meta.dirname, '..');
-const bin = join(root, 'bin', 'keiko.js');
-const hasEngine = existsSync(join(root, 'engine', '.venv', 'bin', 'python')) || !!process.env.KEIKO_ENGINE_PYTHON;
-
-function keiko(args: string[]): Promise<{ code: number | null; out: string }> {
-  return new Promise((done, reject) => {
-    const child = spawn(process.execPath, [bin, ...args], { cwd: root, env: { ...process.env, NO_COLOR: '1' } });
-    let out = '';
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => done({ code, out }));
-  });
-}
+import { hasEngine, keikoCli as keiko } from './helpers/keiko-cli.js';
 
 const conversations = [
   { messages: [{ role: 'user', content: 'What is 2 + 3?' }, { role: 'assistant', content: 'The answer is 5.' }] },
