@@ -4,7 +4,7 @@
  * GRPO-train it in the multi-step SearchEnv, then score teacher, SFT model and GRPO model on the
  * held-out test questions with tool-use statistics.
  *
- *   npx tsx examples/search-agent/run.ts [--key=value ...] [--testCount=N] [--split=validation]
+ *   npx tsx examples/search-agent/run.ts [--key=value ...] [--testCount=N] [--entityTokens=R] [--split=validation]
  *
  * Writes `<run>/test-results.json` and `<run>/curves.svg|png`, and prints a table. `--split=validation`
  * scores the validation split instead (`<run>/validation-results.json`): that is how settings are chosen.
@@ -14,10 +14,11 @@ import { cpus, loadavg, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Rng, type Environment, type Example, type RolloutResult } from '../../src/core/index.js';
 import { EngineClient, OpenAISampler } from '../../src/samplers/index.js';
+import { builtinCorpus } from '../../src/search/index.js';
 import { environmentCorpus, evaluatePolicy, lastCheckpoint, loadTrainConfig, runTrainJob, type TrainConfig } from '../../src/train/index.js';
 import { renderCurves } from '../beyond-imitation/render-curves.js';
 import { parseRunArgs } from '../beyond-imitation/run.js';
-import { loadEnvironment } from './env.js';
+import { SearchAgentArgs, loadEnvironment } from './env.js';
 
 const here = new URL('.', import.meta.url).pathname;
 
@@ -86,11 +87,34 @@ async function scorePolicy(options: { model: string; env: Environment; config: T
   }
 }
 
+/**
+ * Tokenizer-training lines that make country and capital names whole tokens (one per word): every
+ * country and capital named by the corpus pages, in the contexts the episodes show them ("capital of
+ * X", ", X" in a result title, "<answer>X</answer>"), `repeats` times so that their merges outrank
+ * ordinary text. These are names from the web the agent searches (held-out answers among them, as
+ * capital names), never questions. The point: copying a name off a results page is a one-token copy.
+ */
+export function entityNameLines(options: { minPopulation: number; repeats: number }): string {
+  const countries = new Set<string>();
+  const capitals = new Set<string>();
+  for (const doc of builtinCorpus({ sources: ['geo'], minPopulation: options.minPopulation })) {
+    if (doc.facts?.['type'] !== 'country') continue;
+    countries.add(String(doc.facts['name']));
+    if (doc.facts['capital']) capitals.add(String(doc.facts['capital']));
+  }
+  const once = [...[...countries].map((c) => `capital of ${c}, ${c}`), ...[...capitals].map((k) => `<answer>${k}</answer> †${k}, of ${k}`)];
+  return Array.from({ length: options.repeats }, () => once.join('\n')).join('\n') + '\n';
+}
+
 async function main(): Promise<void> {
-  // `--testCount=N` scores only N test questions (smoke runs); every other flag is a config key.
+  // `--testCount=N` scores only N test questions (smoke runs); `--entityTokens=R` adds the corpus's
+  // country and capital names R times to the tokenizer's training text (0 = off); every other flag
+  // is a config key.
   const { split, overrides: argv } = parseRunArgs(process.argv.slice(2));
-  const testCount = Number(argv.find((a) => a.startsWith('--testCount='))?.split('=')[1] ?? 0);
-  const config = loadTrainConfig({ file: join(here, 'config.toml'), overrides: argv.filter((a) => !a.startsWith('--testCount=')) });
+  const own = (name: string) => Number(argv.find((a) => a.startsWith(`--${name}=`))?.split('=')[1] ?? 0);
+  const testCount = own('testCount');
+  const entityTokens = own('entityTokens');
+  const config = loadTrainConfig({ file: join(here, 'config.toml'), overrides: argv.filter((a) => !/^--(testCount|entityTokens)=/.test(a)) });
   const runDir = resolve(config.outDir, config.runName || `search-agent-seed${config.seed}`);
   mkdirSync(runDir, { recursive: true });
   const machine = `${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${Math.round(totalmem() / 2 ** 30)} GiB, load average at start ${loadavg().map((x) => x.toFixed(1)).join(' ')}`;
@@ -110,7 +134,8 @@ async function main(): Promise<void> {
     if (!existsSync(join(modelDir, 'config.json'))) {
       process.stdout.write(`==> creating a tiny model (${config.createLayers} layers, hidden ${config.createHidden}, vocab ${config.createVocab}, 512 positions)\n`);
       const corpus = join(runDir, 'tokenizer-corpus.txt');
-      writeFileSync(corpus, environmentCorpus({ env, examples: config.createCorpusExamples, seed: config.seed }));
+      const names = entityTokens > 0 ? entityNameLines({ minPopulation: SearchAgentArgs.parse(config.envArgs).minPopulation, repeats: entityTokens }) : '';
+      writeFileSync(corpus, environmentCorpus({ env, examples: config.createCorpusExamples, seed: config.seed }) + names);
       await EngineClient.createModel({ out: modelDir, corpus: [corpus], vocabSize: config.createVocab, hidden: config.createHidden, layers: config.createLayers, heads: config.createHeads, maxContext: 512, seed: config.seed });
     }
     trainConfig = { ...config, model: modelDir };
