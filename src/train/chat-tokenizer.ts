@@ -46,8 +46,13 @@ export class EngineChatTokenizer implements ChatTokenizer {
   }
 
   private async flush(): Promise<void> {
-    const batch = this.pending;
+    const all = this.pending;
     this.pending = [];
+    // The engine takes up to 4096 requests a call.
+    await Promise.all(Array.from({ length: Math.ceil(all.length / 1024) }, (_, k) => this.send(all.slice(k * 1024, (k + 1) * 1024))));
+  }
+
+  private async send(batch: typeof this.pending): Promise<void> {
     const requests = batch.map(({ request }) => ({ messages: request.messages, ...(request.tools?.length ? { tools: request.tools } : {}) }));
     try {
       const reply = await this.post('/v1/chat/tokenize', { requests }, TokenizeReply);
