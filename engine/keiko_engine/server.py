@@ -128,6 +128,18 @@ def _describe(errors) -> str:
     return "; ".join(parts)
 
 
+@contextlib.contextmanager
+def _item_errors(k: int):
+    """Turns a bad item k of a batch envelope (invalid body, or a RequestError) into a RequestError
+    whose message starts with `requests[k]: `."""
+    try:
+        yield
+    except ValidationError as e:
+        raise RequestError(f"requests[{k}]: {_describe(e.errors())}") from e
+    except RequestError as e:
+        raise RequestError(f"requests[{k}]: {e.message}", code=e.code, status=e.status) from e
+
+
 def _stops(stop: str | list[str] | None) -> list[str]:
     if stop is None:
         return []
@@ -302,12 +314,11 @@ def create_app(engine: Engine, max_batch_rows: int = 64) -> FastAPI:
         items: list[Any] = []  # per request: (body, prompt_ids, rows) or an error dict
         for k, raw in enumerate(body.requests):
             try:
-                req = ChatBody.model_validate(raw)
-                items.append((req, *chat_rows(req)))
-            except ValidationError as e:
-                items.append({"error": {"code": "invalid_request", "message": f"requests[{k}]: {_describe(e.errors())}"}, "status": 400})
+                with _item_errors(k):
+                    req = ChatBody.model_validate(raw)
+                    items.append((req, *chat_rows(req)))
             except RequestError as e:
-                items.append({"error": {"code": e.code, "message": f"requests[{k}]: {e.message}"}, "status": e.status})
+                items.append({"error": {"code": e.code, "message": e.message}, "status": e.status})
         rows = [r for it in items if isinstance(it, tuple) for r in it[2]]
         # passes of at most max_batch_rows rows, like concurrent requests (each row samples the same alone)
         step = worker.max_batch_rows
@@ -317,16 +328,12 @@ def create_app(engine: Engine, max_batch_rows: int = 64) -> FastAPI:
     @app.post("/v1/chat/tokenize")
     async def chat_tokenize(body: TokenizeBody) -> dict:
         """The prompt ids each chat request would condition on (template + tokenizer only; no model run)."""
-        data = []
-        for k, raw in enumerate(body.requests):
-            try:
-                req = ChatBody.model_validate(raw)
-                data.append({"prompt_token_ids": chat_prompt_ids(req)})
-            except ValidationError as e:
-                raise RequestError(f"requests[{k}]: {_describe(e.errors())}") from e
-            except RequestError as e:
-                raise RequestError(f"requests[{k}]: {e.message}", code=e.code, status=e.status) from e
-        return {"object": "list", "data": data}
+
+        def prompt_ids(k: int, raw: dict[str, Any]) -> list[int]:
+            with _item_errors(k):
+                return chat_prompt_ids(ChatBody.model_validate(raw))
+
+        return {"object": "list", "data": [{"prompt_token_ids": prompt_ids(k, raw)} for k, raw in enumerate(body.requests)]}
 
     def step(body: OptimStepBody) -> dict:
         return engine.optim_step(
