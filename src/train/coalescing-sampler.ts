@@ -61,29 +61,39 @@ export class CoalescingSampler implements Sampler {
     this.scheduled = false;
     const entries = [...this.pending.values()];
     this.pending = new Map();
-    if (entries.length > 1 && isBatchChatSampler(this.inner)) this.send(entries);
-    else for (const entry of entries) this.send([entry]);
+    this.send(entries);
   }
 
-  /** One request per entry (with `n` = its callers), in one `chatMany` call when there are several. */
+  /** One request per entry (with `n` = its callers): all in one `chatMany` call when the inner sampler has it, else one `chat` each. */
   private send(entries: Pending[]): void {
-    const requests = entries.map((e) => ({ ...e.request, n: e.waiters.length }));
     const inner = this.inner;
-    const results: Promise<(ChatResponse | SamplerError)[]> =
-      entries.length > 1 && isBatchChatSampler(inner) ? inner.chatMany(requests) : inner.chat(requests[0]!).then((r) => [r]);
-    results.then(
-      (responses) => entries.forEach((entry, k) => deliver(entry, responses[k])),
-      (error: unknown) => entries.forEach((entry) => entry.waiters.forEach((w) => w.reject(error))),
-    );
+    const request = (e: Pending): ChatRequest => ({ ...e.request, n: e.waiters.length });
+    if (entries.length > 1 && isBatchChatSampler(inner)) {
+      inner.chatMany(entries.map(request)).then(
+        (responses) => entries.forEach((entry, k) => deliver(entry, responses[k])),
+        (error: unknown) => entries.forEach((entry) => fail(entry, error)),
+      );
+      return;
+    }
+    for (const entry of entries) {
+      inner.chat(request(entry)).then(
+        (response) => deliver(entry, response),
+        (error: unknown) => fail(entry, error),
+      );
+    }
   }
+}
+
+/** Rejects every waiter of `entry` with `error`. */
+function fail(entry: Pending, error: unknown): void {
+  for (const w of entry.waiters) w.reject(error);
 }
 
 /** Hands each waiter of `entry` its own choice of `response` (or the entry's error). */
 function deliver(entry: Pending, response: ChatResponse | SamplerError | undefined): void {
   const n = entry.waiters.length;
   if (!response || response instanceof Error) {
-    const error = response ?? new Error(`sampler returned no response for a batched request (n=${n})`);
-    entry.waiters.forEach((w) => w.reject(error));
+    fail(entry, response ?? new Error(`sampler returned no response for a batched request (n=${n})`));
     return;
   }
   entry.waiters.forEach((w, i) => {

@@ -33,16 +33,18 @@ function fakeTokenizer(breakAfter = Infinity): ChatTokenizer {
   };
 }
 
+/** Two user/assistant exchanges. */
+const messages: ChatMessage[] = [
+  { role: 'user', content: 'q' },
+  { role: 'assistant', content: 'ab' },
+  { role: 'user', content: 'r' },
+  { role: 'assistant', content: 'c' },
+];
+
 const c = (s: string) => [...s].map((ch) => 100 + (ch.codePointAt(0)! % 100));
 
 describe('buildSftSequence', () => {
   it('trains assistant tokens through end-of-turn and masks everything else, over several turns', async () => {
-    const messages: ChatMessage[] = [
-      { role: 'user', content: 'q' },
-      { role: 'assistant', content: 'ab' },
-      { role: 'user', content: 'r' },
-      { role: 'assistant', content: 'c' },
-    ];
     const seq = (await buildSftSequence({ messages, tokenizer: fakeTokenizer() }))!;
     // user q EOS \n | asst a b EOS | \n user r EOS \n asst | c EOS
     expect(seq.inputIds).toEqual([11, ...c('q'), EOS, 9, 12, ...c('ab'), EOS, 9, 11, ...c('r'), EOS, 9, 12, ...c('c'), EOS]);
@@ -51,12 +53,6 @@ describe('buildSftSequence', () => {
   });
 
   it('stops at a prefix break instead of re-tokenizing', async () => {
-    const messages: ChatMessage[] = [
-      { role: 'user', content: 'q' },
-      { role: 'assistant', content: 'ab' },
-      { role: 'user', content: 'r' },
-      { role: 'assistant', content: 'c' },
-    ];
     const seq = (await buildSftSequence({ messages, tokenizer: fakeTokenizer(2) }))!;
     expect(seq.prefixBreak).toBe(true);
     expect(seq.lossMask.filter((m) => m === 1)).toHaveLength(3); // only the first assistant turn

@@ -118,13 +118,12 @@ export class EngineTrainingClient implements TrainingBackend {
       ...(request.optimStep ? { optimStep: engineOptim(request.optimStep) } : {}),
     });
     const out: ForwardBackwardResult = { loss: r.loss, kl: r.kl, clip_fraction: r.clipFraction, entropy: r.entropy, tokens: r.tokens, sequences: r.sequences, seconds: r.seconds, tokens_per_s: r.tokensPerS, nonfinite: r.nonfinite };
-    if (r.optimStep !== undefined) out.optim_step = r.optimStep && { step: r.optimStep.step, grad_norm: r.optimStep.gradNorm, skipped: r.optimStep.skipped };
+    if (r.optimStep !== undefined) out.optim_step = r.optimStep && optimResult(r.optimStep);
     return out;
   }
 
   async optimStep(request: OptimStepRequest): Promise<OptimStepResult> {
-    const r = await this.engine.optimStep(engineOptim(request));
-    return { step: r.step, grad_norm: r.gradNorm, skipped: r.skipped };
+    return optimResult(await this.engine.optimStep(engineOptim(request)));
   }
 
   save(request: { path: string; optimizer?: boolean; mergedLora?: boolean }): Promise<{ path: string; step: number }> {
@@ -139,4 +138,9 @@ export class EngineTrainingClient implements TrainingBackend {
 /** 0 for unset weight decay and clipping, as the trainer has always sent (the engine's own grad_clip default is 1). */
 function engineOptim(request: OptimStepRequest): { lr: number; weightDecay: number; gradClip: number } {
   return { lr: request.lr, weightDecay: request.weightDecay ?? 0, gradClip: request.gradClip ?? 0 };
+}
+
+/** The engine client's optimizer-step result with the engine's field names. */
+function optimResult(r: { step: number; gradNorm: number | null; skipped: boolean }): OptimStepResult {
+  return { step: r.step, grad_norm: r.gradNorm, skipped: r.skipped };
 }
