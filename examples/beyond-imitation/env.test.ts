@@ -21,15 +21,23 @@ describe('column-addition environment', () => {
     expect(readReversedSum('9 2 9 0', 4)).toBe(929);
     expect(readReversedSum('92900', 4)).toBeUndefined();
     expect(readReversedSum('92a0', 4)).toBeUndefined();
-    expect(carelessSum(347, 582, 3)).toBe(829); // 7+2=9, 4+8=12 → 2, 3+5=8: the carry is lost
+    // every-carry: 7+2=9, 4+8=12 → 2, 3+5=8, the carry is lost
+    expect(carelessSum(347, 582, 3, 'every-carry')).toBe(829);
+    expect(carelessSum(347, 582, 3, 'units-carry')).toBe(929); // no units carry to forget
+    // units-carry: 7+5=12 → 2, the carry into the tens is lost: 4+8=12 → 2 carry 1, 3+5+1=9
+    expect(carelessSum(347, 585, 3, 'units-carry')).toBe(922);
+    expect(carelessSum(347, 585, 3, 'every-carry')).toBe(822);
   });
 
   it('tells the exact total, the careless total and a mix of the two apart', () => {
     // 358 + 467 = 825 (two carries); forgetting both gives 715; keeping one of them gives 725 or 815.
-    expect(answerKind('5280', 358, 467, 3)).toBe('correct');
-    expect(answerKind('5170', 358, 467, 3)).toBe('careless');
-    expect(answerKind('5270', 358, 467, 3)).toBe('other');
-    expect(answerKind('oops', 358, 467, 3)).toBe('other');
+    expect(answerKind('5280', 358, 467, 3, 'every-carry')).toBe('correct');
+    expect(answerKind('5170', 358, 467, 3, 'every-carry')).toBe('careless');
+    expect(answerKind('5270', 358, 467, 3, 'every-carry')).toBe('other');
+    expect(answerKind('oops', 358, 467, 3, 'every-carry')).toBe('other');
+    // units-carry: forgetting only the units carry gives 815
+    expect(answerKind('5180', 358, 467, 3)).toBe('careless');
+    expect(answerKind('5170', 358, 467, 3)).toBe('other');
   });
 
   it('keeps train, validation and test prompts disjoint', () => {
@@ -43,21 +51,27 @@ describe('column-addition environment', () => {
     expect(test.evalDataset!.some((e) => held.has(question(e)))).toBe(false);
   });
 
-  it('rewards the exact total only; the teacher is right on carry-free tasks and ~60% overall', async () => {
-    const env = loadEnvironment({ evalSplit: 'test', evalCount: 400 });
+  it.each(['units-carry', 'every-carry'] as const)('rewards the exact total only; the %s teacher is right where it cannot slip and about 60 percent overall', async (slip) => {
+    const carelessRate = slip === 'units-carry' ? 0.9 : 0.5;
+    const env = loadEnvironment({ evalSplit: 'test', evalCount: 400, slip, carelessRate });
     const examples = env.evalDataset!;
-    const ex = examples.find((e) => e.info['carries'] === true)!;
+    const ex = examples.find((e) => e.info['slips'] === true)!;
     const { a, b } = ex.info as { a: number; b: number };
     expect(await score(env, ex, [{ role: 'assistant', content: writeReversedSum(a + b, 4) }])).toBe(1);
-    expect(await score(env, ex, [{ role: 'assistant', content: writeReversedSum(carelessSum(a, b, 3), 4) }])).toBe(0);
+    expect(await score(env, ex, [{ role: 'assistant', content: writeReversedSum(carelessSum(a, b, 3, slip), 4) }])).toBe(0);
     expect(await score(env, ex, [{ role: 'assistant', content: 'no idea' }])).toBe(0);
     const rng = new Rng(0);
     let right = 0;
+    let slipped = 0;
     for (const e of examples) {
       const r = await score(env, e, env.demonstrate!(e, rng));
-      if (e.info['carries'] === false) expect(r).toBe(1);
+      if (e.info['slips'] === false) expect(r).toBe(1);
+      else slipped += 1 - r;
       right += r;
     }
+    const slipTasks = examples.filter((e) => e.info['slips'] === true).length;
+    expect(slipped / slipTasks).toBeGreaterThan(carelessRate - 0.1);
+    expect(slipped / slipTasks).toBeLessThan(carelessRate + 0.1);
     expect(right / examples.length).toBeGreaterThan(0.5);
     expect(right / examples.length).toBeLessThan(0.7);
   });

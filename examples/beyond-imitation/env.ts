@@ -14,10 +14,14 @@ import { rubric } from '../../src/rubrics/index.js';
  * also add digit pairs mod 10 — a task tiny models learn far more slowly; see RESULTS.md). The
  * reward is 1 when the answer is the exact total, else 0: a verifiable outcome that needs no teacher.
  *
- * The teacher (`demonstrate`) is careless: on each demonstration, with probability
- * `carelessRate`, it forgets every carry. Sums without a carry are still right, so at the default
- * rate it is right on about 60% of tasks — and, unlike random noise, its mistakes are systematic,
- * so a model that imitates it learns the mistake.
+ * The teacher (`demonstrate`) is careless in one systematic way, its `slip`. With `units-carry`
+ * (default) it forgets the carry out of the units column on a share `carelessRate` of its
+ * demonstrations (default 90%): 347 + 585 = 932 comes out as 922. It carries everywhere else, so it
+ * is right on every task without a units carry (55% of them) and about 60% overall. Because the
+ * slip is one decision at one digit, a model can imitate it exactly, and a model that imitates it
+ * greedily makes the teacher's mistake every time. With `every-carry` it forgets every carry on a
+ * share `carelessRate` of demonstrations (the earlier setting: imitating it exactly means inferring,
+ * from earlier digits, which of two modes a demonstration is in; see RESULTS.md).
  *
  * No system prompt: every prompt token is context a tiny model must learn to ignore.
  */
@@ -30,8 +34,10 @@ export const ColumnAdditionArgs = z.object({
   evalCount: z.number().int().min(1).default(200),
   /** Which held-out split `evalDataset` holds. Test tasks are only ever scored at the very end. */
   evalSplit: z.enum(['validation', 'test']).default('validation'),
-  /** Probability that a demonstration forgets every carry. */
-  carelessRate: z.number().min(0).max(1).default(0.5),
+  /** The teacher's mistake: forget the carry out of the units column, or every carry. */
+  slip: z.enum(['units-carry', 'every-carry']).default('units-carry'),
+  /** Share of demonstrations in which the teacher slips. */
+  carelessRate: z.number().min(0).max(1).default(0.9),
   /** How a task is written: its column sums ("091208") or the two numbers ("347+582"). */
   layout: z.enum(['sums', 'digits']).default('sums'),
   seed: z.number().int().default(0),
@@ -62,8 +68,15 @@ export function writeReversedSum(sum: number, width: number): string {
   return String(sum).padStart(width, '0').split('').reverse().join('');
 }
 
-/** What a teacher who forgets every carry writes: each column's digit sum mod 10, no carry digit. */
-export function carelessSum(a: number, b: number, digits: number): number {
+export type Slip = 'units-carry' | 'every-carry';
+
+/**
+ * The total a teacher writes when it slips: without the carry out of the units column (`units-carry`:
+ * 10 less when the units digits add up to 10 or more), or with every carry forgotten (`every-carry`:
+ * each column's digit sum mod 10, no carry digit).
+ */
+export function carelessSum(a: number, b: number, digits: number, slip: Slip = 'units-carry'): number {
+  if (slip === 'units-carry') return digitAt(a, 0) + digitAt(b, 0) >= 10 ? a + b - 10 : a + b;
   let out = 0;
   for (let i = 0; i < digits; i++) out += ((digitAt(a, i) + digitAt(b, i)) % 10) * 10 ** i;
   return out;
@@ -80,13 +93,13 @@ export function readReversedSum(text: string, maxDigits: number): number | undef
 }
 
 /**
- * What kind of answer `text` is to `a + b`: the exact total, the careless teacher's total (every
- * carry forgotten), or anything else (e.g. some carries kept and others forgotten).
+ * What kind of answer `text` is to `a + b`: the exact total, the careless teacher's total (its
+ * slip), or anything else.
  */
-export function answerKind(text: string, a: number, b: number, digits: number): 'correct' | 'careless' | 'other' {
+export function answerKind(text: string, a: number, b: number, digits: number, slip: Slip = 'units-carry'): 'correct' | 'careless' | 'other' {
   const value = readReversedSum(text, digits + 1);
   if (value === a + b) return 'correct';
-  return value === carelessSum(a, b, digits) ? 'careless' : 'other';
+  return value === carelessSum(a, b, digits, slip) ? 'careless' : 'other';
 }
 
 function drawTasks(options: { n: number; rng: Rng; digits: number; exclude: Set<string>; key: (t: Task) => string }): Task[] {
@@ -126,7 +139,8 @@ export function loadEnvironment(args: Record<string, unknown> = {}): SingleTurnE
     id: `${prefix}-${i}`,
     question: question(t),
     answer: t.a + t.b,
-    info: { a: t.a, b: t.b, carries: t.a + t.b !== carelessSum(t.a, t.b, a.digits) },
+    // `slips`: the teacher's slip changes this task's answer (for `units-carry`: the units carry).
+    info: { a: t.a, b: t.b, slips: t.a + t.b !== carelessSum(t.a, t.b, a.digits, a.slip) },
   });
   const correct = ({ completion, answer }: { completion: ChatMessage[]; answer: unknown }): number => {
     const text = completion.filter((m) => m.role === 'assistant').at(-1)?.content ?? '';
@@ -143,7 +157,7 @@ export function loadEnvironment(args: Record<string, unknown> = {}): SingleTurnE
     rubric: rubric({ funcs: [{ name: 'correct', fn: correct }, { name: 'format', fn: wellFormed, weight: 0 }] }),
     demonstrate: (example: Example, rng: Rng): ChatMessage[] => {
       const { a: x, b: y } = example.info as { a: number; b: number };
-      const sum = rng.next() < a.carelessRate ? carelessSum(x, y, a.digits) : x + y;
+      const sum = rng.next() < a.carelessRate ? carelessSum(x, y, a.digits, a.slip) : x + y;
       return [{ role: 'assistant', content: writeReversedSum(sum, width) }];
     },
   });

@@ -40,12 +40,16 @@ export async function teacherAccuracy(options: { env: Environment; seed: number 
 interface ModelScores {
   greedy: number;
   sampled: number;
-  /** Greedy accuracy on tasks whose sum needs a carry (the teacher's blind spot) and on the rest. */
+  /**
+   * Greedy accuracy on "slip tasks", where the teacher's slip changes the answer (for the default
+   * `units-carry` slip: a carry out of the units column), and on the rest. (The names are from the
+   * earlier `every-carry` teacher, whose slip tasks were every task with a carry.)
+   */
   greedyWithCarry: number;
   greedyNoCarry: number;
   /**
-   * Sampled (T = 1) answers on carry tasks: the share that is the exact total, the teacher's
-   * careless total, or neither. The teacher itself writes about half correct, half careless.
+   * Sampled (T = 1) answers on slip tasks: the share that is the exact total, the teacher's
+   * careless total, or neither. The teacher writes `1 - carelessRate` correct, the rest careless.
    */
   sampledCarryKinds: Record<'correct' | 'careless' | 'other', number>;
 }
@@ -59,24 +63,24 @@ export async function scoreModel(options: { model: string; env: Environment; con
     const common = { env, sampler, examples, maxTokens: config.maxTokens, maxTurns: 1, concurrency: config.concurrency, seed: config.seed + 7 };
     const greedy = await evaluatePolicy({ ...common, label: `${options.label}-greedy`, temperature: 0 });
     const sampled = await evaluatePolicy({ ...common, label: `${options.label}-sampled`, temperature: 1, samples: 4 });
-    const byCarry = (report: EvalReport, carries: boolean) => {
-      const ids = new Set(examples.filter((e) => e.info['carries'] === carries).map((e) => e.id));
+    const bySlip = (report: EvalReport, slips: boolean) => {
+      const ids = new Set(examples.filter((e) => e.info['slips'] === slips).map((e) => e.id));
       const rs = report.results.filter((r) => ids.has(r.exampleId));
       return rs.reduce((a, r) => a + r.reward, 0) / Math.max(1, rs.length);
     };
-    const digits = ColumnAdditionArgs.parse(config.envArgs).digits;
+    const { digits, slip } = ColumnAdditionArgs.parse(config.envArgs);
     const byId = new Map(examples.map((e) => [e.id, e]));
     const kinds = { correct: 0, careless: 0, other: 0 };
-    let carrySamples = 0;
+    let slipSamples = 0;
     for (const r of sampled.results) {
-      const info = byId.get(r.exampleId)?.info as { a: number; b: number; carries: boolean } | undefined;
-      if (!info?.carries) continue;
-      carrySamples++;
-      kinds[answerKind(r.completion.filter((m) => m.role === 'assistant').at(-1)?.content ?? '', info.a, info.b, digits)]++;
+      const info = byId.get(r.exampleId)?.info as { a: number; b: number; slips: boolean } | undefined;
+      if (!info?.slips) continue;
+      slipSamples++;
+      kinds[answerKind(r.completion.filter((m) => m.role === 'assistant').at(-1)?.content ?? '', info.a, info.b, digits, slip)]++;
     }
-    const share = (n: number) => n / Math.max(1, carrySamples);
+    const share = (n: number) => n / Math.max(1, slipSamples);
     const sampledCarryKinds = { correct: share(kinds.correct), careless: share(kinds.careless), other: share(kinds.other) };
-    return { greedy: greedy.reward, sampled: sampled.reward, greedyWithCarry: byCarry(greedy, true), greedyNoCarry: byCarry(greedy, false), sampledCarryKinds };
+    return { greedy: greedy.reward, sampled: sampled.reward, greedyWithCarry: bySlip(greedy, true), greedyNoCarry: bySlip(greedy, false), sampledCarryKinds };
   } finally {
     await engine.stop();
   }
@@ -152,7 +156,7 @@ async function main(): Promise<void> {
   const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
   const kinds = (s: ModelScores) => [s.sampledCarryKinds.correct, s.sampledCarryKinds.careless, s.sampledCarryKinds.other].map(pct).join(' / ');
   const rows: string[][] = [
-    [`held-out ${split} accuracy`, 'greedy', 'sampled T=1', 'greedy, carry tasks', 'T=1 on carry tasks: correct / careless / other'],
+    [`held-out ${split} accuracy`, 'greedy', 'sampled T=1', 'greedy, slip tasks', 'T=1 on slip tasks: correct / careless / other'],
     ['teacher (scripted)', '', pct(teacher), '', ''],
     [{ sft: 'SFT on teacher', given: 'given model', init: 'untrained model' }[startLabel], pct(sft.greedy), pct(sft.sampled), pct(sft.greedyWithCarry), kinds(sft)],
   ];

@@ -40,7 +40,7 @@ export function readTestResults(runDir: string): TestResults {
 export function resultsTable(runs: readonly { name: string; results: TestResults }[]): string {
   const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
   const lines = [
-    '| run | seed | SFT steps | GRPO steps | loss | group | teacher | start greedy | start T=1 | start greedy, carry tasks | GRPO greedy | GRPO T=1 | GRPO greedy, carry tasks | GRPO greedy, no-carry tasks | train time |',
+    '| run | seed | SFT steps | GRPO steps | loss | group | teacher | start greedy | start T=1 | start greedy, slip tasks | GRPO greedy | GRPO T=1 | GRPO greedy, slip tasks | GRPO greedy, other tasks | train time |',
     '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
   ];
   for (const { name, results: r } of runs) {
@@ -54,13 +54,14 @@ export function resultsTable(runs: readonly { name: string; results: TestResults
 
 /**
  * One markdown row per run comparing the starting (SFT) model with the teacher like for like: the
- * teacher's demonstrations are samples, so the model is sampled too (T = 1), and on carry tasks
- * its samples are split into the exact total, the teacher's careless total, and anything else.
+ * teacher's demonstrations are samples, so the model is sampled too (T = 1), and on slip tasks
+ * (where the teacher's slip changes the answer) its samples are split into the exact total, the
+ * teacher's careless total, and anything else.
  */
 export function imitationTable(runs: readonly { name: string; results: TestResults }[]): string {
   const pct = (x: number | undefined) => (x === undefined ? '–' : `${(100 * x).toFixed(1)}%`);
   const lines = [
-    '| run | seed | teacher | start T=1 | start greedy | start T=1 on carry tasks: correct | careless (teacher\'s mistake) | other | GRPO T=1 on carry tasks: correct | careless | other |',
+    '| run | seed | teacher | start T=1 | start greedy | start T=1 on slip tasks: correct | careless (teacher\'s mistake) | other | GRPO T=1 on slip tasks: correct | careless | other |',
     '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
   ];
   for (const { name, results: r } of runs) {
