@@ -61,7 +61,7 @@ describe('synthesizeQa', async () => {
     expect(items.length).toBeGreaterThanOrEqual(15);
     for (const it of items) QaItem.parse(it);
     const kinds = new Set(items.map((i) => i.kind));
-    for (const k of ['capital', 'city-population', 'city-country-capital', 'define-term', 'linked-term', 'phone-country-largest-city']) expect(kinds, k).toContain(k);
+    for (const k of ['capital', 'city-population', 'city-country-capital', 'define-term', 'linked-term', 'phone-country-largest-city', 'city-by-id']) expect(kinds, k).toContain(k);
     expect(new Set(items.map((i) => i.question)).size).toBe(items.length);
     for (const it of items) {
       // Solvable: every supporting page exists and the answer appears on the last one.
@@ -72,6 +72,12 @@ describe('synthesizeQa', async () => {
       expect(it.hops).toBe(it.supportingUrls.length);
       // The asked-about entity is hidden in description questions.
       if (it.kind === 'define-term') expect(it.question.toLowerCase()).not.toContain(it.answer[0]!.toLowerCase());
+    }
+    // A city asked by its GeoNames id: the id search ranks its page first, and both Trujillos can be asked.
+    for (const it of items.filter((i) => i.kind === 'city-by-id')) {
+      const id = /GeoNames id (\d+)\?$/.exec(it.question)![1]!;
+      expect(it.supportingUrls).toEqual([`https://geo.local/city/${id}`]);
+      expect(index.hit(index.search(`GeoNames id ${id}`, { k: 1 })[0]!).url).toBe(it.supportingUrls[0]);
     }
     // Trujillo exists in two countries: no "city of Trujillo" multi-hop question can be unique.
     expect(items.some((i) => i.kind === 'city-country-capital' && i.question.includes('Trujillo'))).toBe(false);

@@ -115,6 +115,13 @@ const TEMPLATES: Record<string, (d: SearchDocument, c: Corpus) => Candidate | un
     const q = `Which term in ${site} is described as: "${s}"?`;
     return { question: q, answer: [d.title], kind: 'define-term', hops: 1, supportingUrls: [d.url], answerEntity: normalizeAnswer(d.title), checks: [{ query: s, depth: 1 }] };
   },
+  'city-by-id'(d) {
+    // A city named only by its GeoNames id: the answer is read off the page (thousands of distinct names).
+    const id = /\/city\/(\d+)$/.exec(d.url)?.[1];
+    if (fact(d, 'type') !== 'city' || !id || !d.text.includes(`GeoNames id ${id}`)) return undefined;
+    const q = `Which city has the GeoNames id ${id}?`;
+    return { question: q, answer: [str(d, 'name')], kind: 'city-by-id', hops: 1, supportingUrls: [d.url], answerEntity: d.url, checks: [{ query: `GeoNames id ${id}`, depth: 1 }] };
+  },
   'linked-term'(d, c) {
     if (d.site !== 'foldoc' && d.site !== 'jargon') return undefined;
     for (const l of d.links) {
