@@ -13,6 +13,7 @@ interface Episode {
   prompt: { role: string; content?: string | null }[];
   completion: { role: string; content?: string | null }[];
   info: Record<string, unknown>;
+  answer?: unknown;
 }
 
 export interface CopyStats {
@@ -25,6 +26,14 @@ export interface CopyStats {
   answerFromPage: number;
   /** Two-hop episodes that stop after one search (the lazy teacher's habit). */
   stoppedAfterOneSearch: number;
+  /** Each copy on its own, whatever came before: the second query names the country in the first page's first title. */
+  countryQueryAny: number;
+  /** All episodes (one- and two-hop) that saw a results page: the answer is the last page's first title (before the comma). */
+  sawPage: number;
+  answerFromPageAny: number;
+  /** Episodes whose last page's first title is the (held-out) gold answer, and of those, answered with it: a copy of an unseen name. */
+  goldOnPage: number;
+  answeredGoldOnPage: number;
 }
 
 const CITY = /the city of (.+) lies\?$/;
@@ -32,13 +41,26 @@ const firstTitle = (page: string | null | undefined) => /【0†([^】]+)】/.ex
 
 /** Counts each link of the chain over the two-hop episodes. */
 export function copyStats(episodes: readonly Episode[]): CopyStats {
-  const s: CopyStats = { twoHop: 0, cityQuery: 0, countryQuery: 0, answerFromPage: 0, stoppedAfterOneSearch: 0 };
+  const s: CopyStats = { twoHop: 0, cityQuery: 0, countryQuery: 0, answerFromPage: 0, stoppedAfterOneSearch: 0, countryQueryAny: 0, sawPage: 0, answerFromPageAny: 0, goldOnPage: 0, answeredGoldOnPage: 0 };
   for (const e of episodes) {
+    const pages = e.completion.filter((m) => m.role === 'user').map((m) => m.content ?? '');
+    const lastAction = e.completion.filter((m) => m.role === 'assistant').at(-1)?.content ?? '';
+    if (pages.length > 0) {
+      s.sawPage++;
+      const title = firstTitle(pages.at(-1))?.split(', ')[0];
+      if (title && lastAction === `<answer>${title}</answer>`) s.answerFromPageAny++;
+      if (title && Array.isArray(e.answer) && e.answer.includes(title)) {
+        s.goldOnPage++;
+        if (lastAction === `<answer>${title}</answer>`) s.answeredGoldOnPage++;
+      }
+    }
     if (e.info['hops'] !== 2) continue;
     s.twoHop++;
     const c = e.completion.map((m) => m.content ?? '');
     const actions = e.completion.filter((m) => m.role === 'assistant').map((m) => m.content ?? '');
     if (actions.filter((a) => a.startsWith('<search>')).length === 1 && actions.at(-1)?.startsWith('<answer>')) s.stoppedAfterOneSearch++;
+    const anyCountry = firstTitle(c[1])?.split(', ').slice(1).join(', ');
+    if (anyCountry && c[2] === `<search>capital of ${anyCountry}</search>`) s.countryQueryAny++;
     const city = CITY.exec(e.prompt.at(-1)?.content ?? '')?.[1];
     if (!city || c[0] !== `<search>city of ${city}</search>`) continue;
     s.cityQuery++;
@@ -70,5 +92,6 @@ if (process.argv[1] && resolve(process.argv[1]) === resolve(new URL('.', import.
     const s = copyStats(readEpisodes(f));
     const pct = (n: number) => `${n} (${((100 * n) / Math.max(1, s.twoHop)).toFixed(1)}%)`;
     process.stdout.write(`${f}: ${s.twoHop} two-hop · city query ${pct(s.cityQuery)} · + country query ${pct(s.countryQuery)} · + answer from page ${pct(s.answerFromPage)} · stopped after one search ${pct(s.stoppedAfterOneSearch)}\n`);
+    process.stdout.write(`  each copy on its own: country query after any first search ${pct(s.countryQueryAny)} · answer = last page's first title ${s.answerFromPageAny} of ${s.sawPage} episodes with a page · gold answer there: ${s.goldOnPage}, copied ${s.answeredGoldOnPage}\n`);
   }
 }

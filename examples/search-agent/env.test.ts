@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { Rng, type Environment } from '../../src/core/index.js';
+import { availableBuiltinSources } from '../../src/search/index.js';
 import { ScriptedSampler } from '../../src/testing/index.js';
 import { copyStats } from './copy-stats.js';
 import { loadEnvironment } from './env.js';
@@ -81,10 +82,46 @@ describe('search-agent environment', () => {
     const draws = Array.from({ length: 40 }, () => env.demonstrate!(example, rng));
     const diligent = draws.find((d) => d.length === 5)!;
     const lazy = draws.find((d) => d.length === 3)!;
-    const s = copyStats([{ prompt: example.prompt, completion: diligent, info: example.info }, { prompt: example.prompt, completion: lazy, info: example.info }]);
+    const s = copyStats([{ prompt: example.prompt, completion: diligent, info: example.info, answer: example.answer }, { prompt: example.prompt, completion: lazy, info: example.info, answer: example.answer }]);
     expect(s.twoHop).toBe(2);
     expect(s.cityQuery).toBe(2);
     expect(s.countryQuery).toBe(1);
+    expect(s.countryQueryAny).toBe(1);
     expect(s.stoppedAfterOneSearch).toBe(1);
+    // The diligent answer is the last page's first title, the gold answer; the lazy one is not.
+    expect(s.goldOnPage).toBe(1);
+    expect(s.answeredGoldOnPage).toBe(1);
+    expect(s.answerFromPageAny).toBe(1);
+  });
+});
+
+// Term questions need FOLDOC and the Jargon File (scripts/search-setup.sh installs them).
+const haveTerms = ['foldoc', 'jargon'].every((s) => availableBuiltinSources().includes(s as 'foldoc'));
+
+describe.skipIf(!haveTerms)('search-agent environment with copy-training questions', () => {
+  const termIndex = join(mkdtempSync(join(tmpdir(), 'keiko-search-agent-terms-')), 'geo-terms');
+  let withTerms: Environment;
+  beforeAll(async () => {
+    withTerms = await loadEnvironment({ ...args, indexDir: termIndex, termQuestions: 40, cityIdQuestions: 40 });
+  }, 120_000);
+
+  it('mixes term questions into training only; held-out questions stay geography', () => {
+    const kinds = (es: readonly { info: Record<string, unknown> }[]) => new Set(es.map((e) => String(e.info['kind'])));
+    expect(kinds(withTerms.dataset).has('define-term')).toBe(true);
+    expect(kinds(withTerms.dataset).has('city-by-id')).toBe(true);
+    expect([...kinds(withTerms.evalDataset!)].every((k) => k === 'capital' || k === 'city-country-capital')).toBe(true);
+  });
+
+  it.each(['define-term', 'city-by-id'])('demonstrates a %s question as: search the description or id, answer the first result title (reward 1 in SearchEnv)', async (kind) => {
+    const example = withTerms.dataset.find((e) => e.info['kind'] === kind)!;
+    const demo = withTerms.demonstrate!(example, new Rng(0));
+    expect(demo).toHaveLength(3);
+    // The answer is the first result's title (a city's title goes on ", <country>").
+    expect(demo[1]!.content).toMatch(new RegExp(`^<information>【0†${(example.answer as string[])[0]!.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}[】,]`));
+    const sampler = new ScriptedSampler({ script: demo.filter((m) => m.role === 'assistant').map((m) => m.content!) });
+    const out = await withTerms.rollout(example, { sampler, sampling: {}, rng: new Rng(1) });
+    expect(out.completion.map((m) => m.content)).toEqual(demo.map((m) => m.content));
+    const scores = await withTerms.rubric.score({ ...out, answer: example.answer, info: example.info, task: undefined, parser: withTerms.parser });
+    expect(scores.reward).toBe(1);
   });
 });

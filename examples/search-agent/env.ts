@@ -3,7 +3,8 @@ import { resolve } from 'node:path';
 import { z } from 'zod';
 import { Rng, type ChatMessage, type Environment, type Example } from '../../src/core/index.js';
 import { parseEnvArgs } from '../../src/envs/index.js';
-import { Browser, LocalSearchIndex, SearchWeb, builtinCorpus, searchEnv, synthesizeQa, type QaItem } from '../../src/search/index.js';
+import { normalizeAnswer } from '../../src/rubrics/answer-match.js';
+import { Browser, LocalSearchIndex, type BuiltinSource, SearchWeb, builtinCorpus, searchEnv, synthesizeQa, type QaItem } from '../../src/search/index.js';
 
 /**
  * The search-agent example's environment: the multi-step `SearchEnv` (text-tag protocol) over
@@ -24,8 +25,24 @@ import { Browser, LocalSearchIndex, SearchWeb, builtinCorpus, searchEnv, synthes
  * skips the second hop; GRPO has to find out that it pays.
  */
 export const SearchAgentArgs = z.object({
-  /** Index folder; built from the built-in `geo` source when missing. */
-  indexDir: z.string().default('.keiko/search/geo-30k'),
+  /**
+   * Index folder; built from the built-in `geo` source (plus FOLDOC and the Jargon File when
+   * `termQuestions` > 0) when missing. Default: `.keiko/search/geo-30k`, or `geo-30k-terms`.
+   */
+  indexDir: z.string().optional(),
+  /**
+   * FOLDOC/Jargon `define-term` questions mixed into training (0 = none). Their answer is the first
+   * result's title, drawn from thousands of distinct terms, so that answering with a string read off
+   * the results page is a general skill rather than recall of ~150 capitals. Held-out evaluation
+   * stays the geography questions.
+   */
+  termQuestions: z.number().int().min(0).default(0),
+  /**
+   * `city-by-id` questions mixed into training (0 = none): "Which city has the GeoNames id N?", whose
+   * answer is the first result's title before the comma, one of ~14,000 city names. The same copy as
+   * the capital's last step ("Abuja, Nigeria" → Abuja), but over many distinct names.
+   */
+  cityIdQuestions: z.number().int().min(0).default(0),
   /**
    * Smallest city that gets a page (index build only). 30,000 gives ~14,000 cities: many distinct
    * city names, which is what makes copying (not memorising) the way to fit the demonstrations.
@@ -64,13 +81,22 @@ export type SearchAgentArgs = z.input<typeof SearchAgentArgs>;
 export const SYSTEM_PROMPT = 'One action per message: <search>query</search> or <answer>answer</answer>.';
 
 async function openIndex(a: z.infer<typeof SearchAgentArgs>): Promise<LocalSearchIndex> {
-  const dir = resolve(a.indexDir);
+  const dir = resolve(a.indexDir ?? (a.termQuestions > 0 ? '.keiko/search/geo-30k-terms' : '.keiko/search/geo-30k'));
   if (existsSync(dir) && LocalSearchIndex.exists(dir)) return LocalSearchIndex.load(dir);
-  return LocalSearchIndex.build({ documents: builtinCorpus({ sources: ['geo'], minPopulation: a.minPopulation }), dir });
+  const sources: BuiltinSource[] = a.termQuestions > 0 ? ['foldoc', 'jargon', 'geo'] : ['geo'];
+  return LocalSearchIndex.build({ documents: builtinCorpus({ sources, minPopulation: a.minPopulation }), dir });
 }
 
 const CITY_QUESTION = /the city of (.+) lies\?$/;
 const COUNTRY_QUESTION = /^What is the capital of (.+)\?$/;
+/** Term questions longer than this are left out: the searcher types the description again, and episodes must fit 512 positions. */
+const MAX_AUX_QUESTION_CHARS = 160;
+
+/** What the scripted searcher types for an auxiliary (copy-training) question. */
+const AUX_QUERY: Record<string, (question: string) => string | undefined> = {
+  'define-term': (q) => /described as: "(.+)"\?$/.exec(q)?.[1],
+  'city-by-id': (q) => /(GeoNames id \d+)\?$/.exec(q)?.[1],
+};
 
 const tag = (name: string, body: string) => `<${name}>${body}</${name}>`;
 const info = (text: string) => ({ role: 'user' as const, content: `<information>${text}</information>` });
@@ -83,6 +109,14 @@ const info = (text: string) => ({ role: 'user' as const, content: `<information>
  * answer with the country's name, a misreading of the question that is never right.
  */
 async function scriptedTranscripts(item: QaItem, web: SearchWeb, index: LocalSearchIndex): Promise<{ diligent: ChatMessage[]; lazy: ChatMessage[] }> {
+  const auxQuery = AUX_QUERY[item.kind]?.(item.question);
+  if (auxQuery !== undefined) {
+    // Search the description or the id, answer the first result's title: never lazy.
+    const query = auxQuery;
+    const page = (await new Browser(web).search({ query })).text;
+    const demo: ChatMessage[] = [{ role: 'assistant', content: tag('search', query) }, info(page), { role: 'assistant', content: tag('answer', item.answer[0]!) }];
+    return { diligent: demo, lazy: demo };
+  }
   const capital = item.answer[0]!;
   const countryDoc = await index.getDocument({ url: item.supportingUrls.at(-1)! });
   const country = countryDoc?.title ?? COUNTRY_QUESTION.exec(item.question)?.[1] ?? '';
@@ -124,7 +158,14 @@ export async function loadEnvironment(args: Record<string, unknown> = {}): Promi
   const index = await openIndex(a);
   const web = new SearchWeb(index, { pageSize: a.pageSize, snippetChars: a.snippetChars, serpFormat: a.serpFormat, seed: a.seed });
   const { items: all } = synthesizeQa({ index, count: a.questions, seed: a.seed, testFraction: a.testFraction, kinds: ['capital', 'city-country-capital'] });
-  const { kept: train, held: validationAll } = splitByEntity(capPerAnswer(all.filter((i) => i.split === 'train'), a.maxPerAnswerTrain), a.validationFraction, a.seed);
+  const { kept: geoTrain, held: validationAll } = splitByEntity(capPerAnswer(all.filter((i) => i.split === 'train'), a.maxPerAnswerTrain), a.validationFraction, a.seed);
+  // Copy-training questions: their own synthesis (so the geography splits do not move), training
+  // split only, and none whose answer is any geography question's answer (a capital's city page).
+  const geoAnswers = new Set(all.flatMap((i) => i.answer.map(normalizeAnswer)));
+  const aux = ([['define-term', a.termQuestions], ['city-by-id', a.cityIdQuestions]] as const).flatMap(([kind, count]) =>
+    count > 0 ? synthesizeQa({ index, count, seed: a.seed, testFraction: a.testFraction, kinds: [kind] }).items.filter((i) => i.split === 'train' && i.question.length <= MAX_AUX_QUESTION_CHARS && !i.answer.some((x) => geoAnswers.has(normalizeAnswer(x)))) : [],
+  );
+  const train = [...geoTrain, ...aux];
   const validation = capPerAnswer(validationAll, a.maxPerAnswer);
   const test = capPerAnswer(all.filter((i) => i.split === 'test'), a.maxPerAnswer);
   const held = a.evalSplit === 'test' ? test : validation;
