@@ -28,7 +28,7 @@ export interface CopyStats {
   stoppedAfterOneSearch: number;
   /** Each copy on its own, whatever came before: the second query names the country in the first page's first title. */
   countryQueryAny: number;
-  /** All episodes (one- and two-hop) that saw a results page: the answer is the last page's first title (before the comma). */
+  /** All episodes (one- and two-hop) that saw a page: the answer is the last view's title (a results page's first title, or an opened page's title), before the comma. */
   sawPage: number;
   answerFromPageAny: number;
   /** Episodes whose last page's first title is the (held-out) gold answer, and of those, answered with it: a copy of an unseen name. */
@@ -38,6 +38,8 @@ export interface CopyStats {
 
 const CITY = /the city of (.+) lies\?$/;
 const firstTitle = (page: string | null | undefined) => /【0†([^】]+)】/.exec(page ?? '')?.[1];
+/** A view's title: a results page's first title, or an opened page's title (its first line). */
+const viewTitle = (view: string) => (view.startsWith('<information>【') ? firstTitle(view) : /^<information>([^\n]+)\n/.exec(view)?.[1]);
 
 /** Counts each link of the chain over the two-hop episodes. */
 export function copyStats(episodes: readonly Episode[]): CopyStats {
@@ -47,7 +49,7 @@ export function copyStats(episodes: readonly Episode[]): CopyStats {
     const lastAction = e.completion.filter((m) => m.role === 'assistant').at(-1)?.content ?? '';
     if (pages.length > 0) {
       s.sawPage++;
-      const title = firstTitle(pages.at(-1))?.split(', ')[0];
+      const title = viewTitle(pages.at(-1)!)?.split(', ')[0];
       if (title && lastAction === `<answer>${title}</answer>`) s.answerFromPageAny++;
       if (title && Array.isArray(e.answer) && e.answer.includes(title)) {
         s.goldOnPage++;

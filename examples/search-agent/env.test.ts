@@ -95,6 +95,26 @@ describe('search-agent environment', () => {
   });
 });
 
+describe('search-agent environment following links', () => {
+  it('demonstrates a two-hop question as: search the city, open its result, the country link and the capital link, answer the page title', async () => {
+    const links = await loadEnvironment({ ...args, follow: 'links', viewLines: 1, maxTurns: 5, cityIdQuestions: 20, lazyRate: 0 });
+    const example = links.dataset.find((e) => e.info['hops'] === 2)!;
+    const demo = links.demonstrate!(example, new Rng(0));
+    const actions = demo.filter((m) => m.role === 'assistant').map((m) => m.content!);
+    expect(actions.slice(1, -1).every((a) => /^<open>\d+<\/open>$/.test(a))).toBe(true);
+    expect(actions.at(-1)).toBe(`<answer>${(example.answer as string[])[0]}</answer>`);
+    const sampler = new ScriptedSampler({ script: actions });
+    const out = await links.rollout(example, { sampler, sampling: {}, rng: new Rng(1) });
+    expect(out.completion.map((m) => m.content)).toEqual(demo.map((m) => m.content));
+    const scores = await links.rubric.score({ ...out, answer: example.answer, info: example.info, task: undefined, parser: links.parser });
+    expect(scores.reward).toBe(1);
+    expect(scores.metrics['pages_opened']).toBe(actions.length - 2);
+    // copy-stats reads the opened page's title: the gold answer was there and was copied.
+    const s = copyStats([{ prompt: example.prompt, completion: demo, info: example.info, answer: example.answer }]);
+    expect([s.cityQuery, s.goldOnPage, s.answeredGoldOnPage]).toEqual([1, 1, 1]);
+  });
+});
+
 // Term questions need FOLDOC and the Jargon File (scripts/search-setup.sh installs them).
 const haveTerms = ['foldoc', 'jargon'].every((s) => availableBuiltinSources().includes(s as 'foldoc'));
 

@@ -73,12 +73,23 @@ export const SearchAgentArgs = z.object({
   snippetChars: z.number().int().min(20).max(400).default(40),
   serpFormat: z.enum(['full', 'compact']).default('compact'),
   maxTurns: z.number().int().min(1).max(16).default(4),
+  /**
+   * How the diligent searcher makes the second hop of a two-hop question. `type`: search "capital of
+   * <country>", typing the country read off the first results, and answer the first title. `links`:
+   * open the city's result, its country link, then the capital's link, and answer the opened page's
+   * title: no name is typed but the city's (needs `maxTurns` 5). With `links`, city-by-id
+   * demonstrations also open their result and answer its title, the same final copy.
+   */
+  follow: z.enum(['type', 'links']).default('type'),
+  /** Lines shown when a page is opened (`links` keeps pages short: the first line says what matters). */
+  viewLines: z.number().int().min(1).max(100).default(40),
   seed: z.number().int().default(0),
 });
 export type SearchAgentArgs = z.input<typeof SearchAgentArgs>;
 
 /** The system prompt: short, because every token of it is context a tiny model must carry. */
 export const SYSTEM_PROMPT = 'One action per message: <search>query</search> or <answer>answer</answer>.';
+const LINKS_PROMPT = 'One action per message: <search>query</search>, <open>link id</open> or <answer>answer</answer>.';
 
 async function openIndex(a: z.infer<typeof SearchAgentArgs>): Promise<LocalSearchIndex> {
   const dir = resolve(a.indexDir ?? (a.termQuestions > 0 ? '.keiko/search/geo-30k-terms' : '.keiko/search/geo-30k'));
@@ -108,13 +119,15 @@ const info = (text: string) => ({ role: 'user' as const, content: `<information>
  * the capital. Lazy: stop after the first search (two-hop) or without searching (one-hop) and
  * answer with the country's name, a misreading of the question that is never right.
  */
-async function scriptedTranscripts(item: QaItem, web: SearchWeb, index: LocalSearchIndex): Promise<{ diligent: ChatMessage[]; lazy: ChatMessage[] }> {
+async function scriptedTranscripts(item: QaItem, web: SearchWeb, index: LocalSearchIndex, follow: 'type' | 'links'): Promise<{ diligent: ChatMessage[]; lazy: ChatMessage[] }> {
   const auxQuery = AUX_QUERY[item.kind]?.(item.question);
   if (auxQuery !== undefined) {
-    // Search the description or the id, answer the first result's title: never lazy.
-    const query = auxQuery;
-    const page = (await new Browser(web).search({ query })).text;
-    const demo: ChatMessage[] = [{ role: 'assistant', content: tag('search', query) }, info(page), { role: 'assistant', content: tag('answer', item.answer[0]!) }];
+    // Search the description or the id, answer the first result's title (following links: open the
+    // city's result and answer the opened page's title): never lazy.
+    const browser = new Browser(web);
+    const demo: ChatMessage[] = [{ role: 'assistant', content: tag('search', auxQuery) }, info((await browser.search({ query: auxQuery })).text)];
+    if (follow === 'links' && item.kind === 'city-by-id') demo.push({ role: 'assistant', content: tag('open', '0') }, info((await browser.open({ id: 0 })).text));
+    demo.push({ role: 'assistant', content: tag('answer', item.answer[0]!) });
     return { diligent: demo, lazy: demo };
   }
   const capital = item.answer[0]!;
@@ -124,7 +137,18 @@ async function scriptedTranscripts(item: QaItem, web: SearchWeb, index: LocalSea
   const firstHop: ChatMessage[] = [];
   if (item.hops > 1) {
     const q1 = `city of ${CITY_QUESTION.exec(item.question)?.[1] ?? item.question}`;
-    firstHop.push({ role: 'assistant', content: tag('search', q1) }, info((await browser.search({ query: q1 })).text));
+    const serp = await browser.search({ query: q1 });
+    firstHop.push({ role: 'assistant', content: tag('search', q1) }, info(serp.text));
+    const lazy: ChatMessage[] = [...firstHop, { role: 'assistant', content: tag('answer', country) }];
+    const cityResult = serp.data.results.findIndex((r) => r.url === item.supportingUrls[0]);
+    if (follow === 'links' && cityResult >= 0 && countryDoc) {
+      // City result → its country link → the capital's link (when the capital has a page) → answer.
+      const cityDoc = await index.getDocument({ url: item.supportingUrls[0]! });
+      const chain = [cityResult, cityDoc?.links.findIndex((l) => l.url === countryDoc.url) ?? -1, countryDoc.links.findIndex((l) => l.text === capital && l.url.includes('/city/'))];
+      const diligent = [...firstHop];
+      for (const id of chain[1]! < 0 ? [] : chain.filter((i) => i >= 0)) diligent.push({ role: 'assistant', content: tag('open', String(id)) }, info((await browser.open({ id })).text));
+      if (diligent.length > firstHop.length) return { diligent: [...diligent, { role: 'assistant', content: tag('answer', capital) }], lazy };
+    }
   }
   const q2 = `capital of ${country}`;
   const secondPage = (await browser.search({ query: q2 })).text;
@@ -156,7 +180,7 @@ const toRow = (item: QaItem) => ({ id: item.id, question: item.question, answer:
 export async function loadEnvironment(args: Record<string, unknown> = {}): Promise<Environment> {
   const a = parseEnvArgs({ env: 'search-agent', schema: SearchAgentArgs, args });
   const index = await openIndex(a);
-  const web = new SearchWeb(index, { pageSize: a.pageSize, snippetChars: a.snippetChars, serpFormat: a.serpFormat, seed: a.seed });
+  const web = new SearchWeb(index, { pageSize: a.pageSize, snippetChars: a.snippetChars, serpFormat: a.serpFormat, viewLines: a.viewLines, seed: a.seed });
   const { items: all } = synthesizeQa({ index, count: a.questions, seed: a.seed, testFraction: a.testFraction, kinds: ['capital', 'city-country-capital'] });
   const { kept: geoTrain, held: validationAll } = splitByEntity(capPerAnswer(all.filter((i) => i.split === 'train'), a.maxPerAnswerTrain), a.validationFraction, a.seed);
   // Copy-training questions: their own synthesis (so the geography splits do not move), training
@@ -170,11 +194,11 @@ export async function loadEnvironment(args: Record<string, unknown> = {}): Promi
   const test = capPerAnswer(all.filter((i) => i.split === 'test'), a.maxPerAnswer);
   const held = a.evalSplit === 'test' ? test : validation;
   const evalItems = a.evalCount > 0 ? new Rng(a.seed).fork('eval').shuffle(held).slice(0, a.evalCount) : held;
-  const env = searchEnv({ web, dataset: train.map(toRow), evalDataset: evalItems.map(toRow), protocol: 'tags', maxTurns: a.maxTurns, systemPrompt: SYSTEM_PROMPT, name: 'search-agent' });
+  const env = searchEnv({ web, dataset: train.map(toRow), evalDataset: evalItems.map(toRow), protocol: 'tags', maxTurns: a.maxTurns, systemPrompt: a.follow === 'links' ? LINKS_PROMPT : SYSTEM_PROMPT, name: 'search-agent' });
   const transcripts = new Map<string | number, { diligent: ChatMessage[]; lazy: ChatMessage[] }>();
   // Every question gets a transcript, so the teacher can be scored on held-out questions too; SFT
   // only ever draws from `dataset` (the training split).
-  for (const item of [...train, ...evalItems]) transcripts.set(item.id, await scriptedTranscripts(item, web, index));
+  for (const item of [...train, ...evalItems]) transcripts.set(item.id, await scriptedTranscripts(item, web, index, a.follow));
   const demonstrate = (example: Example, rng: Rng): ChatMessage[] => {
     const t = transcripts.get(example.id);
     if (!t) throw new Error(`no scripted demonstration for '${String(example.id)}'`);
