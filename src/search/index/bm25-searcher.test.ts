@@ -60,4 +60,24 @@ describe('Bm25Searcher', () => {
     }
     expect(prunedTotal).toBeGreaterThan(0);
   });
+
+  it('stays exact across many windows, and equal passages get bit-identical scores', () => {
+    const rng = new Rng(3);
+    const vocab = Array.from({ length: 60 }, (_, i) => `t${i}`);
+    const pick = () => vocab[Math.floor(vocab.length * rng.next() ** 2)]!;
+    const builder = new IndexBuilder();
+    // 50k passages: several 16k-id windows; every 1000th passage is the same text, the only one with x1 and x2.
+    for (let d = 0; d < 50_000; d++) builder.add(d % 1000 === 7 ? 'x1 x2 t1 x1' : Array.from({ length: rng.int(2, 12) }, pick).join(' '));
+    const searcher = new Bm25Searcher(builder.finish());
+    for (let q = 0; q < 30; q++) {
+      const query = Array.from({ length: rng.int(2, 8) }, pick).join(' ');
+      const got = searcher.search(query, { k: 10 });
+      const want = searcher.searchExhaustive(query, { k: 10 });
+      expect(got.map((r) => r.score)).toEqual(want.map((r) => expect.closeTo(r.score, 9) as unknown as number));
+    }
+    const same = searcher.search('t1 x2 x1', { k: 50 }).filter((r) => r.passage % 1000 === 7);
+    expect(same.length).toBe(50);
+    expect(new Set(same.map((r) => r.score)).size).toBe(1);
+    expect(same.map((r) => r.passage)).toEqual([...same.map((r) => r.passage)].sort((a, b) => a - b));
+  });
 });

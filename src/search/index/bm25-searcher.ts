@@ -4,6 +4,9 @@ import { NO_MORE_DOCS, PostingCursor } from './postings.js';
 import { Tokenizer } from './tokenizer.js';
 import { TopK, type ScoredPassage } from './top-k.js';
 
+/** Passage ids per window of the multi-term search (a power of two). */
+const WINDOW = 16384;
+
 /** A query term after analysis: its id, how often the query repeats it, and its BM25 weight. */
 export interface QueryTerm {
   term: string;
@@ -31,8 +34,9 @@ export interface SearchOptions {
 
 /**
  * BM25 top-k over an `IndexData`, with dynamic pruning: block-max MaxScore (Turtle & Flood's
- * MaxScore, refined with per-block score bounds as in Ding & Suel's block-max indexes). Results are
- * exactly those of exhaustive scoring (`searchExhaustive`), ties broken by lower passage id.
+ * MaxScore, refined with per-block score bounds as in Ding & Suel's block-max indexes), evaluated
+ * over windows of passage ids (`searchWindows`). Results are those of exhaustive scoring
+ * (`searchExhaustive`), ties broken by lower passage id.
  */
 export class Bm25Searcher {
   readonly tokenizer: Tokenizer;
@@ -54,8 +58,15 @@ export class Bm25Searcher {
   private qOrder = new Int32Array(16);
   private sWeight = new Float64Array(16);
   private sUb = new Float64Array(16);
+  private sWinBound = new Float64Array(16);
+  /** Window accumulator of `searchWindows` (all zero between windows) and its occupancy bits. */
+  private readonly acc = new Float64Array(WINDOW);
+  private readonly accBits = new Int32Array(WINDOW / 32);
   private readonly cursors: PostingCursor[] = [];
   private readonly heap = new TopK(10);
+  /** Counters of the last `searchWindows`. */
+  private scored = 0;
+  private pruned = 0;
 
   constructor(readonly data: IndexData) {
     this.tokenizer = new Tokenizer(data.tokenizer);
@@ -165,6 +176,7 @@ export class Bm25Searcher {
     this.qOrder = new Int32Array(cap);
     this.sWeight = new Float64Array(cap);
     this.sUb = new Float64Array(cap);
+    this.sWinBound = new Float64Array(cap);
   }
 
   /** Top-k passages by BM25 with block-max MaxScore pruning. */
@@ -192,12 +204,11 @@ export class Bm25Searcher {
     const heap = this.heap;
     heap.reset(k);
     let threshold = -Infinity;
-    let firstEssential = 0;
     let scored = 0;
     let pruned = 0;
 
     // One term (most short queries): walk its postings, skipping whole blocks whose maximum cannot
-    // beat the heap. Scores are the same expression as below (0 + x is x), so results are too.
+    // beat the heap. Scores are the same expression as in `searchWindows` (0 + x is x).
     if (m === 1) {
       const c = cur[0]!;
       const w = weight[0]!;
@@ -215,76 +226,10 @@ export class Bm25Searcher {
         }
         c.next();
       }
-    }
-
-    // The next candidate: the smallest passage id among the essential cursors. The loops that move
-    // cursors also compute the next one, so each candidate costs one pass less.
-    let doc = NO_MORE_DOCS;
-    for (let i = firstEssential; m > 1 && i < m; i++) if (cur[i]!.doc < doc) doc = cur[i]!.doc;
-    while (m > 1 && doc !== NO_MORE_DOCS) {
-      const nonEssentialBound = firstEssential > 0 ? ub[firstEssential - 1]! : 0;
-
-      // Block-max bound from the essential terms sitting on `doc`.
-      let bound = nonEssentialBound;
-      for (let i = firstEssential; i < m; i++) if (cur[i]!.doc === doc) bound += weight[i]! * cur[i]!.currentBlockMax();
-      let nextDoc = NO_MORE_DOCS;
-      if (bound <= threshold) {
-        pruned++;
-        for (let i = firstEssential; i < m; i++) {
-          const c = cur[i]!;
-          if (c.doc === doc) c.next();
-          if (c.doc < nextDoc) nextDoc = c.doc;
-        }
-        doc = nextDoc;
-        continue;
-      }
-
-      const norm = normTable[normClass[doc]!]!;
-      let score = 0;
-      for (let i = firstEssential; i < m; i++) {
-        const c = cur[i]!;
-        if (c.doc === doc) {
-          score += weight[i]! * bm25Tf(c.tf, norm);
-          c.next();
-        }
-        if (c.doc < nextDoc) nextDoc = c.doc;
-      }
-      let ok = true;
-      for (let i = firstEssential - 1; i >= 0; i--) {
-        if (score + ub[i]! <= threshold) {
-          ok = false;
-          break;
-        }
-        const c = cur[i]!;
-        const rest = i > 0 ? ub[i - 1]! : 0;
-        if (score + rest + weight[i]! * c.blockMaxAt(doc) <= threshold) {
-          ok = false;
-          break;
-        }
-        c.advance(doc);
-        if (c.doc === doc) score += weight[i]! * bm25Tf(c.tf, norm);
-      }
-      if (!ok) {
-        pruned++;
-        doc = nextDoc;
-        continue;
-      }
-      scored++;
-      if (score > threshold) {
-        heap.push(doc, score);
-        if (heap.full) {
-          threshold = heap.threshold;
-          const before = firstEssential;
-          while (firstEssential < m && ub[firstEssential]! <= threshold) firstEssential++;
-          if (firstEssential >= m) break;
-          if (firstEssential !== before) {
-            // Cursors left the essential set: the next candidate comes from the rest only.
-            nextDoc = NO_MORE_DOCS;
-            for (let i = firstEssential; i < m; i++) if (cur[i]!.doc < nextDoc) nextDoc = cur[i]!.doc;
-          }
-        }
-      }
-      doc = nextDoc;
+    } else {
+      this.searchWindows(m);
+      scored = this.scored;
+      pruned = this.pruned;
     }
 
     if (options.stats) {
@@ -292,6 +237,106 @@ export class Bm25Searcher {
       options.stats.pruned = pruned;
     }
     return heap.sorted();
+  }
+
+  /**
+   * Block-max MaxScore over windows of passage ids (several terms). For each window of `WINDOW` ids
+   * from the smallest current posting: every term's bound is its weight times the largest block
+   * maximum among its blocks overlapping the window; the longest prefix of terms (in ascending order
+   * of global bound) whose window bounds sum to at most the threshold is non-essential there (no
+   * passage can enter on those terms alone). The essential terms are scored term at a time into a
+   * window accumulator (a tight loop per posting, no per-candidate cursor juggling); each candidate,
+   * in passage-id order, then gets the non-essential terms added while its bound can still beat the
+   * threshold. A window whose terms are all non-essential is skipped without decoding.
+   *
+   * Every passage's score is summed in the same order, by descending term position (highest bound
+   * first), whatever the window: equal passages get bit-identical scores, and ties go to the lower id.
+   */
+  private searchWindows(m: number): void {
+    const cur = this.cursors;
+    const weight = this.sWeight;
+    const ub = this.sUb;
+    const wb = this.sWinBound;
+    const acc = this.acc;
+    const bits = this.accBits;
+    const normClass = this.normClass;
+    const normTable = this.normTable;
+    const heap = this.heap;
+    let threshold = -Infinity;
+    let scored = 0;
+    let pruned = 0;
+    let a = NO_MORE_DOCS;
+    for (let i = 0; i < m; i++) if (cur[i]!.doc < a) a = cur[i]!.doc;
+    // Windows start small (the threshold is low at first, so nearly every passage is scored) and
+    // double up to WINDOW.
+    let size = WINDOW / 8;
+    while (a !== NO_MORE_DOCS && ub[m - 1]! > threshold) {
+      const end = a + size;
+      if (size < WINDOW) size *= 2;
+      // wb[i]: bound on the summed score of terms 0..i inside the window.
+      let sum = 0;
+      let fe = 0;
+      for (let i = 0; i < m; i++) {
+        sum += weight[i]! * cur[i]!.maxBlockMaxBefore(end);
+        wb[i] = sum;
+        if (sum <= threshold) fe = i + 1;
+      }
+      if (fe < m) {
+        let top = -1;
+        for (let i = m - 1; i >= fe; i--) {
+          const last = cur[i]!.accumulate(a, end, weight[i]!, acc, bits, normClass, normTable);
+          if (last > top) top = last;
+        }
+        // top is -1 when no essential term has a posting in the window (the smallest id was a
+        // non-essential term's).
+        const lastWord = top < 0 ? -1 : top >>> 5;
+        for (let wi = 0; wi <= lastWord; wi++) {
+          let word = bits[wi]!;
+          if (word === 0) continue;
+          bits[wi] = 0;
+          while (word !== 0) {
+            const low = word & -word;
+            word ^= low;
+            const d = (wi << 5) | (31 - Math.clz32(low));
+            let score = acc[d]!;
+            acc[d] = 0;
+            const doc = a + d;
+            let ok = true;
+            for (let i = fe - 1; i >= 0; i--) {
+              if (score + wb[i]! <= threshold) {
+                ok = false;
+                break;
+              }
+              const c = cur[i]!;
+              // The bound of term i's own block at doc is tighter than its window bound.
+              if (score + (i > 0 ? wb[i - 1]! : 0) + weight[i]! * c.blockMaxAt(doc) <= threshold) {
+                ok = false;
+                break;
+              }
+              c.advance(doc);
+              if (c.doc === doc) score += weight[i]! * bm25Tf(c.tf, normTable[normClass[doc]!]!);
+            }
+            if (!ok) {
+              pruned++;
+              continue;
+            }
+            scored++;
+            if (score > threshold) {
+              heap.push(doc, score);
+              if (heap.full) threshold = heap.threshold;
+            }
+          }
+        }
+      }
+      a = NO_MORE_DOCS;
+      for (let i = 0; i < m; i++) {
+        const c = cur[i]!;
+        c.advance(end);
+        if (c.doc < a) a = c.doc;
+      }
+    }
+    this.scored = scored;
+    this.pruned = pruned;
   }
 
   /** Top-k by scoring every posting of every query term (no pruning): the reference for tests. */

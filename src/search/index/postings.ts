@@ -168,6 +168,62 @@ export class PostingCursor {
     return from > this.block && this.p.blockLast[from - 1]! < target ? from : this.block;
   }
 
+  /**
+   * The largest block maximum among the blocks holding this cursor's postings below `end` (from the
+   * current one on), without decoding; 0 when the cursor is at or past `end`.
+   */
+  maxBlockMaxBefore(end: number): number {
+    if (this.doc >= end) return 0;
+    const p = this.p;
+    const last = p.blockLast;
+    const max = p.blockMax;
+    let m = 0;
+    for (let b = this.block; b < this.endBlock; b++) {
+      if (max[b]! > m) m = max[b]!;
+      if (last[b]! >= end - 1) break;
+    }
+    return m;
+  }
+
+  /**
+   * Adds weight · tf / (tf + norm) of every posting in [from, end) into `acc[doc − from]`, setting
+   * the doc's bit in `bits` when it was not set (the slot then takes the value, so a window's first
+   * term is not added to a stale 0 + …); leaves the cursor on the first posting ≥ end. Returns the
+   * largest offset (doc − from) touched, or −1.
+   */
+  accumulate(from: number, end: number, weight: number, acc: Float64Array, bits: Int32Array, normClass: ArrayLike<number>, normTable: Float32Array): number {
+    let top = -1;
+    while (this.doc < end) {
+      const docs = this.docs;
+      const tfs = this.tfs;
+      const n = this.count;
+      let i = this.pos;
+      let doc = this.doc;
+      for (; i < n && (doc = docs[i]!) < end; i++) {
+        const d = doc - from;
+        const tf = tfs[i]!;
+        const s = weight * (tf / (tf + normTable[normClass[doc]!]!));
+        const bit = 1 << (d & 31);
+        const w = d >>> 5;
+        if ((bits[w]! & bit) === 0) {
+          bits[w] = bits[w]! | bit;
+          acc[d] = s;
+        } else acc[d] = acc[d]! + s;
+        top = d;
+      }
+      if (i < n) {
+        this.pos = i;
+        this.doc = doc;
+        this.tf = tfs[i]!;
+        return top;
+      }
+      // Block exhausted: move to the next one (or the end).
+      this.pos = n - 1;
+      this.next();
+    }
+    return top;
+  }
+
   /** Block-max tf factor of the current block. */
   currentBlockMax(): number {
     return this.block < this.endBlock ? this.p.blockMax[this.block]! : 0;
