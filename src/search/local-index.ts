@@ -13,7 +13,7 @@ import { packSections, SectionEntry, unpackSections } from './index/binary-secti
 import { Growable } from './index/growable.js';
 import { IndexBuilder } from './index/index-builder.js';
 import type { IndexData } from './index/index-data.js';
-import { StringTable } from './index/string-table.js';
+import { StringList, StringTable } from './index/string-table.js';
 import { TokenizerConfig } from './index/tokenizer.js';
 import type { ScoredPassage } from './index/top-k.js';
 
@@ -74,6 +74,11 @@ export class LocalSearchIndex implements SearchBackend {
     readonly passageEnd: Uint32Array,
     private readonly urls: StringTable,
     private readonly ids: StringTable,
+    /**
+     * [D] page titles, so a hit needs no page read. Absent in indexes saved before they were added
+     * (those read the page instead; rebuild to get the faster path).
+     */
+    private readonly titles: StringList | undefined,
   ) {
     this.searcher = new Bm25Searcher(data);
   }
@@ -98,6 +103,7 @@ export class LocalSearchIndex implements SearchBackend {
     const passageEnd = new Growable(Uint32Array);
     const urls: string[] = [];
     const ids: string[] = [];
+    const titles: string[] = [];
     const seenUrl = new Set<string>();
     const seenId = new Set<string>();
     const sites: Record<string, number> = {};
@@ -130,6 +136,7 @@ export class LocalSearchIndex implements SearchBackend {
         seenId.add(doc.id);
         urls.push(doc.url);
         ids.push(doc.id);
+        titles.push(doc.title);
         sites[doc.site] = (sites[doc.site] ?? 0) + 1;
         for (const span of splitPassages(doc.text, { words: passageWords })) {
           builder.add(doc.title + '\n' + doc.text.slice(span.start, span.end));
@@ -170,6 +177,7 @@ export class LocalSearchIndex implements SearchBackend {
     };
     const urlTable = StringTable.build(urls);
     const idTable = StringTable.build(ids);
+    const titleList = StringList.build(titles);
     let docs: DocStore;
     if (options.dir) {
       options.onProgress?.({ documents: urls.length, passages: data.numPassages, phase: 'writing' });
@@ -196,6 +204,8 @@ export class LocalSearchIndex implements SearchBackend {
         idBlob: idTable.blob,
         idOffsets: idTable.offsets,
         idSlots: idTable.slots,
+        titleBlob: titleList.blob,
+        titleOffsets: titleList.offsets,
       });
       writeFileSync(join(options.dir, INDEX_FILES.index + '.tmp'), bytes);
       renameSync(join(options.dir, INDEX_FILES.index + '.tmp'), join(options.dir, INDEX_FILES.index));
@@ -205,7 +215,7 @@ export class LocalSearchIndex implements SearchBackend {
       docs = new FileDocStore(join(options.dir, INDEX_FILES.docs), offsets);
     } else docs = new MemoryDocStore(memDocs);
     options.onProgress?.({ documents: urls.length, passages: data.numPassages, phase: 'done' });
-    return new LocalSearchIndex(manifest, data, docs, passageDoc.toArray(), passageStart.toArray(), passageEnd.toArray(), urlTable, idTable);
+    return new LocalSearchIndex(manifest, data, docs, passageDoc.toArray(), passageStart.toArray(), passageEnd.toArray(), urlTable, idTable, titleList);
   }
 
   /** True when `dir` holds a complete saved index. */
@@ -243,6 +253,8 @@ export class LocalSearchIndex implements SearchBackend {
       passageLen: get('passageLen'),
     };
     const docs = new FileDocStore(join(dir, INDEX_FILES.docs), get('docOffsets'));
+    const titleBlob = s.get('titleBlob') as Uint8Array | undefined;
+    const titleOffsets = s.get('titleOffsets') as Uint32Array | undefined;
     const { sections: _sections, ...manifest } = m;
     return new LocalSearchIndex(
       manifest,
@@ -253,6 +265,7 @@ export class LocalSearchIndex implements SearchBackend {
       get('passageEnd'),
       new StringTable(get('urlBlob'), get('urlOffsets'), get('urlSlots')),
       new StringTable(get('idBlob'), get('idOffsets'), get('idSlots')),
+      titleBlob && titleOffsets ? new StringList(titleBlob, titleOffsets) : undefined,
     );
   }
 
@@ -273,8 +286,12 @@ export class LocalSearchIndex implements SearchBackend {
 
   /** A passage hit with its page's metadata. */
   hit(p: ScoredPassage): PassageHit {
-    const d = this.docs.get(this.passageDoc[p.passage]!);
-    return { passage: p.passage, docId: d.id, url: d.url, title: d.title, score: p.score, start: this.passageStart[p.passage]!, end: this.passageEnd[p.passage]! };
+    const i = this.passageDoc[p.passage]!;
+    const start = this.passageStart[p.passage]!;
+    const end = this.passageEnd[p.passage]!;
+    if (this.titles) return { passage: p.passage, docId: this.ids.get(i), url: this.urls.get(i), title: this.titles.get(i), score: p.score, start, end };
+    const d = this.docs.get(i);
+    return { passage: p.passage, docId: d.id, url: d.url, title: d.title, score: p.score, start, end };
   }
 
   async searchPassages(query: string, options: { k: number }): Promise<PassageHit[]> {
@@ -294,7 +311,8 @@ export class LocalSearchIndex implements SearchBackend {
       this.passageStart.byteLength +
       this.passageEnd.byteLength +
       this.urls.byteLength +
-      this.ids.byteLength
+      this.ids.byteLength +
+      (this.titles?.byteLength ?? 0)
     );
   }
 

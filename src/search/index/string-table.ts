@@ -1,10 +1,9 @@
 /**
- * An immutable string → id table stored in three flat arrays (UTF-8 blob, offsets, open-addressing
- * hash slots), so it is saved and loaded as raw bytes with no rebuilding, and costs ~12 bytes per
- * entry plus the text instead of a JS Map's ~60-100.
+ * An immutable list of strings in two flat arrays (UTF-8 blob and offsets): string i by position,
+ * about 4 bytes per entry plus the text.
  */
-export class StringTable {
-  private static readonly encoder = new TextEncoder();
+export class StringList {
+  protected static readonly encoder = new TextEncoder();
   private static readonly decoder = new TextDecoder();
 
   constructor(
@@ -12,17 +11,15 @@ export class StringTable {
     readonly blob: Uint8Array,
     /** `offsets[i]..offsets[i+1]` is string i in `blob`. Length: size + 1. */
     readonly offsets: Uint32Array,
-    /** Hash slots (power-of-two length): 0 = empty, otherwise id + 1. */
-    readonly slots: Uint32Array,
   ) {}
 
-  /** Builds a table; ids are positions in `strings`, which must be distinct. */
-  static build(strings: readonly string[]): StringTable {
+  /** The blob and offsets of `strings`. */
+  static encode(strings: readonly string[]): { blob: Uint8Array; offsets: Uint32Array } {
     const parts: Uint8Array[] = [];
     const offsets = new Uint32Array(strings.length + 1);
     let total = 0;
     for (let i = 0; i < strings.length; i++) {
-      const bytes = StringTable.encoder.encode(strings[i]!);
+      const bytes = StringList.encoder.encode(strings[i]!);
       parts.push(bytes);
       total += bytes.length;
       if (total > 0xffffffff) throw new RangeError('string table larger than 4 GiB');
@@ -30,6 +27,57 @@ export class StringTable {
     }
     const blob = new Uint8Array(total);
     for (let i = 0; i < parts.length; i++) blob.set(parts[i]!, offsets[i]!);
+    return { blob, offsets };
+  }
+
+  static build(strings: readonly string[]): StringList {
+    const { blob, offsets } = StringList.encode(strings);
+    return new StringList(blob, offsets);
+  }
+
+  get size(): number {
+    return this.offsets.length - 1;
+  }
+
+  /** String number `id`. */
+  get(id: number): string {
+    if (id < 0 || id >= this.size) throw new RangeError(`string id ${id} out of range 0..${this.size - 1}`);
+    const a = this.offsets[id]!;
+    const b = this.offsets[id + 1]!;
+    // Short ASCII strings (titles, URLs, ids) are built from their bytes directly: cheaper than a
+    // TextDecoder call.
+    if (b - a <= 128) {
+      let ascii = true;
+      for (let i = a; i < b; i++) if (this.blob[i]! >= 0x80) ascii = false;
+      if (ascii) return String.fromCharCode.apply(null, this.blob.subarray(a, b) as unknown as number[]);
+    }
+    return StringList.decoder.decode(this.blob.subarray(a, b));
+  }
+
+  /** Bytes held by the arrays. */
+  get byteLength(): number {
+    return this.blob.byteLength + this.offsets.byteLength;
+  }
+}
+
+/**
+ * An immutable string → id table stored in three flat arrays (UTF-8 blob, offsets, open-addressing
+ * hash slots), so it is saved and loaded as raw bytes with no rebuilding, and costs ~12 bytes per
+ * entry plus the text instead of a JS Map's ~60-100.
+ */
+export class StringTable extends StringList {
+  constructor(
+    blob: Uint8Array,
+    offsets: Uint32Array,
+    /** Hash slots (power-of-two length): 0 = empty, otherwise id + 1. */
+    readonly slots: Uint32Array,
+  ) {
+    super(blob, offsets);
+  }
+
+  /** Builds a table; ids are positions in `strings`, which must be distinct. */
+  static override build(strings: readonly string[]): StringTable {
+    const { blob, offsets } = StringList.encode(strings);
     let cap = 16;
     while (cap < strings.length * 2) cap *= 2;
     const slots = new Uint32Array(cap);
@@ -42,10 +90,6 @@ export class StringTable {
     return new StringTable(blob, offsets, slots);
   }
 
-  get size(): number {
-    return this.offsets.length - 1;
-  }
-
   /** The id of `str`, or -1. */
   lookup(str: string): number {
     // ASCII strings (nearly every query term) are hashed and compared straight from their char
@@ -54,7 +98,7 @@ export class StringTable {
     let h = FNV_OFFSET;
     for (let i = 0; i < n; i++) {
       const ch = str.charCodeAt(i);
-      if (ch >= 0x80) return this.lookupBytes(StringTable.encoder.encode(str));
+      if (ch >= 0x80) return this.lookupBytes(StringList.encoder.encode(str));
       h = Math.imul(h ^ ch, FNV_PRIME);
     }
     const mask = this.slots.length - 1;
@@ -82,15 +126,9 @@ export class StringTable {
     }
   }
 
-  /** String number `id`. */
-  get(id: number): string {
-    if (id < 0 || id >= this.size) throw new RangeError(`string id ${id} out of range 0..${this.size - 1}`);
-    return StringTable.decoder.decode(this.blob.subarray(this.offsets[id]!, this.offsets[id + 1]!));
-  }
-
   /** Bytes held by the three arrays. */
-  get byteLength(): number {
-    return this.blob.byteLength + this.offsets.byteLength + this.slots.byteLength;
+  override get byteLength(): number {
+    return super.byteLength + this.slots.byteLength;
   }
 }
 

@@ -7,95 +7,121 @@ import type { Tokenizer } from '../index/tokenizer.js';
 export function makeSnippet(options: { text: string; query: string; tokenizer: Tokenizer; maxChars?: number }): string {
   const { text, tokenizer } = options;
   const maxChars = options.maxChars ?? 200;
-  const terms = new Set(tokenizer.tokenize(options.query));
-  const words = NON_ASCII.test(text) ? splitWords(text, tokenizer, terms) : splitAsciiWords(text, tokenizer, terms);
-  if (words.length === 0) return '';
+  // Query terms → small ids, so the window's counts live in a typed array.
+  const terms = new Map<string, number>();
+  for (const t of tokenizer.tokenize(options.query)) if (!terms.has(t)) terms.set(t, terms.size);
+  const words: Words = { start: [], end: [], hit: [] };
+  if (NON_ASCII.test(text)) splitWords(text, tokenizer, terms, words);
+  else splitAsciiWords(text, tokenizer, terms, words);
+  const { start, end, hit } = words;
+  const n = start.length;
+  if (n === 0) return '';
   // Slide a window over words; score = distinct terms, then total hits; earliest wins ties. The
   // window's term counts are kept up to date as it slides (each word enters and leaves once).
-  const inWindow = new Map<string, number>();
+  const inWindow = new Int32Array(terms.size);
   let distinct = 0;
   let hits = 0;
-  const enter = (k: number) => {
-    const h = words[k]!.hit;
-    if (!h) return;
-    hits++;
-    const c = inWindow.get(h) ?? 0;
-    if (c === 0) distinct++;
-    inWindow.set(h, c + 1);
-  };
-  const leave = (k: number) => {
-    const h = words[k]!.hit;
-    if (!h) return;
-    hits--;
-    const c = inWindow.get(h)!;
-    if (c === 1) distinct--;
-    inWindow.set(h, c - 1);
-  };
-  const lastEnd = words.at(-1)!.end;
-  let best = { i: 0, j: 0, distinct: -1, hits: -1 };
+  const lastEnd = end[n - 1]!;
+  let bestI = 0;
+  let bestJ = 0;
+  let bestDistinct = -1;
+  let bestHits = -1;
   let j = -1;
-  for (let i = 0; i < words.length; i++) {
-    if (i > 0 && i - 1 <= j) leave(i - 1);
-    if (j < i) enter((j = i));
-    while (j + 1 < words.length && words[j + 1]!.end - words[i]!.start <= maxChars) enter(++j);
-    if (distinct > best.distinct || (distinct === best.distinct && hits > best.hits)) best = { i, j, distinct, hits };
-    if (words[j]!.end === lastEnd && i > 0 && best.distinct >= 0 && distinct <= best.distinct) break;
+  for (let i = 0; i < n; i++) {
+    if (i > 0 && i - 1 <= j) {
+      const h = hit[i - 1]!;
+      if (h >= 0) {
+        hits--;
+        if (--inWindow[h]! === 0) distinct--;
+      }
+    }
+    while (j < i || (j + 1 < n && end[j + 1]! - start[i]! <= maxChars)) {
+      const h = hit[++j]!;
+      if (h >= 0) {
+        hits++;
+        if (inWindow[h]!++ === 0) distinct++;
+      }
+    }
+    if (distinct > bestDistinct || (distinct === bestDistinct && hits > bestHits)) {
+      bestI = i;
+      bestJ = j;
+      bestDistinct = distinct;
+      bestHits = hits;
+    }
+    if (end[j]! === lastEnd && i > 0 && bestDistinct >= 0 && distinct <= bestDistinct) break;
   }
   let out = '';
-  for (let k = best.i; k <= best.j; k++) {
-    const w = words[k]!;
-    const s = text.slice(w.start, w.end);
+  for (let k = bestI; k <= bestJ; k++) {
+    const s = text.slice(start[k]!, end[k]!);
     // Bold only the word itself, not the punctuation around it.
-    const bolded = w.hit ? s.replace(/^([^\p{L}\p{N}]*)(.*?)([^\p{L}\p{N}]*)$/u, '$1**$2**$3') : s;
-    out += (k > best.i ? ' ' : '') + bolded;
+    const bolded = hit[k]! >= 0 ? s.replace(/^([^\p{L}\p{N}]*)(.*?)([^\p{L}\p{N}]*)$/u, '$1**$2**$3') : s;
+    out += (k > bestI ? ' ' : '') + bolded;
   }
   if (out.length > maxChars * 1.5) out = out.slice(0, maxChars);
-  return (best.i > 0 ? '…' : '') + out + (best.j < words.length - 1 ? '…' : '');
+  return (bestI > 0 ? '…' : '') + out + (bestJ < n - 1 ? '…' : '');
 }
 
-/** A whitespace-separated word of the text and the first query term it holds (or null). */
-interface Word {
-  start: number;
-  end: number;
-  hit: string | null;
+/**
+ * The whitespace-separated words of a text, as parallel arrays: UTF-16 span and the id of the
+ * first query term the word holds (−1 for none).
+ */
+interface Words {
+  start: number[];
+  end: number[];
+  hit: number[];
 }
 
 const NON_ASCII = /[^\x00-\x7f]/;
 
 /** Splits on whitespace and tokenizes each word: the general path. */
-function splitWords(text: string, tokenizer: Tokenizer, terms: ReadonlySet<string>): Word[] {
-  const words: Word[] = [];
+function splitWords(text: string, tokenizer: Tokenizer, terms: ReadonlyMap<string, number>, words: Words): void {
   for (const m of text.matchAll(/\S+/g)) {
-    const hit = tokenizer.tokenize(m[0]).find((t) => terms.has(t)) ?? null;
-    words.push({ start: m.index, end: m.index + m[0].length, hit });
+    const term = tokenizer.tokenize(m[0]).find((t) => terms.has(t));
+    words.start.push(m.index);
+    words.end.push(m.index + m[0].length);
+    words.hit.push(term === undefined ? -1 : terms.get(term)!);
   }
-  return words;
 }
 
 /**
  * The same as `splitWords` for ASCII text, in one scan: a word's tokens are its runs of ASCII
  * letters and digits, each normalised like the tokenizer does (no per-word arrays or regexes).
  */
-function splitAsciiWords(text: string, tokenizer: Tokenizer, terms: ReadonlySet<string>): Word[] {
-  const words: Word[] = [];
+function splitAsciiWords(text: string, tokenizer: Tokenizer, terms: ReadonlyMap<string, number>, words: Words): void {
   const n = text.length;
+  // Without stemming, a run can only normalise to a query term if it has a term's length (runs
+  // longer than maxLength are truncated to it) and first character: most runs fail those two
+  // checks, and their strings are never built.
+  const { stem, maxLength, lowercase } = tokenizer.config;
+  const lengths = new Set<number>();
+  const firsts = new Set<number>();
+  for (const t of terms.keys()) {
+    lengths.add(t.length);
+    firsts.add(t.charCodeAt(0));
+  }
   let i = 0;
   for (;;) {
     while (i < n && isSpace(text.charCodeAt(i))) i++;
-    if (i >= n) return words;
+    if (i >= n) return;
     const start = i;
-    let hit: string | null = null;
+    let hit = -1;
     while (i < n && !isSpace(text.charCodeAt(i))) {
-      if (hit !== null || !isAlnum(text.charCodeAt(i))) {
+      if (hit >= 0 || !isAlnum(text.charCodeAt(i))) {
         i++;
         continue;
       }
       const from = i;
       while (i < n && isAlnum(text.charCodeAt(i))) i++;
+      if (!stem) {
+        const c = text.charCodeAt(from);
+        if (!lengths.has(Math.min(i - from, maxLength)) || !firsts.has(lowercase && c >= 65 && c <= 90 ? c + 32 : c)) continue;
+      }
       const term = tokenizer.normalize(text.slice(from, i));
-      if (term && terms.has(term)) hit = term;
+      if (term) hit = terms.get(term) ?? -1;
     }
-    words.push({ start, end: i, hit });
+    words.start.push(start);
+    words.end.push(i);
+    words.hit.push(hit);
   }
 }
 
