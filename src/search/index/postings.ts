@@ -29,8 +29,12 @@ export interface PostingsData {
 export class PostingCursor {
   /** Current passage id, or NO_MORE_DOCS. */
   doc = -1;
-  /** Term frequency at `doc`. */
-  tf = 0;
+  /** Term frequency at `doc` (a block's frequencies are decoded on first use: probes that miss never need them). */
+  get tf(): number {
+    if (this.doc === NO_MORE_DOCS) return 0;
+    if (!this.tfsReady) this.decodeTfs();
+    return this.tfs[this.pos]!;
+  }
   private block = 0;
   private endBlock = 0;
   private firstBlock = 0;
@@ -39,6 +43,9 @@ export class PostingCursor {
   private readonly tfs = new Int32Array(BLOCK_SIZE);
   private pos = 0;
   private count = 0;
+  /** Byte offset of the current block's frequencies, and whether `tfs` holds them. */
+  private tfOff = 0;
+  private tfsReady = false;
   /**
    * A block at or after `block` that ends before the last `blockMaxAt` target (or `block`): where
    * the next forward block search may start, so repeated bound checks with rising targets do not
@@ -65,13 +72,11 @@ export class PostingCursor {
     this.scanFrom = this.block;
     if (this.block >= this.endBlock) {
       this.doc = NO_MORE_DOCS;
-      this.tf = 0;
       this.count = 0;
       this.pos = 0;
     } else {
       this.decode(this.block);
       this.doc = this.docs[0]!;
-      this.tf = this.tfs[0]!;
     }
   }
 
@@ -83,7 +88,6 @@ export class PostingCursor {
     let off = p.blockOffset[b]!;
     let prev = b === first ? -1 : p.blockLast[b - 1]!;
     const docs = this.docs;
-    const tfs = this.tfs;
     for (let i = 0; i < n; i++) {
       let v = 0;
       let shift = 0;
@@ -96,6 +100,18 @@ export class PostingCursor {
       prev = prev + (v >>> 0) + 1;
       docs[i] = prev;
     }
+    this.tfOff = off;
+    this.tfsReady = false;
+    this.count = n;
+    this.pos = 0;
+  }
+
+  /** Decodes the current block's term frequencies (they follow its passage ids). */
+  private decodeTfs(): void {
+    const bytes = this.p.bytes;
+    const tfs = this.tfs;
+    const n = this.count;
+    let off = this.tfOff;
     for (let i = 0; i < n; i++) {
       let v = 0;
       let shift = 0;
@@ -107,15 +123,13 @@ export class PostingCursor {
       } while (byte & 0x80);
       tfs[i] = v;
     }
-    this.count = n;
-    this.pos = 0;
+    this.tfsReady = true;
   }
 
   /** Moves to the next posting. */
   next(): void {
     if (++this.pos < this.count) {
       this.doc = this.docs[this.pos]!;
-      this.tf = this.tfs[this.pos]!;
       return;
     }
     if (++this.block >= this.endBlock) {
@@ -124,7 +138,6 @@ export class PostingCursor {
     }
     this.decode(this.block);
     this.doc = this.docs[0]!;
-    this.tf = this.tfs[0]!;
   }
 
   /** Moves to the first posting with passage id ≥ target. */
@@ -147,7 +160,6 @@ export class PostingCursor {
     while (docs[i]! < target) i++;
     this.pos = i;
     this.doc = docs[i]!;
-    this.tf = this.tfs[i]!;
   }
 
   /**
@@ -194,6 +206,7 @@ export class PostingCursor {
   accumulate(from: number, end: number, weight: number, acc: Float64Array, bits: Int32Array, normClass: ArrayLike<number>, normTable: Float32Array): number {
     let top = -1;
     while (this.doc < end) {
+      if (!this.tfsReady) this.decodeTfs();
       const docs = this.docs;
       const tfs = this.tfs;
       const n = this.count;
@@ -214,7 +227,6 @@ export class PostingCursor {
       if (i < n) {
         this.pos = i;
         this.doc = doc;
-        this.tf = tfs[i]!;
         return top;
       }
       // Block exhausted: move to the next one (or the end).
