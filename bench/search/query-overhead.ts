@@ -2,8 +2,9 @@
  * Before/after check of keiko's per-query cost, side by side in one process: the searcher of an
  * older revision (exported by `run.sh overhead` with `git archive`) and the current one load the
  * same saved index, and MiniSearch is built over the same passages; the query sets run interleaved
- * (rotating order per query) after a warm-up, single thread, top-10 ids + scores. Also checks that
- * both keiko revisions return exactly the same passages and scores.
+ * (rotating order per query) after a warm-up, single thread, top-10 ids + scores. Also compares the
+ * two keiko revisions' results: top-10 ids, and scores (exactly and as the largest relative
+ * difference: a change in the order of summation moves a score by an ulp or so).
  * Usage: node --expose-gc --import tsx bench/search/query-overhead.ts BEFORE_SRC_ROOT CORPUS.jsonl \
  *          QUERIES.json KEIKO_INDEX_DIR OUT.json K1 B [minisearch]
  */
@@ -13,6 +14,7 @@ import { pathToFileURL } from 'node:url';
 import MiniSearch from 'minisearch';
 import { LocalSearchIndex } from '../../src/search/local-index.js';
 import { readCorpus, readQueries } from './bench-data.js';
+import { percentile } from './percentile.js';
 
 const [beforeRoot, corpusPath, queriesPath, indexDir, outPath, k1s, bs, peers] = process.argv.slice(2);
 if (!outPath) throw new Error('usage: query-overhead.ts BEFORE_SRC_ROOT CORPUS.jsonl QUERIES.json KEIKO_INDEX_DIR OUT.json K1 B [minisearch]');
@@ -50,12 +52,10 @@ texts.length = 0;
 const gc = (globalThis as { gc?: () => void }).gc ?? (() => {});
 gc();
 
-const pct = (xs: number[], p: number) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.floor(p * s.length))]!;
-};
 const out: Record<string, Record<string, { n: number; p50: number; p99: number; mean: number }>> = {};
 let mismatches = 0;
+let idMismatches = 0;
+let maxRelScoreDiff = 0;
 const SETS = (process.env.SETS ?? 'short,long,common').split(',') as ('short' | 'long' | 'common')[];
 for (const set of SETS) {
   const qs = queries[set];
@@ -87,9 +87,13 @@ for (const set of SETS) {
         }
       }
       for (let j = 0; r === 0 && j < tops.length; j++) {
-        if (JSON.stringify(tops[j]!.keiko) === JSON.stringify(tops[j]!['keiko-before'])) continue;
+        const now = tops[j]!.keiko ?? [];
+        const old = tops[j]!['keiko-before'] ?? [];
+        for (let i = 0; i < Math.min(now.length, old.length); i++) maxRelScoreDiff = Math.max(maxRelScoreDiff, Math.abs(now[i]!.score - old[i]!.score) / Math.abs(old[i]!.score));
+        if (JSON.stringify(now) === JSON.stringify(old)) continue;
         mismatches++;
-        if (mismatches <= 5) console.log(`mismatch on ${set} query '${qs[c * CHUNK + j]}'`);
+        const ids = (t: Top) => t.map((h) => h.id).join();
+        if (ids(now) !== ids(old) && ++idMismatches <= 5) console.log(`different top-10 ids on ${set} query '${qs[c * CHUNK + j]}'`);
       }
     }
   }
@@ -97,9 +101,9 @@ for (const set of SETS) {
   for (const n of names) {
     const l = lat[n]!;
     if (l.length === 0) continue;
-    out[set][n] = { n: l.length, p50: pct(l, 0.5), p99: pct(l, 0.99), mean: l.reduce((a, b) => a + b, 0) / l.length };
+    out[set][n] = { n: l.length, p50: percentile(l, 0.5), p99: percentile(l, 0.99), mean: l.reduce((a, b) => a + b, 0) / l.length };
   }
   console.log(set, Object.entries(out[set]).map(([n, s]) => `${n}: p50 ${(s.p50 * 1000).toFixed(1)} µs, p99 ${(s.p99 * 1000).toFixed(0)} µs, mean ${(s.mean * 1000).toFixed(1)} µs (${s.n})`).join(' | '));
 }
-console.log(`keiko vs keiko-before: ${mismatches} queries with different top-10 ids or scores (of ${SETS.reduce((a, s) => a + queries[s].length, 0)})`);
-writeFileSync(outPath, JSON.stringify({ rounds: ROUNDS, chunk: CHUNK, mismatches, latencyMs: out }, null, 2));
+console.log(`keiko vs keiko-before (of ${SETS.reduce((a, s) => a + queries[s].length, 0)} queries): ${idMismatches} with different top-10 ids, ${mismatches} with different ids or scores (largest relative score difference ${maxRelScoreDiff.toExponential(1)})`);
+writeFileSync(outPath, JSON.stringify({ rounds: ROUNDS, chunk: CHUNK, mismatches, idMismatches, maxRelScoreDiff, latencyMs: out }, null, 2));

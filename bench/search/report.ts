@@ -3,14 +3,12 @@ import { cpus } from 'node:os';
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { EngineResult } from './engine-result.js';
+import { percentile } from './percentile.js';
 
 const here = import.meta.dirname;
 const data = join(here, 'data');
 const sets = ['short', 'long', 'common'] as const;
-const pct = (xs: number[], p: number) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]!;
-};
+const pct = (xs: number[], p: number) => percentile(xs, p / 100);
 const fmt = (ms: number) => (ms < 1 ? ms.toFixed(3) : ms < 10 ? ms.toFixed(2) : ms.toFixed(1));
 function overlap(a: EngineResult, ref: EngineResult): number {
   let sum = 0;
@@ -78,7 +76,7 @@ for (const corpus of ['builtin', 'mixed-1m']) {
 
 // Before/after of the per-query cost work (run.sh overhead): same process, same saved index.
 const BEFORE = process.env.BEFORE_REV ?? '74ebeda';
-type Overhead = { rounds: number; chunk: number; mismatches: number; latencyMs: Record<string, Record<string, { n: number; p50: number; p99: number; mean: number }>> };
+type Overhead = { rounds: number; chunk: number; mismatches: number; idMismatches?: number; maxRelScoreDiff?: number; latencyMs: Record<string, Record<string, { n: number; p50: number; p99: number; mean: number }>> };
 const us = (x: { p50: number; p99: number }) => `${(x.p50 * 1000).toFixed(1)} / ${(x.p99 * 1000).toFixed(0)}`;
 const overheadRows: string[] = [];
 for (const corpus of ['builtin', 'mixed-1m']) {
@@ -89,12 +87,12 @@ for (const corpus of ['builtin', 'mixed-1m']) {
     for (const [set, e] of Object.entries(o.latencyMs)) {
       const [b, a, ms] = [e['keiko-before'], e.keiko, e.minisearch];
       if (!a || !b) continue;
-      overheadRows.push(`| ${corpus} | ${mode}${o.chunk > 1 ? ` (${o.chunk})` : ''} | ${set} | ${us(b)} | ${us(a)} | ${(b.p50 / a.p50).toFixed(1)}× | ${ms ? us(ms) : '–'} | ${ms ? (ms.p50 / a.p50).toFixed(1) + '×' : '–'} | ${o.mismatches} |`);
+      overheadRows.push(`| ${corpus} | ${mode}${o.chunk > 1 ? ` (${o.chunk})` : ''} | ${set} | ${us(b)} | ${us(a)} | ${(b.p50 / a.p50).toFixed(1)}× | ${ms ? us(ms) : '–'} | ${ms ? (ms.p50 / a.p50).toFixed(1) + '×' : '–'} | ${o.idMismatches ?? '–'} / ${o.mismatches}${o.maxRelScoreDiff ? ` (≤ ${o.maxRelScoreDiff.toExponential(0)})` : ''} |`);
     }
   }
 }
 if (overheadRows.length) {
-  md += `## Per-query cost, before and after (one process)\n\nReproduce: \`bash bench/search/run.sh overhead\` (BEFORE_REV=${BEFORE}). keiko at revision ${BEFORE} and keiko now load the same saved index in one Node process; on the built-in corpus MiniSearch is built in the same process over the same passages (short queries only: it takes 0.3–1 s per long or common-term query). Every engine returns the top-10 ids with scores. After a warm-up pass over the set, 3 rounds over the 400 queries, either interleaved query by query (rotating order), or in blocked turns of 400 queries per engine with a full GC before each turn (so no engine pays for another's garbage collection or finds its caches flushed by the other). Latency in µs, p50 / p99. "diff": queries whose top-10 ids or scores differ between the two keiko revisions.\n\n`;
+  md += `## Per-query cost, before and after (one process)\n\nReproduce: \`bash bench/search/run.sh overhead\` (BEFORE_REV=${BEFORE}). keiko at revision ${BEFORE} and keiko now load the same saved index in one Node process; on the built-in corpus MiniSearch is built in the same process over the same passages (short queries only: it takes 0.3–1 s per long or common-term query). Every engine returns the top-10 ids with scores. After a warm-up pass over the set, 3 rounds over the 400 queries, either interleaved query by query (rotating order), or in blocked turns of 400 queries per engine with a full GC before each turn (so no engine pays for another's garbage collection or finds its caches flushed by the other). Latency in µs, p50 / p99. "diff": queries whose top-10 ids differ between the two keiko revisions / whose ids or scores differ at all (in brackets: the largest relative score difference; scores summed in another order differ by an ulp or so).\n\n`;
   md += '| corpus | mode | set | keiko before | keiko now | speed-up (p50) | MiniSearch | MiniSearch ÷ keiko now (p50) | diff |\n|---|---|---|---|---|---|---|---|---|\n';
   md += overheadRows.join('\n') + '\n\n';
 }

@@ -7,7 +7,9 @@
 #   bash bench/search/run.sh [builtin|mixed-1m|http|report|all]   (default all)
 # Before/after checks (not part of `all`): `overhead` times the query path of revision BEFORE_REV
 # against the working tree (and MiniSearch on short queries) on the saved built-in index, in one
-# process; `http-compare` load-tests the server of both revisions alternately.
+# process; `http-compare` load-tests the server of both revisions alternately; `lucene-keiko [CORPUS]`
+# times the queries of Lucene and of keiko (BEFORE_REV and now) on the saved indexes, alternately,
+# ROUNDS times (no rebuild: Lucene with REUSE_INDEX=1), for side-by-side query latencies.
 set -euo pipefail
 cd "$(dirname "$0")"
 ROOT=$(cd ../.. && pwd)
@@ -54,7 +56,7 @@ before_src() {
   fi
   echo "$dir"
 }
-BEFORE_REV=${BEFORE_REV:-74ebeda}  # the last revision before the per-query cost work (issue #5)
+BEFORE_REV=${BEFORE_REV:-74ebeda}  # the last revision before the per-query cost work (issue #5); 2c83467: before the window evaluation
 
 case $what in
   setup) setup ;;
@@ -86,6 +88,18 @@ case $what in
           --index "${HTTP_INDEX:-$ROOT/.keiko/search/builtin}" --out bench/search/$DATA/http-compare/$v-$round.json)
       done
     done ;;
+  lucene-keiko)
+    name=${2:-mixed-1m}
+    before=$(before_src $BEFORE_REV)
+    for round in $(seq 1 ${ROUNDS:-2}); do
+      echo "round $round: $(uptime)"
+      REUSE_INDEX=1 java -Xmx8g -XX:+UseParallelGC -XX:ParallelGCThreads=1 -XX:CICompilerCount=2 -cp $DATA/anserini-0.22.1-fatjar.jar:java/classes LuceneBench \
+        $DATA/$name.jsonl $DATA/queries.json $DATA/$name/lucene-index $DATA/$name/lucene-queries.json $K1 $B >/dev/null
+      (cd "$ROOT" && npx tsx bench/search/latency-summary.ts bench/search/$DATA/$name/lucene-queries.json)
+      for root in "$ROOT" "$before"; do
+        (cd "$ROOT" && node --expose-gc --import tsx bench/search/keiko-queries.ts "$root" bench/search/$DATA/$name/keiko-index bench/search/$DATA/queries.json)
+      done
+    done ;;
   all) setup; corpus builtin keiko,minisearch,flexsearch,orama bm25s,tantivy; corpus mixed-1m ${NODE_ENGINES_1M:-keiko} ${PY_ENGINES_1M:-tantivy}; (cd "$ROOT" && npx tsx bench/search/http-bench.ts && npx tsx bench/search/report.ts) ;;
-  *) echo "usage: run.sh [setup|builtin|mixed-1m|http|report|all|overhead|http-compare]"; exit 2 ;;
+  *) echo "usage: run.sh [setup|builtin|mixed-1m|http|report|all|overhead|http-compare|lucene-keiko [CORPUS]]"; exit 2 ;;
 esac
