@@ -1,8 +1,9 @@
 import { setMaxListeners } from 'node:events';
-import { ConfigError, EnvError, describeError } from '../core/errors.js';
+import { ConfigError } from '../core/errors.js';
 import type { Environment, Example, RolloutBudget, RolloutOutput, Scores } from '../core/environment.js';
-import { ROLLOUT_SCHEMA_VERSION, type ErrorRecord, type RolloutResult } from '../core/rollout-result.js';
+import type { RolloutResult } from '../core/rollout-result.js';
 import type { Sampler, SamplingArgs } from '../core/sampler.js';
+import { rolloutOnce, toRolloutResult } from './one-rollout.js';
 import { dropTornTail, JsonlAppender, readResultsFile, resultKey } from './results-file.js';
 import { rolloutRng } from './rollout-seed.js';
 import { scoreGroup, scoreOne } from './score-rollouts.js';
@@ -161,7 +162,8 @@ export async function runRollouts(options: RunRolloutsOptions): Promise<RolloutR
 
   const finish = (slot: Slot, generated: Generated, scores: Scores, scoringMs: number) => {
     const example = examples[slot.exampleIndex]!;
-    record(toResult(example, slot.sample, generated, scores, scoringMs), slot.exampleIndex * groupSize + slot.sample);
+    const timing = { generationMs: generated.generationMs, scoringMs, totalMs: performance.now() - generated.started };
+    record(toRolloutResult({ example, sample: slot.sample, output: generated.output, scores, timing }), slot.exampleIndex * groupSize + slot.sample);
   };
 
   const onGenerated = (slot: Slot, generated: Generated) => {
@@ -257,71 +259,4 @@ function resolveConcurrency(c: RunRolloutsOptions['concurrency']): Required<Roll
     if (!Number.isInteger(v) || v < 1) throw new ConfigError(`concurrency.${name} must be a positive integer, got ${v}`);
   }
   return { generation, scoring };
-}
-
-/** One call of `env.rollout` with a per-attempt timeout; never throws. */
-async function rolloutOnce(
-  env: Environment,
-  example: Example,
-  ctx: {
-    sampler: Sampler;
-    sampling: SamplingArgs;
-    rng: ReturnType<typeof rolloutRng>;
-    budget: RolloutBudget | undefined;
-    signal: AbortSignal | undefined;
-    timeoutMs: number | undefined;
-  },
-): Promise<RolloutOutput> {
-  const timeout = ctx.timeoutMs !== undefined ? AbortSignal.timeout(ctx.timeoutMs) : undefined;
-  const signal = timeout && ctx.signal ? AbortSignal.any([ctx.signal, timeout]) : (timeout ?? ctx.signal);
-  let output: RolloutOutput;
-  try {
-    output = await env.rollout(example, {
-      sampler: ctx.sampler,
-      sampling: ctx.sampling,
-      rng: ctx.rng,
-      ...(ctx.budget ? { budget: ctx.budget } : {}),
-      ...(signal ? { signal } : {}),
-    });
-  } catch (error) {
-    // Environments should record failures themselves; one that throws still only fails its rollout.
-    const record = describeError(error instanceof Error && 'code' in error ? error : new EnvError(`environment '${env.name}' threw: ${describeError(error).message}`, { cause: error }));
-    output = {
-      prompt: example.prompt,
-      completion: [],
-      turns: [],
-      stopReason: 'error',
-      state: {},
-      usage: { promptTokens: 0, completionTokens: 0 },
-      error: record,
-    };
-  }
-  if (timeout?.aborted && !ctx.signal?.aborted && output.stopReason === 'error') {
-    const error: ErrorRecord = { name: 'TimeoutError', code: 'rollout_timeout', message: `rollout exceeded its ${ctx.timeoutMs} ms limit` };
-    output = { ...output, error };
-  }
-  return output;
-}
-
-function toResult(example: Example, sample: number, generated: Generated, scores: Scores, scoringMs: number): RolloutResult {
-  const { output } = generated;
-  const result: RolloutResult = {
-    schemaVersion: ROLLOUT_SCHEMA_VERSION,
-    exampleId: example.id,
-    sample,
-    prompt: output.prompt,
-    completion: output.completion,
-    info: example.info ?? {},
-    turns: output.turns,
-    stopReason: output.stopReason,
-    reward: Number.isFinite(scores.reward) ? scores.reward : 0,
-    metrics: scores.metrics,
-    timing: { generationMs: generated.generationMs, scoringMs, totalMs: performance.now() - generated.started },
-    usage: output.usage,
-  };
-  if (example.task !== undefined) result.task = example.task;
-  if (example.answer !== undefined) result.answer = example.answer;
-  if (output.error) result.error = output.error;
-  if (scores.errors && Object.keys(scores.errors).length) result.scoringErrors = scores.errors;
-  return result;
 }

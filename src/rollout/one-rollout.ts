@@ -1,0 +1,82 @@
+import { EnvError, describeError } from '../core/errors.js';
+import type { Environment, Example, RolloutBudget, RolloutOutput, Scores } from '../core/environment.js';
+import type { Rng } from '../core/rng.js';
+import { ROLLOUT_SCHEMA_VERSION, type ErrorRecord, type RolloutResult } from '../core/rollout-result.js';
+import type { Sampler, SamplingArgs } from '../core/sampler.js';
+
+/**
+ * One call of `env.rollout`, with an optional per-attempt timeout. Never throws: an environment that
+ * throws, or a rollout that runs out of time, comes back as a rollout with `stopReason: 'error'`.
+ */
+export async function rolloutOnce(
+  env: Environment,
+  example: Example,
+  ctx: {
+    sampler: Sampler;
+    sampling: SamplingArgs;
+    rng: Rng;
+    budget?: RolloutBudget | undefined;
+    signal?: AbortSignal | undefined;
+    timeoutMs?: number | undefined;
+  },
+): Promise<RolloutOutput> {
+  const timeout = ctx.timeoutMs !== undefined ? AbortSignal.timeout(ctx.timeoutMs) : undefined;
+  const signal = timeout && ctx.signal ? AbortSignal.any([ctx.signal, timeout]) : (timeout ?? ctx.signal);
+  let output: RolloutOutput;
+  try {
+    output = await env.rollout(example, {
+      sampler: ctx.sampler,
+      sampling: ctx.sampling,
+      rng: ctx.rng,
+      ...(ctx.budget ? { budget: ctx.budget } : {}),
+      ...(signal ? { signal } : {}),
+    });
+  } catch (error) {
+    // Environments should record failures themselves; one that throws still only fails its rollout.
+    const record = describeError(error instanceof Error && 'code' in error ? error : new EnvError(`environment '${env.name}' threw: ${describeError(error).message}`, { cause: error }));
+    output = {
+      prompt: example.prompt,
+      completion: [],
+      turns: [],
+      stopReason: 'error',
+      state: {},
+      usage: { promptTokens: 0, completionTokens: 0 },
+      error: record,
+    };
+  }
+  if (timeout?.aborted && !ctx.signal?.aborted && output.stopReason === 'error') {
+    const error: ErrorRecord = { name: 'TimeoutError', code: 'rollout_timeout', message: `rollout exceeded its ${ctx.timeoutMs} ms limit` };
+    output = { ...output, error };
+  }
+  return output;
+}
+
+/** A finished, scored rollout as it is recorded (results files, training batches, eval reports). */
+export function toRolloutResult(options: {
+  example: Example;
+  sample: number;
+  output: RolloutOutput;
+  scores: Scores;
+  timing: RolloutResult['timing'];
+}): RolloutResult {
+  const { example, output, scores } = options;
+  const result: RolloutResult = {
+    schemaVersion: ROLLOUT_SCHEMA_VERSION,
+    exampleId: example.id,
+    sample: options.sample,
+    prompt: output.prompt,
+    completion: output.completion,
+    info: example.info ?? {},
+    turns: output.turns,
+    stopReason: output.stopReason,
+    reward: Number.isFinite(scores.reward) ? scores.reward : 0,
+    metrics: scores.metrics,
+    timing: options.timing,
+    usage: output.usage,
+  };
+  if (example.task !== undefined) result.task = example.task;
+  if (example.answer !== undefined) result.answer = example.answer;
+  if (output.error) result.error = output.error;
+  if (scores.errors && Object.keys(scores.errors).length) result.scoringErrors = scores.errors;
+  return result;
+}
