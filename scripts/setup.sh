@@ -14,6 +14,14 @@ npm run --silent build:web
 
 echo "==> Python engine (engine/.venv)"
 PYTHON=${PYTHON:-python3}
+if ! engine/.venv/bin/python -c 'import torch' >/dev/null 2>&1; then
+  # A fresh engine venv takes ~5.6 GB (torch and its CUDA wheels); pip fails half-way without it.
+  free_kb=$(df -Pk engine | awk 'NR == 2 { print $4 }')
+  if [ "${free_kb:-0}" -lt $((6500 * 1024)) ]; then
+    echo "setup: only $((free_kb / 1024)) MB free on the disk holding $(pwd)/engine; the engine's venv needs about 6.5 GB (PyTorch). Free some space and run this again." >&2
+    exit 1
+  fi
+fi
 if [ ! -x engine/.venv/bin/python ]; then
   "$PYTHON" -m venv engine/.venv
 fi

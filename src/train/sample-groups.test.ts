@@ -12,7 +12,7 @@ const rows = (n: number) => Array.from({ length: n }, (_, i) => ({ id: `q${i}`, 
 const exact = ({ completion, answer }: ScoreInput) => lastAssistantText(completion) === answer;
 const userText = (messages: ChatMessage[]) => messages.filter((m) => m.role === 'user').at(-1)!.content;
 /** Right on even samples' seeds, wrong otherwise: the answer depends only on the request's seed. */
-const seedSampler = () => new ScriptedSampler({ respond: (req) => (req.sampling.seed! % 2 === 0 ? userText(req.messages).replace('say ', '') : 'no') });
+const seedSampler = () => new ScriptedSampler({ respond: (req) => ((req.sampling?.seed ?? 0) % 2 === 0 ? userText(req.messages).replace('say ', '') : 'no') });
 
 describe('sampleGroups', () => {
   it('returns groups in prompt order whose rewards do not depend on concurrency', async () => {
