@@ -62,6 +62,8 @@ export class Bm25Searcher {
   /** Window accumulator of `searchWindows` (all zero between windows) and its occupancy bits. */
   private readonly acc = new Float64Array(WINDOW);
   private readonly accBits = new Int32Array(WINDOW / 32);
+  /** Offsets first touched in the current window, in the order they were (for sparse windows). */
+  private readonly touched = new Int32Array(WINDOW);
   private readonly cursors: PostingCursor[] = [];
   private readonly heap = new TopK(10);
   /** Counters of the last `searchWindows`. */
@@ -241,7 +243,7 @@ export class Bm25Searcher {
 
   /**
    * Block-max MaxScore over windows of passage ids (several terms). For each window of `WINDOW` ids
-   * from the smallest current posting: every term's bound is its weight times the largest block
+   * from the smallest current posting of a term that is essential globally: every term's bound is its weight times the largest block
    * maximum among its blocks overlapping the window; the longest prefix of terms (in ascending order
    * of global bound) whose window bounds sum to at most the threshold is non-essential there (no
    * passage can enter on those terms alone). The essential terms are scored term at a time into a
@@ -259,6 +261,7 @@ export class Bm25Searcher {
     const wb = this.sWinBound;
     const acc = this.acc;
     const bits = this.accBits;
+    const touched = this.touched;
     const normClass = this.normClass;
     const normTable = this.normTable;
     const heap = this.heap;
@@ -277,59 +280,69 @@ export class Bm25Searcher {
       let sum = 0;
       let fe = 0;
       for (let i = 0; i < m; i++) {
-        sum += weight[i]! * cur[i]!.maxBlockMaxBefore(end);
+        sum += weight[i]! * cur[i]!.maxBlockMaxIn(a, end);
         wb[i] = sum;
         if (sum <= threshold) fe = i + 1;
       }
       if (fe < m) {
-        let top = -1;
-        for (let i = m - 1; i >= fe; i--) {
-          const last = cur[i]!.accumulate(a, end, weight[i]!, acc, bits, normClass, normTable);
-          if (last > top) top = last;
-        }
-        // top is -1 when no essential term has a posting in the window (the smallest id was a
-        // non-essential term's).
-        const lastWord = top < 0 ? -1 : top >>> 5;
-        for (let wi = 0; wi <= lastWord; wi++) {
-          let word = bits[wi]!;
-          if (word === 0) continue;
-          bits[wi] = 0;
-          while (word !== 0) {
+        let n = 0;
+        for (let i = m - 1; i >= fe; i--) n = cur[i]!.accumulate(a, end, weight[i]!, acc, bits, touched, n, normClass, normTable);
+        // Candidates in passage-id order: few (relative to the window) are sorted, many are read
+        // off the occupancy bits.
+        const words = (end - a) >>> 5;
+        const sparse = n * 8 < words;
+        if (sparse) sortSmall(touched, n);
+        for (let t = 0, wi = 0, word = 0; ; ) {
+          let d: number;
+          if (sparse) {
+            if (t >= n) break;
+            d = touched[t++]!;
+            bits[d >>> 5] = 0;
+          } else {
+            while (word === 0 && wi < words) {
+              word = bits[wi]!;
+              bits[wi++] = 0;
+            }
+            if (word === 0) break;
             const low = word & -word;
             word ^= low;
-            const d = (wi << 5) | (31 - Math.clz32(low));
-            let score = acc[d]!;
-            acc[d] = 0;
-            const doc = a + d;
-            let ok = true;
-            for (let i = fe - 1; i >= 0; i--) {
-              if (score + wb[i]! <= threshold) {
-                ok = false;
-                break;
-              }
-              const c = cur[i]!;
-              // The bound of term i's own block at doc is tighter than its window bound.
-              if (score + (i > 0 ? wb[i - 1]! : 0) + weight[i]! * c.blockMaxAt(doc) <= threshold) {
-                ok = false;
-                break;
-              }
-              c.advance(doc);
-              if (c.doc === doc) score += weight[i]! * bm25Tf(c.tf, normTable[normClass[doc]!]!);
+            d = ((wi - 1) << 5) | (31 - Math.clz32(low));
+          }
+          let score = acc[d]!;
+          acc[d] = 0;
+          const doc = a + d;
+          let ok = true;
+          for (let i = fe - 1; i >= 0; i--) {
+            if (score + wb[i]! <= threshold) {
+              ok = false;
+              break;
             }
-            if (!ok) {
-              pruned++;
-              continue;
+            const c = cur[i]!;
+            // The bound of term i's own block at doc is tighter than its window bound.
+            if (score + (i > 0 ? wb[i - 1]! : 0) + weight[i]! * c.blockMaxAt(doc) <= threshold) {
+              ok = false;
+              break;
             }
-            scored++;
-            if (score > threshold) {
-              heap.push(doc, score);
-              if (heap.full) threshold = heap.threshold;
-            }
+            c.advance(doc);
+            if (c.doc === doc) score += weight[i]! * bm25Tf(c.tf, normTable[normClass[doc]!]!);
+          }
+          if (!ok) {
+            pruned++;
+            continue;
+          }
+          scored++;
+          if (score > threshold) {
+            heap.push(doc, score);
+            if (heap.full) threshold = heap.threshold;
           }
         }
       }
+      // The next window starts at the next posting of a term that can still produce a candidate on
+      // its own account (terms whose global bounds sum to at most the threshold move only when probed).
+      let firstGlobal = 0;
+      while (firstGlobal < m && ub[firstGlobal]! <= threshold) firstGlobal++;
       a = NO_MORE_DOCS;
-      for (let i = 0; i < m; i++) {
+      for (let i = firstGlobal; i < m; i++) {
         const c = cur[i]!;
         c.advance(end);
         if (c.doc < a) a = c.doc;
@@ -373,5 +386,22 @@ export class Bm25Searcher {
       this.termMax.byteLength +
       this.data.passageLen.byteLength
     );
+  }
+}
+
+/** Sorts `xs[0..n)` ascending in place (insertion sort for a few, the typed-array sort beyond). */
+function sortSmall(xs: Int32Array, n: number): void {
+  if (n > 32) {
+    xs.subarray(0, n).sort();
+    return;
+  }
+  for (let i = 1; i < n; i++) {
+    const x = xs[i]!;
+    let j = i - 1;
+    while (j >= 0 && xs[j]! > x) {
+      xs[j + 1] = xs[j]!;
+      j--;
+    }
+    xs[j + 1] = x;
   }
 }

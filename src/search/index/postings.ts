@@ -181,16 +181,19 @@ export class PostingCursor {
   }
 
   /**
-   * The largest block maximum among the blocks holding this cursor's postings below `end` (from the
-   * current one on), without decoding; 0 when the cursor is at or past `end`.
+   * The largest block maximum among this term's blocks that may hold postings in [from, end),
+   * without decoding or moving the cursor (0 when there are none).
    */
-  maxBlockMaxBefore(end: number): number {
+  maxBlockMaxIn(from: number, end: number): number {
     if (this.doc >= end) return 0;
     const p = this.p;
     const last = p.blockLast;
     const max = p.blockMax;
+    let b = from > this.doc ? this.firstBlockBefore(from) : this.block;
+    while (b < this.endBlock && last[b]! < from) b++;
+    if (b > this.block) this.scanFrom = b;
     let m = 0;
-    for (let b = this.block; b < this.endBlock; b++) {
+    for (; b < this.endBlock; b++) {
       if (max[b]! > m) m = max[b]!;
       if (last[b]! >= end - 1) break;
     }
@@ -198,13 +201,13 @@ export class PostingCursor {
   }
 
   /**
-   * Adds weight · tf / (tf + norm) of every posting in [from, end) into `acc[doc − from]`, setting
-   * the doc's bit in `bits` when it was not set (the slot then takes the value, so a window's first
-   * term is not added to a stale 0 + …); leaves the cursor on the first posting ≥ end. Returns the
-   * largest offset (doc − from) touched, or −1.
+   * Adds weight · tf / (tf + norm) of every posting in [from, end) into `acc[doc − from]`. A slot
+   * seen for the first time (its bit in `bits` unset) takes the value instead (so a window's first
+   * term is not added to a stale 0 + …), gets its bit set, and its offset appended to `touched` at
+   * `count`. Leaves the cursor on the first posting ≥ end; returns the new count.
    */
-  accumulate(from: number, end: number, weight: number, acc: Float64Array, bits: Int32Array, normClass: ArrayLike<number>, normTable: Float32Array): number {
-    let top = -1;
+  accumulate(from: number, end: number, weight: number, acc: Float64Array, bits: Int32Array, touched: Int32Array, count: number, normClass: ArrayLike<number>, normTable: Float32Array): number {
+    let t = count;
     while (this.doc < end) {
       if (!this.tfsReady) this.decodeTfs();
       const docs = this.docs;
@@ -221,19 +224,19 @@ export class PostingCursor {
         if ((bits[w]! & bit) === 0) {
           bits[w] = bits[w]! | bit;
           acc[d] = s;
+          touched[t++] = d;
         } else acc[d] = acc[d]! + s;
-        top = d;
       }
       if (i < n) {
         this.pos = i;
         this.doc = doc;
-        return top;
+        return t;
       }
       // Block exhausted: move to the next one (or the end).
       this.pos = n - 1;
       this.next();
     }
-    return top;
+    return t;
   }
 
   /** Block-max tf factor of the current block. */
