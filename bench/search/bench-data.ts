@@ -18,3 +18,6 @@ export async function readCorpus(path: string): Promise<{ ids: string[]; texts: 
 export function readQueries(path: string): Record<'short' | 'long' | 'common', string[]> {
   return JSON.parse(readFileSync(path, 'utf8')) as Record<'short' | 'long' | 'common', string[]>;
 }
+
+/** The pages the HTTP load opens (1 request in 4), by URL. */
+export const BENCH_OPENS = ['https://jargon.local/wiki/hacker', 'https://foldoc.local/wiki/abstract_data_type', 'https://geo.local/country/PE', 'https://wordnet.local/wiki/dog'];

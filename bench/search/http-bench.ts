@@ -13,6 +13,7 @@ import { readdirSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import autocannon from 'autocannon';
+import { BENCH_OPENS } from './bench-data.js';
 
 const args = process.argv.slice(2);
 const opt = (n: string, d: string) => (args.includes(`--${n}`) ? args[args.indexOf(`--${n}`) + 1]! : d);
@@ -26,7 +27,7 @@ const here = import.meta.dirname;
 const outPath = opt('out', join(here, 'data', 'http.json'));
 const queries = JSON.parse(readFileSync(join(here, 'data', 'queries.json'), 'utf8')) as { short: string[]; long: string[] };
 const pool = [...queries.short, ...queries.long];
-const opens = ['https://jargon.local/wiki/hacker', 'https://foldoc.local/wiki/abstract_data_type', 'https://geo.local/country/PE', 'https://wordnet.local/wiki/dog'];
+const opens = BENCH_OPENS;
 
 const serveArgs = [join(serverRoot, 'bin/keiko.js'), 'search', 'serve', '--index', index, '--port', '0', '--rate', '0'];
 const server = spawn(process.execPath, workers > 1 ? ['--import', 'tsx', join(here, 'cluster-serve.ts'), String(workers), ...serveArgs] : serveArgs, {

@@ -9,7 +9,8 @@
 # against the working tree (and MiniSearch on short queries) on the saved built-in index, in one
 # process; `http-compare` load-tests the server of both revisions alternately; `lucene-keiko [CORPUS]`
 # times the queries of Lucene and of keiko (BEFORE_REV and now) on the saved indexes, alternately,
-# ROUNDS times (no rebuild: Lucene with REUSE_INDEX=1), for side-by-side query latencies.
+# ROUNDS times (no rebuild: Lucene with REUSE_INDEX=1), for side-by-side query latencies;
+# `web-cost` times the server's work per request without HTTP (web-cost.ts), BEFORE_REV vs now.
 set -euo pipefail
 cd "$(dirname "$0")"
 ROOT=$(cd ../.. && pwd)
@@ -100,6 +101,7 @@ case $what in
         (cd "$ROOT" && node --expose-gc --import tsx bench/search/keiko-queries.ts "$root" bench/search/$DATA/$name/keiko-index bench/search/$DATA/queries.json)
       done
     done ;;
+  web-cost) (cd "$ROOT" && node --import tsx bench/search/web-cost.ts "$(before_src $BEFORE_REV)" "${HTTP_INDEX:-$ROOT/.keiko/search/builtin}") ;;
   all) setup; corpus builtin keiko,minisearch,flexsearch,orama bm25s,tantivy; corpus mixed-1m ${NODE_ENGINES_1M:-keiko} ${PY_ENGINES_1M:-tantivy}; (cd "$ROOT" && npx tsx bench/search/http-bench.ts && npx tsx bench/search/report.ts) ;;
-  *) echo "usage: run.sh [setup|builtin|mixed-1m|http|report|all|overhead|http-compare|lucene-keiko [CORPUS]]"; exit 2 ;;
+  *) echo "usage: run.sh [setup|builtin|mixed-1m|http|report|all|overhead|http-compare|lucene-keiko [CORPUS]|web-cost]"; exit 2 ;;
 esac
