@@ -108,13 +108,15 @@ export function entityNameLines(options: { minPopulation: number; repeats: numbe
 
 async function main(): Promise<void> {
   // `--testCount=N` scores only N test questions (smoke runs); `--entityTokens=R` adds the corpus's
-  // country and capital names R times to the tokenizer's training text (0 = off); every other flag
-  // is a config key.
+  // country and capital names R times to the tokenizer's training text (0 = off); `--context=N` sets
+  // the created model's positions; every other flag is a config key.
   const { split, overrides: argv } = parseRunArgs(process.argv.slice(2));
   const own = (name: string) => Number(argv.find((a) => a.startsWith(`--${name}=`))?.split('=')[1] ?? 0);
   const testCount = own('testCount');
   const entityTokens = own('entityTokens');
-  const config = loadTrainConfig({ file: join(here, 'config.toml'), overrides: argv.filter((a) => !/^--(testCount|entityTokens)=/.test(a)) });
+  // `--context=N`: the created model's positions (default 512; following links needs ~600 for three opened pages).
+  const context = own('context') || 512;
+  const config = loadTrainConfig({ file: join(here, 'config.toml'), overrides: argv.filter((a) => !/^--(testCount|entityTokens|context)=/.test(a)) });
   const runDir = resolve(config.outDir, config.runName || `search-agent-seed${config.seed}`);
   mkdirSync(runDir, { recursive: true });
   const machine = `${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${Math.round(totalmem() / 2 ** 30)} GiB, load average at start ${loadavg().map((x) => x.toFixed(1)).join(' ')}`;
@@ -132,11 +134,11 @@ async function main(): Promise<void> {
   if (!config.model) {
     const modelDir = join(runDir, 'model-init');
     if (!existsSync(join(modelDir, 'config.json'))) {
-      process.stdout.write(`==> creating a tiny model (${config.createLayers} layers, hidden ${config.createHidden}, vocab ${config.createVocab}, 512 positions)\n`);
+      process.stdout.write(`==> creating a tiny model (${config.createLayers} layers, hidden ${config.createHidden}, vocab ${config.createVocab}, ${context} positions)\n`);
       const corpus = join(runDir, 'tokenizer-corpus.txt');
       const names = entityTokens > 0 ? entityNameLines({ minPopulation: SearchAgentArgs.parse(config.envArgs).minPopulation, repeats: entityTokens }) : '';
       writeFileSync(corpus, environmentCorpus({ env, examples: config.createCorpusExamples, seed: config.seed }) + names);
-      await EngineClient.createModel({ out: modelDir, corpus: [corpus], vocabSize: config.createVocab, hidden: config.createHidden, layers: config.createLayers, heads: config.createHeads, maxContext: 512, seed: config.seed });
+      await EngineClient.createModel({ out: modelDir, corpus: [corpus], vocabSize: config.createVocab, hidden: config.createHidden, layers: config.createLayers, heads: config.createHeads, maxContext: context, seed: config.seed });
     }
     trainConfig = { ...config, model: modelDir };
   }
