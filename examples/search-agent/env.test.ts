@@ -132,6 +132,13 @@ describe.skipIf(!haveTerms)('search-agent environment with copy-training questio
     expect([...kinds(withTerms.evalDataset!)].every((k) => k === 'capital' || k === 'city-country-capital')).toBe(true);
   });
 
+  it('heldOutKind evaluates on held-out copy-training questions (answer entities not in training)', async () => {
+    const held = await loadEnvironment({ ...args, indexDir: termIndex, termQuestions: 40, cityIdQuestions: 40, heldOutKind: 'city-by-id', evalCount: 0 });
+    const entities = new Set(held.dataset.map((e) => String(e.info['answerEntity'])));
+    expect(held.evalDataset!.length).toBeGreaterThan(0);
+    expect(held.evalDataset!.every((e) => e.info['kind'] === 'city-by-id' && !entities.has(String(e.info['answerEntity'])))).toBe(true);
+  });
+
   it.each(['define-term', 'city-by-id'])('demonstrates a %s question as: search the description or id, answer the first result title (reward 1 in SearchEnv)', async (kind) => {
     const example = withTerms.dataset.find((e) => e.info['kind'] === kind)!;
     const demo = withTerms.demonstrate!(example, new Rng(0));

@@ -64,6 +64,11 @@ export const SearchAgentArgs = z.object({
   validationFraction: z.number().min(0.01).max(0.5).default(0.1),
   /** Which held-out split `evalDataset` holds. Test is only scored at the very end. */
   evalSplit: z.enum(['validation', 'test']).default('validation'),
+  /**
+   * Diagnostics (`copy-eval.ts`): make `evalDataset` the held-out (test-split) questions of a
+   * copy-training kind instead of the geography questions.
+   */
+  heldOutKind: z.enum(['define-term', 'city-by-id']).optional(),
   /** Held-out questions in `evalDataset` (0 = all). */
   evalCount: z.number().int().min(0).default(200),
   /** Probability that a demonstration skips the second hop and answers with the country it found. */
@@ -186,13 +191,16 @@ export async function loadEnvironment(args: Record<string, unknown> = {}): Promi
   // Copy-training questions: their own synthesis (so the geography splits do not move), training
   // split only, and none whose answer is any geography question's answer (a capital's city page).
   const geoAnswers = new Set(all.flatMap((i) => i.answer.map(normalizeAnswer)));
-  const aux = ([['define-term', a.termQuestions], ['city-by-id', a.cityIdQuestions]] as const).flatMap(([kind, count]) =>
-    count > 0 ? synthesizeQa({ index, count, seed: a.seed, testFraction: a.testFraction, kinds: [kind] }).items.filter((i) => i.split === 'train' && i.question.length <= MAX_AUX_QUESTION_CHARS && !i.answer.some((x) => geoAnswers.has(normalizeAnswer(x)))) : [],
+  const auxAll = ([['define-term', a.termQuestions], ['city-by-id', a.cityIdQuestions]] as const).flatMap(([kind, count]) =>
+    count > 0 || a.heldOutKind === kind
+      ? synthesizeQa({ index, count: count || 1000, seed: a.seed, testFraction: a.testFraction, kinds: [kind] }).items.filter((i) => i.question.length <= MAX_AUX_QUESTION_CHARS && !i.answer.some((x) => geoAnswers.has(normalizeAnswer(x))))
+      : [],
   );
+  const aux = auxAll.filter((i) => i.split === 'train' && (i.kind === 'define-term' ? a.termQuestions : a.cityIdQuestions) > 0);
   const train = [...geoTrain, ...aux];
   const validation = capPerAnswer(validationAll, a.maxPerAnswer);
   const test = capPerAnswer(all.filter((i) => i.split === 'test'), a.maxPerAnswer);
-  const held = a.evalSplit === 'test' ? test : validation;
+  const held = a.heldOutKind ? auxAll.filter((i) => i.split === 'test' && i.kind === a.heldOutKind) : a.evalSplit === 'test' ? test : validation;
   const evalItems = a.evalCount > 0 ? new Rng(a.seed).fork('eval').shuffle(held).slice(0, a.evalCount) : held;
   const env = searchEnv({ web, dataset: train.map(toRow), evalDataset: evalItems.map(toRow), protocol: 'tags', maxTurns: a.maxTurns, systemPrompt: a.follow === 'links' ? LINKS_PROMPT : SYSTEM_PROMPT, name: 'search-agent' });
   const transcripts = new Map<string | number, { diligent: ChatMessage[]; lazy: ChatMessage[] }>();
