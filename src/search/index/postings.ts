@@ -88,16 +88,21 @@ export class PostingCursor {
     let off = p.blockOffset[b]!;
     let prev = b === first ? -1 : p.blockLast[b - 1]!;
     const docs = this.docs;
+    // Varints; most gaps and frequencies fit one byte, so that case skips the continuation loop.
     for (let i = 0; i < n; i++) {
-      let v = 0;
-      let shift = 0;
-      let byte: number;
-      do {
-        byte = bytes[off++]!;
-        v |= (byte & 0x7f) << shift;
-        shift += 7;
-      } while (byte & 0x80);
-      prev = prev + (v >>> 0) + 1;
+      let byte = bytes[off++]!;
+      let v = byte;
+      if (byte >= 0x80) {
+        v &= 0x7f;
+        let shift = 7;
+        do {
+          byte = bytes[off++]!;
+          v |= (byte & 0x7f) << shift;
+          shift += 7;
+        } while (byte & 0x80);
+        v >>>= 0;
+      }
+      prev = prev + v + 1;
       docs[i] = prev;
     }
     this.tfOff = off;
@@ -113,14 +118,17 @@ export class PostingCursor {
     const n = this.count;
     let off = this.tfOff;
     for (let i = 0; i < n; i++) {
-      let v = 0;
-      let shift = 0;
-      let byte: number;
-      do {
-        byte = bytes[off++]!;
-        v |= (byte & 0x7f) << shift;
-        shift += 7;
-      } while (byte & 0x80);
+      let byte = bytes[off++]!;
+      let v = byte;
+      if (byte >= 0x80) {
+        v &= 0x7f;
+        let shift = 7;
+        do {
+          byte = bytes[off++]!;
+          v |= (byte & 0x7f) << shift;
+          shift += 7;
+        } while (byte & 0x80);
+      }
       tfs[i] = v;
     }
     this.tfsReady = true;
