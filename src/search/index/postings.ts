@@ -88,23 +88,8 @@ export class PostingCursor {
     let off = p.blockOffset[b]!;
     let prev = b === first ? -1 : p.blockLast[b - 1]!;
     const docs = this.docs;
-    // Varints; most gaps and frequencies fit one byte, so that case skips the continuation loop.
-    for (let i = 0; i < n; i++) {
-      let byte = bytes[off++]!;
-      let v = byte;
-      if (byte >= 0x80) {
-        v &= 0x7f;
-        let shift = 7;
-        do {
-          byte = bytes[off++]!;
-          v |= (byte & 0x7f) << shift;
-          shift += 7;
-        } while (byte & 0x80);
-        v >>>= 0;
-      }
-      prev = prev + v + 1;
-      docs[i] = prev;
-    }
+    off = readVarints(bytes, off, n, docs);
+    for (let i = 0; i < n; i++) docs[i] = prev = prev + docs[i]! + 1;
     this.tfOff = off;
     this.tfsReady = false;
     this.count = n;
@@ -113,24 +98,7 @@ export class PostingCursor {
 
   /** Decodes the current block's term frequencies (they follow its passage ids). */
   private decodeTfs(): void {
-    const bytes = this.p.bytes;
-    const tfs = this.tfs;
-    const n = this.count;
-    let off = this.tfOff;
-    for (let i = 0; i < n; i++) {
-      let byte = bytes[off++]!;
-      let v = byte;
-      if (byte >= 0x80) {
-        v &= 0x7f;
-        let shift = 7;
-        do {
-          byte = bytes[off++]!;
-          v |= (byte & 0x7f) << shift;
-          shift += 7;
-        } while (byte & 0x80);
-      }
-      tfs[i] = v;
-    }
+    readVarints(this.p.bytes, this.tfOff, this.count, this.tfs);
     this.tfsReady = true;
   }
 
@@ -256,4 +224,26 @@ export class PostingCursor {
   currentBlockLast(): number {
     return this.block < this.endBlock ? this.p.blockLast[this.block]! : NO_MORE_DOCS;
   }
+}
+
+/**
+ * Decodes `n` varints (7 bits per byte, low first) from `bytes` at `off` into `out`; returns the
+ * offset after them. Most gaps and frequencies fit one byte, so that case skips the continuation loop.
+ */
+function readVarints(bytes: Uint8Array, off: number, n: number, out: Int32Array): number {
+  for (let i = 0; i < n; i++) {
+    let byte = bytes[off++]!;
+    let v = byte;
+    if (byte >= 0x80) {
+      v &= 0x7f;
+      let shift = 7;
+      do {
+        byte = bytes[off++]!;
+        v |= (byte & 0x7f) << shift;
+        shift += 7;
+      } while (byte & 0x80);
+    }
+    out[i] = v;
+  }
+  return off;
 }
