@@ -15,9 +15,10 @@
 import { existsSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
-import { ConfigError, Rng, type Environment } from '../../src/core/index.js';
+import { Rng, type Environment } from '../../src/core/index.js';
 import { EngineClient, OpenAISampler } from '../../src/samplers/index.js';
 import { evaluatePolicy, lastCheckpoint, loadTrainConfig, runTrainJob, type EvalReport, type TrainConfig } from '../../src/train/index.js';
+import { parseRunArgs } from '../run-args.js';
 import { renderCurves } from './render-curves.js';
 import { answerKind, ColumnAdditionArgs, loadEnvironment } from './env.js';
 
@@ -84,19 +85,6 @@ export async function scoreModel(options: { model: string; env: Environment; con
   } finally {
     await engine.stop();
   }
-}
-
-/** Splits `--split=validation|test` (which held-out split to score at the end) from the config overrides. */
-export function parseRunArgs(argv: readonly string[]): { split: 'validation' | 'test'; overrides: string[] } {
-  let split: 'validation' | 'test' = 'test';
-  const overrides: string[] = [];
-  for (const arg of argv) {
-    const m = /^--split=(.*)$/.exec(arg);
-    if (!m) overrides.push(arg);
-    else if (m[1] === 'validation' || m[1] === 'test') split = m[1];
-    else throw new ConfigError(`--split must be 'validation' or 'test', not '${m[1]}'`);
-  }
-  return { split, overrides };
 }
 
 async function main(): Promise<void> {

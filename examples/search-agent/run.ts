@@ -17,7 +17,7 @@ import { EngineClient, OpenAISampler } from '../../src/samplers/index.js';
 import { builtinCorpus } from '../../src/search/index.js';
 import { environmentCorpus, evaluatePolicy, lastCheckpoint, loadTrainConfig, runTrainJob, type TrainConfig } from '../../src/train/index.js';
 import { renderCurves } from '../beyond-imitation/render-curves.js';
-import { parseRunArgs } from '../beyond-imitation/run.js';
+import { parseRunArgs } from '../run-args.js';
 import { SearchAgentArgs, loadEnvironment } from './env.js';
 
 const here = new URL('.', import.meta.url).pathname;
