@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { ConfigError, Rng, type ChatMessage, type Environment, type Example } from '../../src/core/index.js';
 import { answerKind, carelessSum, loadEnvironment, readReversedSum, writeColumnSums, writeReversedSum } from './env.js';
 import { curvesSvg } from './render-curves.js';
-import { parseRunArgs } from '../run-args.js';
+import { parseRunArgs } from '../flagship-run.js';
 import { imitationTable, resultsTable, TestResults } from './summarize.js';
 
 async function score(env: Environment, example: Example, completion: ChatMessage[]): Promise<number> {

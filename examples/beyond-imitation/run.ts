@@ -18,7 +18,7 @@ import { join, resolve } from 'node:path';
 import { Rng, type Environment } from '../../src/core/index.js';
 import { EngineClient, OpenAISampler } from '../../src/samplers/index.js';
 import { evaluatePolicy, lastCheckpoint, loadTrainConfig, runTrainJob, type EvalReport, type TrainConfig } from '../../src/train/index.js';
-import { parseRunArgs } from '../run-args.js';
+import { parseRunArgs, runMain } from '../flagship-run.js';
 import { renderCurves } from './render-curves.js';
 import { answerKind, ColumnAdditionArgs, loadEnvironment } from './env.js';
 
@@ -154,9 +154,6 @@ async function main(): Promise<void> {
 }
 
 if (process.argv[1] && resolve(process.argv[1]) === resolve(here, 'run.ts')) {
-  main().catch((error: unknown) => {
-    process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
-    process.exit(1);
-  });
+  runMain('beyond-imitation', main);
 }
 

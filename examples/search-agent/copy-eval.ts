@@ -10,6 +10,7 @@
 import { resolve } from 'node:path';
 import { EngineClient, OpenAISampler } from '../../src/samplers/index.js';
 import { evaluatePolicy } from '../../src/train/index.js';
+import { runMain } from '../flagship-run.js';
 import { loadEnvironment } from './env.js';
 
 async function main(): Promise<void> {
@@ -39,7 +40,4 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((error: unknown) => {
-  process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
-  process.exit(1);
-});
+runMain('copy-eval', main);

@@ -17,7 +17,7 @@ import { EngineClient, OpenAISampler } from '../../src/samplers/index.js';
 import { builtinCorpus } from '../../src/search/index.js';
 import { environmentCorpus, evaluatePolicy, lastCheckpoint, loadTrainConfig, runTrainJob, type TrainConfig } from '../../src/train/index.js';
 import { renderCurves } from '../beyond-imitation/render-curves.js';
-import { parseRunArgs } from '../run-args.js';
+import { parseRunArgs, runMain } from '../flagship-run.js';
 import { SearchAgentArgs, loadEnvironment } from './env.js';
 
 const here = new URL('.', import.meta.url).pathname;
@@ -181,8 +181,5 @@ async function main(): Promise<void> {
 }
 
 if (process.argv[1] && resolve(process.argv[1]) === resolve(here, 'run.ts')) {
-  main().catch((error: unknown) => {
-    process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
-    process.exit(1);
-  });
+  runMain('search-agent', main);
 }

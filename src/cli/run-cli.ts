@@ -16,12 +16,17 @@ export async function runCli(program: Command, argv: string[]): Promise<void> {
   } catch (error) {
     process.exitCode = exitCodeFor(error);
     if (error instanceof CommanderError) return; // commander already printed its message
-    const message = error instanceof KeikoError ? `${error.name}: ${error.message}` : String((error as Error)?.stack ?? error);
-    process.stderr.write(`keiko: ${message}\n`);
+    process.stderr.write(`keiko: ${errorMessage(error)}\n`);
   }
 }
 
-function exitCodeFor(error: unknown): number {
+/** What a script prints for an error: one line for keiko's own errors, the stack for anything else. */
+export function errorMessage(error: unknown): string {
+  return error instanceof KeikoError ? `${error.name}: ${error.message}` : String((error as Error)?.stack ?? error);
+}
+
+/** 2 for a usage or configuration mistake, 1 for any other failure. */
+export function exitCodeFor(error: unknown): number {
   if (error instanceof CommanderError) return error.exitCode === 0 ? EXIT.ok : EXIT.usage;
   if (error instanceof ConfigError) return EXIT.usage;
   return EXIT.failure;

@@ -1,4 +1,7 @@
+import { errorMessage, exitCodeFor } from '../src/cli/run-cli.js';
 import { ConfigError } from '../src/core/index.js';
+
+// What the flagship examples' `run.ts` scripts share.
 
 /**
  * The flagship examples' `run.ts` arguments: `--split=validation|test` (which held-out split to
@@ -15,4 +18,12 @@ export function parseRunArgs(argv: readonly string[]): { split: 'validation' | '
     else throw new ConfigError(`--split must be 'validation' or 'test', not '${m[1]}'`);
   }
   return { split, overrides };
+}
+
+/** Runs a script's `main`, printing one line for a keiko error (a stack for anything else) and exiting non-zero. */
+export function runMain(name: string, main: () => Promise<void>): void {
+  main().catch((error: unknown) => {
+    process.stderr.write(`${name}: ${errorMessage(error)}\n`);
+    process.exit(exitCodeFor(error));
+  });
 }
