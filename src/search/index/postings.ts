@@ -1,3 +1,5 @@
+import { bm25Tf } from './bm25.js';
+
 /** Postings per block: block maxima and skips work at this granularity. */
 export const BLOCK_SIZE = 128;
 /** Returned by a cursor past its last posting. */
@@ -193,8 +195,7 @@ export class PostingCursor {
       let doc = this.doc;
       for (; i < n && (doc = docs[i]!) < end; i++) {
         const d = doc - from;
-        const tf = tfs[i]!;
-        const s = weight * (tf / (tf + normTable[normClass[doc]!]!));
+        const s = weight * bm25Tf(tfs[i]!, normTable[normClass[doc]!]!);
         const bit = 1 << (d & 31);
         const w = d >>> 5;
         if ((bits[w]! & bit) === 0) {

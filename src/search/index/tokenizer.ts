@@ -33,10 +33,12 @@ export const ENGLISH_STOPWORDS: ReadonlySet<string> = new Set(
 );
 
 const WORD = /[\p{L}\p{N}]+/gu;
-const NON_ASCII = /[^\x00-\x7f]/;
+/** Any character outside ASCII. */
+export const NON_ASCII = /[^\x00-\x7f]/;
 const MARKS = /\p{M}+/gu;
 
-function isAsciiWordChar(ch: number): boolean {
+/** An ASCII letter or digit: what a token is made of in ASCII text. */
+export function isAsciiWordChar(ch: number): boolean {
   return (ch >= 97 && ch <= 122) || (ch >= 48 && ch <= 57) || (ch >= 65 && ch <= 90);
 }
 

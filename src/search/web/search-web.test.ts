@@ -117,4 +117,30 @@ describe('makeSnippet', () => {
     expect(s).toContain('"**Blue** **Screen**" of **Death**,');
     expect(s.endsWith('…')).toBe(true);
   });
+
+  it('finds the same words and query hits on its ASCII fast path as on the general path', async () => {
+    const { splitAsciiWords, splitWords } = await import('./snippet.js');
+    const { Tokenizer } = await import('../index/tokenizer.js');
+    const texts = [
+      'The "Blue Screen" of Death, as seen on Windows 95/98.',
+      '  tabs\tand\nnewlines\r\n(parens) x-ray X-RAYS e-mail;emails 3.14 a1b2 ...',
+      'Screens screening SCREEN screen, the THE an; supercalifragilistic supercalifragilisticexpialidocious',
+    ];
+    const queries = ['blue screen death', 'x-ray emails', 'the screens', 'supercalifragilisticexpialidocious 14 a1b2'];
+    const configs = [{}, { stem: true }, { lowercase: false }, { stopwords: false, maxLength: 8 }, { minLength: 3 }];
+    for (const config of configs) {
+      const tokenizer = new Tokenizer(config);
+      for (const query of queries) {
+        const terms = new Map<string, number>();
+        for (const t of tokenizer.tokenize(query)) if (!terms.has(t)) terms.set(t, terms.size);
+        for (const text of texts) {
+          const fast = { start: [], end: [], hit: [] };
+          const general = { start: [], end: [], hit: [] };
+          splitAsciiWords(text, tokenizer, terms, fast);
+          splitWords(text, tokenizer, terms, general);
+          expect(fast, JSON.stringify({ config, query, text })).toEqual(general);
+        }
+      }
+    }
+  });
 });

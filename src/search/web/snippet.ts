@@ -1,4 +1,4 @@
-import type { Tokenizer } from '../index/tokenizer.js';
+import { isAsciiWordChar, NON_ASCII, type Tokenizer } from '../index/tokenizer.js';
 
 /**
  * The window of `text` (about `maxChars` long, cut at word boundaries) holding the most distinct
@@ -65,16 +65,15 @@ export function makeSnippet(options: { text: string; query: string; tokenizer: T
  * The whitespace-separated words of a text, as parallel arrays: UTF-16 span and the id of the
  * first query term the word holds (−1 for none).
  */
-interface Words {
+export interface Words {
   start: number[];
   end: number[];
   hit: number[];
 }
 
-const NON_ASCII = /[^\x00-\x7f]/;
 
 /** Splits on whitespace and tokenizes each word: the general path. */
-function splitWords(text: string, tokenizer: Tokenizer, terms: ReadonlyMap<string, number>, words: Words): void {
+export function splitWords(text: string, tokenizer: Tokenizer, terms: ReadonlyMap<string, number>, words: Words): void {
   for (const m of text.matchAll(/\S+/g)) {
     const term = tokenizer.tokenize(m[0]).find((t) => terms.has(t));
     words.start.push(m.index);
@@ -87,7 +86,7 @@ function splitWords(text: string, tokenizer: Tokenizer, terms: ReadonlyMap<strin
  * The same as `splitWords` for ASCII text, in one scan: a word's tokens are its runs of ASCII
  * letters and digits, each normalised like the tokenizer does (no per-word arrays or regexes).
  */
-function splitAsciiWords(text: string, tokenizer: Tokenizer, terms: ReadonlyMap<string, number>, words: Words): void {
+export function splitAsciiWords(text: string, tokenizer: Tokenizer, terms: ReadonlyMap<string, number>, words: Words): void {
   const n = text.length;
   // Without stemming, a run can only normalise to a query term if it has a term's length (runs
   // longer than maxLength are truncated to it) and first character: most runs fail those two
@@ -106,12 +105,12 @@ function splitAsciiWords(text: string, tokenizer: Tokenizer, terms: ReadonlyMap<
     const start = i;
     let hit = -1;
     while (i < n && !isSpace(text.charCodeAt(i))) {
-      if (hit >= 0 || !isAlnum(text.charCodeAt(i))) {
+      if (hit >= 0 || !isAsciiWordChar(text.charCodeAt(i))) {
         i++;
         continue;
       }
       const from = i;
-      while (i < n && isAlnum(text.charCodeAt(i))) i++;
+      while (i < n && isAsciiWordChar(text.charCodeAt(i))) i++;
       if (!stem) {
         const c = text.charCodeAt(from);
         if (!lengths.has(Math.min(i - from, maxLength)) || !firsts.has(lowercase && c >= 65 && c <= 90 ? c + 32 : c)) continue;
@@ -130,6 +129,3 @@ function isSpace(c: number): boolean {
   return c === 32 || (c >= 9 && c <= 13);
 }
 
-function isAlnum(c: number): boolean {
-  return (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57);
-}
