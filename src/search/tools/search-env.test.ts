@@ -63,6 +63,37 @@ describe('searchEnv', async () => {
     expect(scores.metrics).toMatchObject({ exact_match: 0, answered: 1, action_errors: 1, opened_support: 0 });
   });
 
+  it('citeAnswers: 【id】 answers with the text of that link of the latest view (tags and tools); a missing link is an error', async () => {
+    const capitalRow = { id: 'q2', question: 'What is the capital of France?', answer: ['Paris'] };
+    const compactWeb = new SearchWeb(web.backend, { pageSize: 2, serpFormat: 'compact', pageFormat: 'compact' });
+    const env = searchEnv({ web: compactWeb, dataset: [capitalRow], protocol: 'tags', citeAnswers: true });
+    const score = async (script: unknown[], e = env) => {
+      const out = await e.rollout(e.dataset[0]!, { sampler: new ScriptedSampler({ script: script as never }), sampling: {}, rng: new Rng(1) });
+      const s = await e.rubric.score({ prompt: out.prompt, completion: out.completion, answer: e.dataset[0]!.answer, info: e.dataset[0]!.info, task: undefined, state: out.state, turns: out.turns, stopReason: out.stopReason, parser: e.parser });
+      return { out, s };
+    };
+    const clicked = await score(['<search>France</search>', '<open>0</open>', '<answer>【0】</answer>']);
+    expect(clicked.out.prompt[0]!.content).toContain('<answer>【3】</answer> answers with');
+    // compact page view: the title, then the lines with their link markers
+    expect(clicked.out.completion[3]!.content).toBe('<information>France\nFrance is a country in Europe. Its capital is 【0†Paris】.</information>');
+    expect(clicked.out.state['search']).toMatchObject({ answer: 'Paris', citedLink: 0 });
+    expect(clicked.s.metrics).toMatchObject({ exact_match: 1, action_errors: 0 });
+    // a result title is cited the same way (the form with the title copied is accepted too)
+    const title = await score(['<search>France</search>', '<answer>【0†France】</answer>']);
+    expect(title.out.state['search']).toMatchObject({ answer: 'France', citedLink: 0 });
+    expect(title.s.metrics).toMatchObject({ exact_match: 0 });
+    const missing = await score(['<search>France</search>', '<answer>【7】</answer>']);
+    expect(missing.out.state['search']).toMatchObject({ answer: '【7】', errors: 1 });
+    expect(missing.out.state['search']).not.toHaveProperty('citedLink');
+    // without citeAnswers the same text is just an answer
+    const plain = searchEnv({ web: compactWeb, dataset: [capitalRow], protocol: 'tags' });
+    expect((await score(['<search>France</search>', '<open>0</open>', '<answer>【0】</answer>'], plain)).out.state['search']).toMatchObject({ answer: '【0】' });
+    // tools protocol
+    const tools = searchEnv({ web: compactWeb, dataset: [capitalRow], citeAnswers: true });
+    const viaTool = await score([call('c1', 'search', { query: 'France' }), call('c2', 'open', { id: 0 }), call('c3', 'answer', { answer: '【0】' })], tools);
+    expect(viaTool.s.metrics).toMatchObject({ exact_match: 1 });
+  });
+
   it('ends truncated when the model never answers within maxTurns', async () => {
     const env = searchEnv({ web, dataset: [row], protocol: 'tags', maxTurns: 2 });
     const sampler = new ScriptedSampler({ script: ['<search>france</search>', '<search>paris</search>'] });

@@ -9,7 +9,7 @@ import { judgeRubric } from '../../rubrics/judge-rubric.js';
 import { rubric } from '../../rubrics/rubric.js';
 import { rubricGroup } from '../../rubrics/rubric-group.js';
 import type { SearchWeb } from '../web/search-web.js';
-import { browserFor, startEpisode, syncEpisode, type SearchState } from './search-session.js';
+import { browserFor, recordAnswer, startEpisode, syncEpisode, type SearchState } from './search-session.js';
 import { searchTools } from './search-tools.js';
 import { parseTagAction, parseTagAnswer } from './text-tags.js';
 
@@ -24,6 +24,8 @@ export const SEARCH_TAGS_PROMPT =
   '<find>text</find> to find text in the open page,\n' +
   '<answer>short answer</answer> when you know it. Results come back inside <information>…</information>.';
 
+const CITE_TAGS_HINT = '<answer>【3】</answer> answers with the title or text of result or link 3 of the last view.';
+
 export interface SearchEnvOptions {
   web: SearchWeb;
   /** QA rows: `question`, `answer` (string or list of accepted answers), optional `id` and `supportingUrls`. */
@@ -33,6 +35,11 @@ export interface SearchEnvOptions {
   protocol?: 'tools' | 'tags';
   /** Model turns per episode. Default 8. */
   maxTurns?: number;
+  /**
+   * Answers may cite what is on screen: `【3】` answers with the text of result or link 3 of the
+   * latest view (a click instead of spelling a name). Default false.
+   */
+  citeAnswers?: boolean;
   /** When given, an LLM judge decides correctness (reward) and exact match becomes a metric. */
   judge?: Sampler;
   systemPrompt?: string;
@@ -107,6 +114,7 @@ class SearchToolEnv extends ToolEnv<ToolSearchState> {
 class SearchTagEnv extends MultiTurnEnv<SearchState> {
   constructor(
     private readonly web: SearchWeb,
+    private readonly cite: boolean,
     options: ConstructorParameters<typeof MultiTurnEnv<SearchState>>[0],
   ) {
     super(options);
@@ -121,7 +129,7 @@ class SearchTagEnv extends MultiTurnEnv<SearchState> {
     if (!last || last.role !== 'assistant') return false;
     const answer = parseTagAnswer(last.content ?? '');
     if (answer === undefined) return false;
-    state.search.answer = answer;
+    recordAnswer(state, answer, this.cite);
     return true;
   }
 
@@ -156,6 +164,7 @@ class SearchTagEnv extends MultiTurnEnv<SearchState> {
 export function searchEnv(options: SearchEnvOptions): Environment {
   if (!options.web) throw new ConfigError('searchEnv needs `web` (a SearchWeb over an index)');
   const protocol = options.protocol ?? 'tools';
+  const cite = options.citeAnswers ?? false;
   const common = {
     name: options.name ?? `search-qa-${protocol}`,
     dataset: options.dataset,
@@ -164,10 +173,11 @@ export function searchEnv(options: SearchEnvOptions): Environment {
     rubric: searchRubric({ judge: options.judge }),
   };
   if (protocol === 'tools') {
-    return new SearchToolEnv(options.web, { ...common, systemPrompt: options.systemPrompt ?? SEARCH_TOOLS_PROMPT, tools: searchTools() as never });
+    return new SearchToolEnv(options.web, { ...common, systemPrompt: options.systemPrompt ?? SEARCH_TOOLS_PROMPT, tools: searchTools({ cite }) as never });
   }
   if (protocol === 'tags') {
-    return new SearchTagEnv(options.web, { ...common, systemPrompt: options.systemPrompt ?? SEARCH_TAGS_PROMPT, parser: { parseAnswer: (c: ChatMessage[]) => parseTagAnswer(lastAssistantText(c)) } });
+    const systemPrompt = options.systemPrompt ?? (cite ? `${SEARCH_TAGS_PROMPT}\n${CITE_TAGS_HINT}` : SEARCH_TAGS_PROMPT);
+    return new SearchTagEnv(options.web, cite, { ...common, systemPrompt, parser: { parseAnswer: (c: ChatMessage[]) => parseTagAnswer(lastAssistantText(c)) } });
   }
   throw new ConfigError(`unknown search protocol '${String(protocol)}'; available: tools, tags`);
 }

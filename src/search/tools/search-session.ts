@@ -8,8 +8,10 @@ import type { SearchWeb } from '../web/search-web.js';
 export interface SearchEpisode {
   queries: string[];
   visitedUrls: string[];
-  /** The final answer, once given. */
+  /** The final answer, once given (with citations on, the cited link's text). */
   answer?: string;
+  /** The link id the answer cited (`【3】`), when it was a citation. */
+  citedLink?: number;
   /** Actions that failed (bad ids, unknown pages, empty queries…). */
   errors: number;
 }
@@ -42,4 +44,24 @@ export function syncEpisode(state: SearchState): void {
   if (!b) return;
   state.search.queries = [...b.queries];
   state.search.visitedUrls = [...b.visitedUrls];
+}
+
+const CITATION = /^【(\d+)(?:†[^】]*)?】$/;
+
+/**
+ * Records the episode's final answer. With `cite`, an answer written as `【3】` (or `【3†…】`, as
+ * links are shown) is the text of result or link 3 in the latest view: the agent points at a name
+ * on screen, as a person clicks, instead of spelling it. A citation of a link that is not there is
+ * an action error and stays the literal text (which matches no gold answer).
+ */
+export function recordAnswer(state: SearchState, answer: string, cite: boolean): void {
+  const m = cite ? CITATION.exec(answer.trim()) : null;
+  state.search.answer = answer;
+  if (!m) return;
+  try {
+    state.search.answer = browserFor(state).cite(Number(m[1]));
+    state.search.citedLink = Number(m[1]);
+  } catch {
+    state.search.errors++;
+  }
 }

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { defineTool, type Tool } from '../../envs/tool.js';
 import { WEB_LIMITS } from '../web/search-web.js';
-import { browserFor, syncEpisode, type SearchState } from './search-session.js';
+import { browserFor, recordAnswer, syncEpisode, type SearchState } from './search-session.js';
 
 /** Runs a browser action, counting failures in the episode record, and syncing what was visited. */
 async function act(state: SearchState, fn: () => Promise<string>): Promise<string> {
@@ -18,8 +18,9 @@ async function act(state: SearchState, fn: () => Promise<string>): Promise<strin
 /**
  * The four tools of the emulated web for `ToolEnv`: `search`, `open`, `find` and `answer`. They
  * act on the rollout's own `Browser` (see `startEpisode`), so parallel rollouts never share state.
+ * With `cite`, `answer` also takes `【id】`: the text of that result or link (see `recordAnswer`).
  */
-export function searchTools(): Tool<SearchState>[] {
+export function searchTools(options: { cite?: boolean } = {}): Tool<SearchState>[] {
   const search = defineTool<z.ZodObject<{ query: z.ZodString; page: z.ZodOptional<z.ZodNumber> }>, SearchState>({
     name: 'search',
     description: 'Search the web. Returns a results page: numbered results 【id†title】 with URL and snippet. Use page for more results.',
@@ -53,10 +54,12 @@ export function searchTools(): Tool<SearchState>[] {
   });
   const answer = defineTool<z.ZodObject<{ answer: z.ZodString }>, SearchState>({
     name: 'answer',
-    description: 'Give the final answer (a short phrase). Ends the episode.',
+    description: options.cite
+      ? 'Give the final answer (a short phrase, or 【id】 to answer with the text of result or link id). Ends the episode.'
+      : 'Give the final answer (a short phrase). Ends the episode.',
     parameters: z.object({ answer: z.string().max(500).describe('the final answer, as short as possible') }),
     execute: ({ answer: a }, { state }) => {
-      state.search.answer = a;
+      recordAnswer(state, a, options.cite ?? false);
       return 'Answer recorded.';
     },
   });

@@ -3,10 +3,16 @@ import { renderFind, renderPage, renderSerp } from './render-text.js';
 import type { SearchWeb } from './search-web.js';
 import type { FindResult, PageView, SerpPage } from './web-types.js';
 
-/** One entry of a browsing session's history; its `links` are what `open({ id })` resolves. */
+/** A link of a view: where it goes, and its text (a result's title, or a link's anchor text). */
+export interface ViewLink {
+  url: string;
+  text: string;
+}
+
+/** One entry of a browsing session's history; its `links` are what `open({ id })` and `cite(id)` resolve. */
 export type BrowserView =
-  | { kind: 'serp'; serp: SerpPage; links: string[] }
-  | { kind: 'page'; view: PageView; links: string[] };
+  | { kind: 'serp'; serp: SerpPage; links: ViewLink[] }
+  | { kind: 'page'; view: PageView; links: ViewLink[] };
 
 /** The result of a browsing action: its JSON form, the text the model sees, and the cursor. */
 export interface BrowserResult<T> {
@@ -48,7 +54,7 @@ export class Browser {
   async search(options: { query: string; page?: number }): Promise<BrowserResult<SerpPage>> {
     const serp = await this.web.search(options);
     this.queries.push(serp.query);
-    const cursor = this.push({ kind: 'serp', serp, links: serp.results.map((r) => r.url) });
+    const cursor = this.push({ kind: 'serp', serp, links: serp.results.map((r) => ({ url: r.url, text: r.title })) });
     return { cursor, data: serp, text: renderSerp(serp, cursor, this.web.config.serpFormat) };
   }
 
@@ -61,8 +67,7 @@ export class Browser {
     if (url === undefined) {
       const v = this.viewAt(options.cursor);
       if (options.id !== undefined) {
-        url = v.links[options.id];
-        if (url === undefined) throw new EnvError(`view ${options.cursor ?? this.history.length - 1} has no link ${options.id} (ids 0..${v.links.length - 1})`);
+        url = this.link(v, options.id, options.cursor).url;
       } else if (v.kind === 'page') url = v.view.url;
       else throw new ConfigError('give a link id (or a url) to open from a results page');
     }
@@ -70,8 +75,22 @@ export class Browser {
     // Link ids in a view are the page's own link ids, so store the full link list.
     const layout = this.web.layout(await this.web.document({ url }));
     this.visitedUrls.push(view.url);
-    const cursor = this.push({ kind: 'page', view, links: layout.links.map((l) => l.url) });
-    return { cursor, data: view, text: renderPage(view, cursor) };
+    const cursor = this.push({ kind: 'page', view, links: layout.links.map((l) => ({ url: l.url, text: l.text })) });
+    return { cursor, data: view, text: renderPage(view, cursor, this.web.config.pageFormat) };
+  }
+
+  /**
+   * The text of link `id` in view `cursor` (default: the latest view): a result's title or a link's
+   * anchor text. This is how an answer can point at what is on screen instead of spelling it.
+   */
+  cite(id: number, cursor?: number): string {
+    return this.link(this.viewAt(cursor), id, cursor).text;
+  }
+
+  private link(v: BrowserView, id: number, cursor: number | undefined): ViewLink {
+    const l = v.links[id];
+    if (l === undefined) throw new EnvError(`view ${cursor ?? this.history.length - 1} has no link ${id} (ids 0..${v.links.length - 1})`);
+    return l;
   }
 
   /** Finds a pattern in the page at `cursor` (default: the latest page view). */

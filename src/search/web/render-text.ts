@@ -15,8 +15,12 @@ export function renderSerp(serp: SerpPage, cursor?: number, format: 'full' | 'co
   return `${head}\n\n${body}${more}`;
 }
 
-/** What the model sees for a page window: title, URL, "viewing lines a–b of N", numbered lines. */
-export function renderPage(view: PageView, cursor?: number): string {
+/**
+ * What the model sees for a page window: title, URL, "viewing lines a–b of N", numbered lines.
+ * `compact` keeps the title and the shown lines only.
+ */
+export function renderPage(view: PageView, cursor?: number, format: 'full' | 'compact' = 'full'): string {
+  if (format === 'compact') return [view.title, ...view.lines].join('\n');
   const width = String(view.endLine).length;
   const lines = view.lines.map((l, i) => `L${String(view.startLine + i).padStart(width, ' ')}: ${l}`);
   const head = `${view.title}\n${view.url}${cursor !== undefined ? ` (cursor ${cursor})` : ''}\n[viewing lines ${view.startLine}–${view.endLine} of ${view.totalLines}]`;

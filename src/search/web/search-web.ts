@@ -36,6 +36,11 @@ export const WebConfig = z.object({
    * observations for tiny models).
    */
   serpFormat: z.enum(['full', 'compact']).default('full'),
+  /**
+   * How opened pages are shown: 'full' (title, URL, cursor, "viewing lines a–b of N", numbered
+   * lines, scroll hint) or 'compact' (the title, then the shown lines as they are).
+   */
+  pageFormat: z.enum(['full', 'compact']).default('full'),
   /** Most matches `find` returns. */
   maxFindMatches: z.number().int().min(1).max(500).default(20),
   /** Deepest result rank reachable by paging. */
