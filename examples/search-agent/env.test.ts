@@ -115,6 +115,34 @@ describe('search-agent environment following links', () => {
   });
 });
 
+describe('search-agent environment citing answers', () => {
+  it('demonstrates a two-hop question as: search the city, open it and its country, cite the capital link (lazy: cite the country); replayed rewards 1 and 0', async () => {
+    const cite = await loadEnvironment({ ...args, follow: 'cite', pageFormat: 'compact', viewLines: 1 });
+    const example = cite.dataset.find((e) => e.info['hops'] === 2)!;
+    const rng = new Rng(0);
+    const draws = Array.from({ length: 40 }, () => cite.demonstrate!(example, rng));
+    const diligent = draws.find((d) => d.length === 7)!;
+    const lazy = draws.find((d) => d.length === 5)!;
+    const replay = async (demo: typeof diligent) => {
+      const actions = demo.filter((m) => m.role === 'assistant').map((m) => m.content!);
+      const out = await cite.rollout(example, { sampler: new ScriptedSampler({ script: actions }), sampling: {}, rng: new Rng(1) });
+      expect(out.completion.map((m) => m.content)).toEqual(demo.map((m) => m.content));
+      expect(actions.at(-1)).toMatch(/^<answer>【\d+】<\/answer>$/);
+      return { out, scores: await cite.rubric.score({ ...out, answer: example.answer, info: example.info, task: undefined, parser: cite.parser }) };
+    };
+    const good = await replay(diligent);
+    expect(good.scores.reward).toBe(1);
+    expect(good.out.state['search']).toMatchObject({ answer: (example.answer as string[])[0] });
+    expect(good.scores.metrics).toMatchObject({ searches: 1, pages_opened: 2 });
+    // The compact page view: the title, then one line with its link markers.
+    expect(diligent[3]!.content).toMatch(/^<information>[^\n]+\n[^\n]*【0†[^】]+】[^\n]*<\/information>$/);
+    const bad = await replay(lazy);
+    expect(bad.scores.reward).toBe(0);
+    const country = /^<information>([^\n]+)\n/.exec(diligent[5]!.content!)![1]; // the title of the country page the diligent one opened
+    expect(bad.out.state['search']).toMatchObject({ answer: country });
+  });
+});
+
 // Term questions need FOLDOC and the Jargon File (scripts/search-setup.sh installs them).
 const haveTerms = ['foldoc', 'jargon'].every((s) => availableBuiltinSources().includes(s as 'foldoc'));
 

@@ -79,13 +79,19 @@ export const SearchAgentArgs = z.object({
   serpFormat: z.enum(['full', 'compact']).default('compact'),
   maxTurns: z.number().int().min(1).max(16).default(4),
   /**
-   * How the diligent searcher makes the second hop of a two-hop question. `type`: search "capital of
+   * How the searcher gets from the first results page to the answer. `type`: search "capital of
    * <country>", typing the country read off the first results, and answer the first title. `links`:
    * open the city's result, its country link, then the capital's link, and answer the opened page's
    * title: no name is typed but the city's (needs `maxTurns` 5). With `links`, city-by-id
-   * demonstrations also open their result and answer its title, the same final copy.
+   * demonstrations also open their result and answer its title, the same final copy. `cite`: open
+   * the city's result and its country link, and answer by citing the capital's link (`【1】`, see
+   * `citeAnswers` in `searchEnv`): no name is typed or copied but the city's; the lazy searcher cites
+   * the country link on the city page instead. One-hop questions search the country, open it and
+   * cite its capital (lazy: cite the country's result).
    */
-  follow: z.enum(['type', 'links']).default('type'),
+  follow: z.enum(['type', 'links', 'cite']).default('type'),
+  /** How opened pages are shown (`compact`: the title and the shown lines only). */
+  pageFormat: z.enum(['full', 'compact']).default('full'),
   /** Lines shown when a page is opened (`links` keeps pages short: the first line says what matters). */
   viewLines: z.number().int().min(1).max(100).default(40),
   seed: z.number().int().default(0),
@@ -95,6 +101,8 @@ export type SearchAgentArgs = z.input<typeof SearchAgentArgs>;
 /** The system prompt: short, because every token of it is context a tiny model must carry. */
 export const SYSTEM_PROMPT = 'One action per message: <search>query</search> or <answer>answer</answer>.';
 const LINKS_PROMPT = 'One action per message: <search>query</search>, <open>link id</open> or <answer>answer</answer>.';
+const CITE_PROMPT = 'One action per message: <search>query</search>, <open>link id</open> or <answer>【link id】</answer>.';
+const PROMPTS = { type: SYSTEM_PROMPT, links: LINKS_PROMPT, cite: CITE_PROMPT } as const;
 
 async function openIndex(a: z.infer<typeof SearchAgentArgs>): Promise<LocalSearchIndex> {
   const dir = resolve(a.indexDir ?? (a.termQuestions > 0 ? '.keiko/search/geo-30k-terms' : '.keiko/search/geo-30k'));
@@ -124,7 +132,11 @@ const info = (text: string) => ({ role: 'user' as const, content: `<information>
  * the capital. Lazy: stop after the first search (two-hop) or without searching (one-hop) and
  * answer with the country's name, a misreading of the question that is never right.
  */
-async function scriptedTranscripts(item: QaItem, web: SearchWeb, index: LocalSearchIndex, follow: 'type' | 'links'): Promise<{ diligent: ChatMessage[]; lazy: ChatMessage[] }> {
+async function scriptedTranscripts(item: QaItem, web: SearchWeb, index: LocalSearchIndex, follow: SearchAgentArgs['follow']): Promise<{ diligent: ChatMessage[]; lazy: ChatMessage[] }> {
+  if (follow === 'cite' && AUX_QUERY[item.kind] === undefined) {
+    const cited = await citingTranscripts(item, web, index);
+    if (cited) return cited;
+  }
   const auxQuery = AUX_QUERY[item.kind]?.(item.question);
   if (auxQuery !== undefined) {
     // Search the description or the id, answer the first result's title (following links: open the
@@ -162,6 +174,40 @@ async function scriptedTranscripts(item: QaItem, web: SearchWeb, index: LocalSea
   return { diligent, lazy };
 }
 
+const cite = (id: number) => tag('answer', `【${id}】`);
+
+/**
+ * The scripted searcher's transcripts with cited answers (`follow = 'cite'`), or undefined when the
+ * pages do not allow it (the city or country is not among the shown results): two-hop, search
+ * "city of <city>", open the city's result, open its country link, cite the capital's link (lazy:
+ * cite the country link on the city page); one-hop, search the country, open it, cite its capital
+ * (lazy: cite the country's result).
+ */
+async function citingTranscripts(item: QaItem, web: SearchWeb, index: LocalSearchIndex): Promise<{ diligent: ChatMessage[]; lazy: ChatMessage[] } | undefined> {
+  const countryUrl = item.supportingUrls.at(-1)!;
+  const countryDoc = await index.getDocument({ url: countryUrl });
+  const capitalLink = countryDoc?.links.findIndex((l) => l.text === item.answer[0] && l.url.includes('/city/')) ?? -1;
+  if (!countryDoc || capitalLink < 0) return undefined;
+  const browser = new Browser(web);
+  const query = item.hops > 1 ? `city of ${CITY_QUESTION.exec(item.question)?.[1] ?? item.question}` : `country ${countryDoc.title}`;
+  const serp = await browser.search({ query });
+  const steps: ChatMessage[] = [{ role: 'assistant', content: tag('search', query) }, info(serp.text)];
+  const first = serp.data.results.findIndex((r) => r.url === item.supportingUrls[0]);
+  if (first < 0) return undefined;
+  if (item.hops === 1) {
+    const lazy = [...steps, { role: 'assistant' as const, content: cite(first) }];
+    steps.push({ role: 'assistant', content: tag('open', String(first)) }, info((await browser.open({ id: first })).text));
+    return { diligent: [...steps, { role: 'assistant', content: cite(capitalLink) }], lazy };
+  }
+  const cityDoc = await index.getDocument({ url: item.supportingUrls[0]! });
+  const countryLink = cityDoc?.links.findIndex((l) => l.url === countryUrl) ?? -1;
+  if (countryLink < 0) return undefined;
+  steps.push({ role: 'assistant', content: tag('open', String(first)) }, info((await browser.open({ id: first })).text));
+  const lazy = [...steps, { role: 'assistant' as const, content: cite(countryLink) }];
+  steps.push({ role: 'assistant', content: tag('open', String(countryLink)) }, info((await browser.open({ id: countryLink })).text));
+  return { diligent: [...steps, { role: 'assistant', content: cite(capitalLink) }], lazy };
+}
+
 /** Splits items by a seeded hash of the answer entity: a share `fraction` of entities goes to `held`. */
 function splitByEntity(items: readonly QaItem[], fraction: number, seed: number): { kept: QaItem[]; held: QaItem[] } {
   const entities = [...new Set(items.map((i) => i.answerEntity))].sort();
@@ -185,7 +231,7 @@ const toRow = (item: QaItem) => ({ id: item.id, question: item.question, answer:
 export async function loadEnvironment(args: Record<string, unknown> = {}): Promise<Environment> {
   const a = parseEnvArgs({ env: 'search-agent', schema: SearchAgentArgs, args });
   const index = await openIndex(a);
-  const web = new SearchWeb(index, { pageSize: a.pageSize, snippetChars: a.snippetChars, serpFormat: a.serpFormat, viewLines: a.viewLines, seed: a.seed });
+  const web = new SearchWeb(index, { pageSize: a.pageSize, snippetChars: a.snippetChars, serpFormat: a.serpFormat, pageFormat: a.pageFormat, viewLines: a.viewLines, seed: a.seed });
   const { items: all } = synthesizeQa({ index, count: a.questions, seed: a.seed, testFraction: a.testFraction, kinds: ['capital', 'city-country-capital'] });
   const { kept: geoTrain, held: validationAll } = splitByEntity(capPerAnswer(all.filter((i) => i.split === 'train'), a.maxPerAnswerTrain), a.validationFraction, a.seed);
   // Copy-training questions: their own synthesis (so the geography splits do not move), training
@@ -202,7 +248,7 @@ export async function loadEnvironment(args: Record<string, unknown> = {}): Promi
   const test = capPerAnswer(all.filter((i) => i.split === 'test'), a.maxPerAnswer);
   const held = a.heldOutKind ? auxAll.filter((i) => i.split === 'test' && i.kind === a.heldOutKind) : a.evalSplit === 'test' ? test : validation;
   const evalItems = a.evalCount > 0 ? new Rng(a.seed).fork('eval').shuffle(held).slice(0, a.evalCount) : held;
-  const env = searchEnv({ web, dataset: train.map(toRow), evalDataset: evalItems.map(toRow), protocol: 'tags', maxTurns: a.maxTurns, systemPrompt: a.follow === 'links' ? LINKS_PROMPT : SYSTEM_PROMPT, name: 'search-agent' });
+  const env = searchEnv({ web, dataset: train.map(toRow), evalDataset: evalItems.map(toRow), protocol: 'tags', maxTurns: a.maxTurns, systemPrompt: PROMPTS[a.follow], citeAnswers: a.follow === 'cite', name: 'search-agent' });
   const transcripts = new Map<string | number, { diligent: ChatMessage[]; lazy: ChatMessage[] }>();
   // Every question gets a transcript, so the teacher can be scored on held-out questions too; SFT
   // only ever draws from `dataset` (the training split).

@@ -15,6 +15,7 @@ import { join, resolve } from 'node:path';
 import { Rng, type Environment, type Example, type RolloutResult } from '../../src/core/index.js';
 import { EngineClient, OpenAISampler } from '../../src/samplers/index.js';
 import { builtinCorpus } from '../../src/search/index.js';
+import { ScriptedSampler } from '../../src/testing/scripted-sampler.js';
 import { environmentCorpus, evaluatePolicy, lastCheckpoint, loadTrainConfig, runTrainJob, type TrainConfig } from '../../src/train/index.js';
 import { renderCurves } from '../beyond-imitation/render-curves.js';
 import { parseRunArgs, runMain } from '../flagship-run.js';
@@ -22,8 +23,11 @@ import { SearchAgentArgs, loadEnvironment } from './env.js';
 
 const here = new URL('.', import.meta.url).pathname;
 
+/** What scoring needs of an episode. */
+type Scored = Pick<RolloutResult, 'exampleId' | 'reward' | 'metrics'>;
+
 /** Mean of a metric over results, optionally only those of `hops`-hop questions. */
-function meanOf(results: readonly RolloutResult[], metric: string, examples: readonly Example[], hops?: number): number {
+function meanOf(results: readonly Scored[], metric: string, examples: readonly Example[], hops?: number): number {
   const ids = hops === undefined ? undefined : new Set(examples.filter((e) => e.info['hops'] === hops).map((e) => e.id));
   const rs = ids ? results.filter((r) => ids.has(r.exampleId)) : results;
   return rs.reduce((a, r) => a + (metric === 'reward' ? r.reward : (r.metrics[metric] ?? 0)), 0) / Math.max(1, rs.length);
@@ -39,7 +43,7 @@ interface PolicyScores {
   actionErrors: number;
 }
 
-function summarise(results: readonly RolloutResult[], examples: readonly Example[]): PolicyScores {
+function summarise(results: readonly Scored[], examples: readonly Example[]): PolicyScores {
   return {
     exactMatch: meanOf(results, 'reward', examples),
     exactMatchTwoHop: meanOf(results, 'reward', examples, 2),
@@ -51,25 +55,22 @@ function summarise(results: readonly RolloutResult[], examples: readonly Example
   };
 }
 
-/** The scripted teacher on the test questions: its transcripts replayed through the rubric. */
-async function teacherScores(env: Environment, seed: number): Promise<{ exactMatch: number; exactMatchTwoHop: number; searchesPerQuestion: number }> {
+/**
+ * The scripted teacher on the held-out questions: each of its transcripts (lazy or diligent, drawn as
+ * in SFT) is replayed as a policy through the environment, so its answers, citations and tool use are
+ * scored exactly as the model's are.
+ */
+async function teacherScores(env: Environment, seed: number): Promise<PolicyScores> {
   const rng = new Rng(seed).fork('teacher');
   const examples = env.evalDataset ?? [];
-  let right = 0;
-  let rightTwo = 0;
-  let two = 0;
-  let searches = 0;
+  const results: Scored[] = [];
   for (const example of examples) {
-    const completion = env.demonstrate!(example, rng);
-    const s = await env.rubric.score({ prompt: example.prompt, completion, answer: example.answer, info: example.info, task: undefined, state: {}, turns: [], stopReason: 'terminated', parser: env.parser });
-    right += s.reward;
-    if (example.info['hops'] === 2) {
-      two++;
-      rightTwo += s.reward;
-    }
-    searches += completion.filter((m) => m.role === 'assistant' && m.content?.startsWith('<search>')).length;
+    const script = env.demonstrate!(example, rng).flatMap((m) => (m.role === 'assistant' ? [m.content ?? ''] : []));
+    const out = await env.rollout(example, { sampler: new ScriptedSampler({ script }), sampling: {}, rng: rng.fork(String(example.id)) });
+    const s = await env.rubric.score({ prompt: out.prompt, completion: out.completion, answer: example.answer, info: example.info, task: undefined, state: out.state, turns: out.turns, stopReason: out.stopReason, parser: env.parser });
+    results.push({ exampleId: example.id, reward: s.reward, metrics: s.metrics });
   }
-  return { exactMatch: right / examples.length, exactMatchTwoHop: rightTwo / Math.max(1, two), searchesPerQuestion: searches / examples.length };
+  return summarise(results, examples);
 }
 
 async function scorePolicy(options: { model: string; env: Environment; config: TrainConfig; label: string; runDir: string }): Promise<PolicyScores> {
@@ -172,7 +173,7 @@ async function main(): Promise<void> {
   const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
   const rows = [
     [`held-out ${split}`, 'exact match', 'EM 2-hop', 'searches/q', 'pages/q'],
-    ['teacher (scripted)', pct(teacher.exactMatch), pct(teacher.exactMatchTwoHop), teacher.searchesPerQuestion.toFixed(2), '0.00'],
+    ['teacher (scripted)', pct(teacher.exactMatch), pct(teacher.exactMatchTwoHop), teacher.searchesPerQuestion.toFixed(2), teacher.pagesOpenedPerQuestion.toFixed(2)],
     [sftDir ? 'SFT on teacher' : 'untrained model', pct(start.exactMatch), pct(start.exactMatchTwoHop), start.searchesPerQuestion.toFixed(2), start.pagesOpenedPerQuestion.toFixed(2)],
     ['SFT + GRPO', pct(grpo.exactMatch), pct(grpo.exactMatchTwoHop), grpo.searchesPerQuestion.toFixed(2), grpo.pagesOpenedPerQuestion.toFixed(2)],
   ];
