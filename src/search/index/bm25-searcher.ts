@@ -1,11 +1,16 @@
 import { bm25Idf, bm25Norm, bm25Tf } from './bm25.js';
 import type { IndexData } from './index-data.js';
-import { NO_MORE_DOCS, PostingCursor } from './postings.js';
+import { NO_MORE_DOCS, PostingCursor, R_DF, R_KEY, R_MAX, TERM_RECORD, TermRecords } from './postings.js';
 import { Tokenizer } from './tokenizer.js';
 import { TopK, type ScoredPassage } from './top-k.js';
 
 /** Passage ids per window of the multi-term search (a power of two). */
 const WINDOW = 16384;
+/**
+ * Multi-term queries with at most this many postings in all are scored exhaustively by a merge of
+ * their posting lists (`searchMerge`): cheaper than setting up windows for a few short lists.
+ */
+const MERGE_MAX_POSTINGS = 512;
 
 /** A query term after analysis: its id, how often the query repeats it, and its BM25 weight. */
 export interface QueryTerm {
@@ -40,16 +45,8 @@ export interface SearchOptions {
  */
 export class Bm25Searcher {
   readonly tokenizer: Tokenizer;
-  /**
-   * [N] each passage's length class: an index into `normTable`. Passages have few distinct lengths
-   * (153 in the built-in corpus), so a byte per passage replaces a float: 4× less memory for the
-   * one array a query reads at random (once per posting), which keeps it in the CPU caches.
-   */
-  private readonly normClass: Uint8Array | Uint16Array | Uint32Array;
-  /** [distinct lengths] the length factor k1·(1 − b + b·len/avgLen) of each class. */
-  private readonly normTable: Float32Array;
-  /** [T] max over all blocks of the tf factor. */
-  private readonly termMax: Float32Array;
+  /** Per-term df, bounds, first block and vocabulary entry, one record per term (see `TermRecords`). */
+  private readonly terms: TermRecords;
   // Per-query buffers and cursors, reused by `search` (grown by `ensureCapacity`).
   private qIds = new Int32Array(16);
   private qTf = new Int32Array(16);
@@ -75,23 +72,27 @@ export class Bm25Searcher {
     const n = data.numPassages;
     const classOf = new Map<number, number>();
     for (let i = 0; i < n; i++) if (!classOf.has(data.passageLen[i]!)) classOf.set(data.passageLen[i]!, classOf.size);
-    this.normClass = classOf.size <= 0x100 ? new Uint8Array(n) : classOf.size <= 0x10000 ? new Uint16Array(n) : new Uint32Array(n);
-    for (let i = 0; i < n; i++) this.normClass[i] = classOf.get(data.passageLen[i]!)!;
-    this.normTable = new Float32Array(classOf.size);
-    for (const [len, c] of classOf) this.normTable[c] = bm25Norm(len, data.avgLen, data.params);
-    const p = data.postings;
-    const nTerms = p.termDf.length;
-    this.termMax = new Float32Array(nTerms);
-    for (let t = 0; t < nTerms; t++) {
-      let m = 0;
-      for (let b = p.termBlock[t]!; b < p.termBlock[t + 1]!; b++) if (p.blockMax[b]! > m) m = p.blockMax[b]!;
-      this.termMax[t] = m;
-    }
+    // Passages have few distinct lengths (153 in the built-in corpus), so a byte per passage (its
+    // length class) replaces a float: 4× less memory for an array a query reads at random.
+    const normClass = classOf.size <= 0x100 ? new Uint8Array(n) : classOf.size <= 0x10000 ? new Uint16Array(n) : new Uint32Array(n);
+    for (let i = 0; i < n; i++) normClass[i] = classOf.get(data.passageLen[i]!)!;
+    const normTable = new Float32Array(classOf.size);
+    for (const [len, c] of classOf) normTable[c] = bm25Norm(len, data.avgLen, data.params);
+    this.terms = new TermRecords(data.postings, data.vocab.offsets, normClass, normTable);
+  }
+
+  /** The id of an analysed term, or -1 (reads the term's record, not the vocabulary offsets). */
+  private termId(term: string): number {
+    return this.data.vocab.lookupIn(term, this.terms.u32, TERM_RECORD, R_KEY);
+  }
+
+  private cursor(term: number): PostingCursor {
+    return new PostingCursor(this.data.postings, this.terms, term);
   }
 
   /** The length factor of a passage. */
   private norm(passage: number): number {
-    return this.normTable[this.normClass[passage]!]!;
+    return this.terms.normTable[this.terms.normClass[passage]!]!;
   }
 
   get numPassages(): number {
@@ -104,9 +105,9 @@ export class Bm25Searcher {
     for (const t of this.tokenizer.tokenize(query)) counts.set(t, (counts.get(t) ?? 0) + 1);
     const out: QueryTerm[] = [];
     for (const [term, qtf] of counts) {
-      const id = this.data.vocab.lookup(term);
+      const id = this.termId(term);
       if (id < 0) continue;
-      const df = this.data.postings.termDf[id]!;
+      const df = this.terms.u32[id * TERM_RECORD + R_DF]!;
       out.push({ term, id, qtf, df, idf: bm25Idf(this.data.numPassages, df) });
     }
     return out;
@@ -116,7 +117,7 @@ export class Bm25Searcher {
   scorePassage(query: string, passage: number): number {
     let score = 0;
     for (const q of this.analyze(query)) {
-      const c = new PostingCursor(this.data.postings, q.id);
+      const c = this.cursor(q.id);
       c.advance(passage);
       if (c.doc === passage) score += q.qtf * q.idf * bm25Tf(c.tf, this.norm(passage));
     }
@@ -133,12 +134,11 @@ export class Bm25Searcher {
     this.ensureCapacity(tokens.length);
     const ids = this.qIds;
     const tfs = this.qTf;
-    const vocab = this.data.vocab;
     // Long queries dedupe through a Map; short ones by a scan of the few ids seen so far.
     const seen = tokens.length > 64 ? new Map<number, number>() : undefined;
     let m = 0;
     for (const token of tokens) {
-      const id = vocab.lookup(token);
+      const id = this.termId(token);
       if (id < 0) continue;
       let j = seen ? (seen.get(id) ?? m) : 0;
       if (!seen) while (j < m && ids[j] !== id) j++;
@@ -149,14 +149,16 @@ export class Bm25Searcher {
         tfs[m++] = 1;
       }
     }
-    const { termDf } = this.data.postings;
+    const rec = this.terms.u32;
+    const recMax = this.terms.f32;
     const weight = this.qWeight;
     const max = this.qMax;
     const order = this.qOrder;
     for (let i = 0; i < m; i++) {
-      const w = tfs[i]! * bm25Idf(this.data.numPassages, termDf[ids[i]!]!);
+      const r = ids[i]! * TERM_RECORD;
+      const w = tfs[i]! * bm25Idf(this.data.numPassages, rec[r + R_DF]!);
       weight[i] = w;
-      max[i] = w * this.termMax[ids[i]!]!;
+      max[i] = w * recMax[r + R_MAX]!;
       // Stable insertion sort by bound (ascending), as `Array.prototype.sort` would order them.
       let j = i;
       while (j > 0 && max[order[j - 1]!]! > max[i]!) {
@@ -193,16 +195,16 @@ export class Bm25Searcher {
     const weight = this.sWeight;
     const ub = this.sUb;
     let acc = 0;
+    let postings = 0;
     for (let i = 0; i < m; i++) {
       const t = this.qOrder[i]!;
       if (i < cur.length) cur[i]!.reset(this.qIds[t]!);
-      else cur.push(new PostingCursor(this.data.postings, this.qIds[t]!));
+      else cur.push(this.cursor(this.qIds[t]!));
+      postings += cur[i]!.size;
       weight[i] = this.qWeight[t]!;
       ub[i] = acc += this.qMax[t]!;
     }
 
-    const normClass = this.normClass;
-    const normTable = this.normTable;
     const heap = this.heap;
     heap.reset(k);
     let threshold = -Infinity;
@@ -220,7 +222,7 @@ export class Bm25Searcher {
           c.advance(c.currentBlockLast() + 1);
           continue;
         }
-        const score = w * bm25Tf(c.tf, normTable[normClass[c.doc]!]!);
+        const score = w * bm25Tf(c.tf, c.norm());
         scored++;
         if (score > threshold) {
           heap.push(c.doc, score);
@@ -229,7 +231,8 @@ export class Bm25Searcher {
         c.next();
       }
     } else {
-      this.searchWindows(m);
+      if (postings <= MERGE_MAX_POSTINGS) this.searchMerge(m);
+      else this.searchWindows(m);
       scored = this.scored;
       pruned = this.pruned;
     }
@@ -239,6 +242,38 @@ export class Bm25Searcher {
       options.stats.pruned = pruned;
     }
     return heap.sorted();
+  }
+
+  /**
+   * Scores every passage that has any query term by merging the terms' posting lists (several
+   * terms with few postings). Each score is summed in the order `searchWindows` uses (descending
+   * term position), so both give bit-identical scores.
+   */
+  private searchMerge(m: number): void {
+    const cur = this.cursors;
+    const weight = this.sWeight;
+    const heap = this.heap;
+    let threshold = -Infinity;
+    let scored = 0;
+    for (;;) {
+      let doc = NO_MORE_DOCS;
+      for (let i = 0; i < m; i++) if (cur[i]!.doc < doc) doc = cur[i]!.doc;
+      if (doc === NO_MORE_DOCS) break;
+      let score = 0;
+      for (let i = m - 1; i >= 0; i--) {
+        const c = cur[i]!;
+        if (c.doc !== doc) continue;
+        score += weight[i]! * bm25Tf(c.tf, c.norm());
+        c.next();
+      }
+      scored++;
+      if (score > threshold) {
+        heap.push(doc, score);
+        if (heap.full) threshold = heap.threshold;
+      }
+    }
+    this.scored = scored;
+    this.pruned = 0;
   }
 
   /**
@@ -262,8 +297,6 @@ export class Bm25Searcher {
     const acc = this.acc;
     const bits = this.accBits;
     const touched = this.touched;
-    const normClass = this.normClass;
-    const normTable = this.normTable;
     const heap = this.heap;
     let threshold = -Infinity;
     let scored = 0;
@@ -286,7 +319,7 @@ export class Bm25Searcher {
       }
       if (fe < m) {
         let n = 0;
-        for (let i = m - 1; i >= fe; i--) n = cur[i]!.accumulate(a, end, weight[i]!, acc, bits, touched, n, normClass, normTable);
+        for (let i = m - 1; i >= fe; i--) n = cur[i]!.accumulate(a, end, weight[i]!, acc, bits, touched, n);
         // Candidates in passage-id order: few (relative to the window) are sorted, many are read
         // off the occupancy bits.
         const words = (end - a) >>> 5;
@@ -324,7 +357,7 @@ export class Bm25Searcher {
               break;
             }
             c.advance(doc);
-            if (c.doc === doc) score += weight[i]! * bm25Tf(c.tf, normTable[normClass[doc]!]!);
+            if (c.doc === doc) score += weight[i]! * bm25Tf(c.tf, c.norm());
           }
           if (!ok) {
             pruned++;
@@ -358,7 +391,7 @@ export class Bm25Searcher {
     const terms = this.analyze(query);
     const acc = new Map<number, number>();
     for (const q of terms) {
-      const c = new PostingCursor(this.data.postings, q.id);
+      const c = this.cursor(q.id);
       for (; c.doc !== NO_MORE_DOCS; c.next()) {
         acc.set(c.doc, (acc.get(c.doc) ?? 0) + q.qtf * q.idf * bm25Tf(c.tf, this.norm(c.doc)));
       }
@@ -381,9 +414,9 @@ export class Bm25Searcher {
       p.termDf.byteLength +
       p.termBlock.byteLength +
       this.data.vocab.byteLength +
-      this.normClass.byteLength +
-      this.normTable.byteLength +
-      this.termMax.byteLength +
+      this.terms.normClass.byteLength +
+      this.terms.normTable.byteLength +
+      this.terms.byteLength +
       this.data.passageLen.byteLength
     );
   }

@@ -95,18 +95,36 @@ export class StringTable extends StringList {
     // ASCII strings (nearly every query term) are hashed and compared straight from their char
     // codes, which are their UTF-8 bytes: no encoding, no allocation.
     const n = str.length;
-    let h = FNV_OFFSET;
-    for (let i = 0; i < n; i++) {
-      const ch = str.charCodeAt(i);
-      if (ch >= 0x80) return this.lookupBytes(StringList.encoder.encode(str));
-      h = Math.imul(h ^ ch, FNV_PRIME);
-    }
+    const h = asciiHash(str);
+    if (h < 0) return this.lookupBytes(StringList.encoder.encode(str));
     const mask = this.slots.length - 1;
-    for (let s = finishHash(h) & mask; ; s = (s + 1) & mask) {
+    for (let s = h & mask; ; s = (s + 1) & mask) {
       const v = this.slots[s]!;
       if (v === 0) return -1;
       const a = this.offsets[v - 1]!;
       if (this.offsets[v]! - a !== n) continue;
+      let j = 0;
+      while (j < n && this.blob[a + j] === str.charCodeAt(j)) j++;
+      if (j === n) return v - 1;
+    }
+  }
+
+  /**
+   * `lookup`, reading each candidate's start in the blob and byte length from `records` (at
+   * `stride · id + at` and the slot after) instead of `offsets`: for a caller that keeps them beside
+   * other per-entry data, so a lookup touches one record rather than the offsets array too.
+   */
+  lookupIn(str: string, records: Uint32Array, stride: number, at: number): number {
+    const n = str.length;
+    const h = asciiHash(str);
+    if (h < 0) return this.lookupBytes(StringList.encoder.encode(str));
+    const mask = this.slots.length - 1;
+    for (let s = h & mask; ; s = (s + 1) & mask) {
+      const v = this.slots[s]!;
+      if (v === 0) return -1;
+      const r = (v - 1) * stride + at;
+      if (records[r + 1] !== n) continue;
+      const a = records[r]!;
       let j = 0;
       while (j < n && this.blob[a + j] === str.charCodeAt(j)) j++;
       if (j === n) return v - 1;
@@ -139,6 +157,17 @@ const FNV_PRIME = 0x01000193;
 function hashBytes(bytes: Uint8Array, from: number, to: number): number {
   let h = FNV_OFFSET;
   for (let i = from; i < to; i++) h = Math.imul(h ^ bytes[i]!, FNV_PRIME);
+  return finishHash(h);
+}
+
+/** `hashBytes` of an ASCII string's char codes (its UTF-8 bytes), or -1 when it has a non-ASCII char. */
+function asciiHash(str: string): number {
+  let h = FNV_OFFSET;
+  for (let i = 0; i < str.length; i++) {
+    const ch = str.charCodeAt(i);
+    if (ch >= 0x80) return -1;
+    h = Math.imul(h ^ ch, FNV_PRIME);
+  }
   return finishHash(h);
 }
 

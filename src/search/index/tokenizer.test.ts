@@ -36,6 +36,20 @@ describe('Tokenizer', () => {
     }
   });
 
+  it('short ASCII texts (the one-pass path) give the same tokens as long ones (the whole-text path)', () => {
+    const alphabet = 'aZqQ09 .,-_/';
+    let seed = 7;
+    for (const config of [{}, { lowercase: false }, { stopwords: false }, { stem: true, minLength: 2 }]) {
+      const t = new Tokenizer(config);
+      for (let n = 0; n < 200; n++) {
+        let s = n % 5 === 0 ? 'The Which THESE ' : '';
+        for (let i = 0; i < 30; i++) s += alphabet[(seed = (seed * 1103515245 + 12345) % 2 ** 31) % alphabet.length];
+        // Padding past the short-text limit with separators adds no token but takes the other path.
+        expect(t.tokenize(s)).toEqual(t.tokenize(s + ' '.repeat(300)));
+      }
+    }
+  });
+
   it('truncates very long tokens', () => {
     const long = 'a'.repeat(100);
     expect(new Tokenizer().tokenize(long)[0]).toHaveLength(64);

@@ -32,6 +32,11 @@ export const ENGLISH_STOPWORDS: ReadonlySet<string> = new Set(
   ).split(' '),
 );
 
+/** Length of the longest word in `ENGLISH_STOPWORDS`: longer words skip the set lookup. */
+const MAX_STOPWORD_LENGTH = Math.max(...[...ENGLISH_STOPWORDS].map((w) => w.length));
+/** Texts up to this length (queries) are checked for ASCII and lowercased word by word. */
+const SHORT_TEXT = 256;
+
 const WORD = /[\p{L}\p{N}]+/gu;
 /** Any character outside ASCII. */
 export const NON_ASCII = /[^\x00-\x7f]/;
@@ -83,6 +88,7 @@ export class Tokenizer {
   tokenize(text: string): string[] {
     const out: string[] = [];
     const c = this.config;
+    if (text.length <= SHORT_TEXT && this.tokenizeShortAscii(text, out)) return out;
     // Fold the whole text once when needed: cheaper than per word, and folding can split words
     // ("ﬁ" → "fi") or merge them, which the word regex then sees correctly.
     let t = c.lowercase ? text.toLowerCase() : text;
@@ -106,11 +112,33 @@ export class Tokenizer {
     return out;
   }
 
+  /**
+   * The tokens of a short ASCII text (a query), found in one pass over its char codes: no regex and
+   * no lowercased copy of the whole text (only words with a capital are lowercased). Same tokens as
+   * the general path. Returns false, with `out` untouched, when the text has a non-ASCII character.
+   */
+  private tokenizeShortAscii(text: string, out: string[]): boolean {
+    const n = text.length;
+    for (let i = 0; i < n; i++) if (text.charCodeAt(i) >= 0x80) return false;
+    const lowercase = this.config.lowercase;
+    let i = 0;
+    while (i < n) {
+      while (i < n && !isAsciiWordChar(text.charCodeAt(i))) i++;
+      if (i >= n) break;
+      const start = i;
+      let upper = false;
+      for (let ch = text.charCodeAt(i); i < n && isAsciiWordChar(ch); ch = text.charCodeAt(++i)) if (ch <= 90 && ch >= 65) upper = true;
+      const word = text.slice(start, i);
+      this.emit(lowercase && upper ? word.toLowerCase() : word, out);
+    }
+    return true;
+  }
+
   private emit(word: string, out: string[]): void {
     const c = this.config;
     let w = word;
     if (w.length < c.minLength) return;
-    if (c.stopwords && ENGLISH_STOPWORDS.has(w)) return;
+    if (c.stopwords && w.length <= MAX_STOPWORD_LENGTH && ENGLISH_STOPWORDS.has(w)) return;
     if (c.stem) w = sStem(w);
     if (w.length > c.maxLength) w = w.slice(0, c.maxLength);
     out.push(w);
