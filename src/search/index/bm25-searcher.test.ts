@@ -61,6 +61,22 @@ describe('Bm25Searcher', () => {
     expect(prunedTotal).toBeGreaterThan(0);
   });
 
+  it('the merge of short lists and the windowed search return bit-identical results', () => {
+    const rng = new Rng(5);
+    const vocab = Array.from({ length: 500 }, (_, i) => `m${i}`);
+    const pick = () => vocab[Math.floor(vocab.length * rng.next() ** 2)]!;
+    const builder = new IndexBuilder();
+    for (let d = 0; d < 20_000; d++) builder.add(Array.from({ length: rng.int(2, 20) }, pick).join(' '));
+    const data = builder.finish();
+    const merged = new Bm25Searcher(data, { mergeMaxPostings: Infinity });
+    const windowed = new Bm25Searcher(data, { mergeMaxPostings: 0 });
+    for (let q = 0; q < 100; q++) {
+      const query = Array.from({ length: rng.int(2, 5) }, pick).join(' ');
+      const k = rng.choice([1, 10, 50]);
+      expect(merged.search(query, { k })).toEqual(windowed.search(query, { k }));
+    }
+  });
+
   it('stays exact across many windows, and equal passages get bit-identical scores', () => {
     const rng = new Rng(3);
     const vocab = Array.from({ length: 60 }, (_, i) => `t${i}`);

@@ -12,6 +12,11 @@ const WINDOW = 16384;
  */
 const MERGE_MAX_POSTINGS = 512;
 
+export interface SearcherOptions {
+  /** Multi-term queries with at most this many postings are merged, not windowed (for tests). Default 512. */
+  mergeMaxPostings?: number;
+}
+
 /** A query term after analysis: its id, how often the query repeats it, and its BM25 weight. */
 export interface QueryTerm {
   term: string;
@@ -67,7 +72,13 @@ export class Bm25Searcher {
   private scored = 0;
   private pruned = 0;
 
-  constructor(readonly data: IndexData) {
+  private readonly mergeMaxPostings: number;
+
+  constructor(
+    readonly data: IndexData,
+    options: SearcherOptions = {},
+  ) {
+    this.mergeMaxPostings = options.mergeMaxPostings ?? MERGE_MAX_POSTINGS;
     this.tokenizer = new Tokenizer(data.tokenizer);
     const n = data.numPassages;
     const classOf = new Map<number, number>();
@@ -231,7 +242,7 @@ export class Bm25Searcher {
         c.next();
       }
     } else {
-      if (postings <= MERGE_MAX_POSTINGS) this.searchMerge(m);
+      if (postings <= this.mergeMaxPostings) this.searchMerge(m);
       else this.searchWindows(m);
       scored = this.scored;
       pruned = this.pruned;
