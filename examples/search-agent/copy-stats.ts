@@ -1,7 +1,9 @@
 /**
  * Where along the two-hop chain a policy's held-out episodes go wrong: of the two-hop questions,
  * how often the first query names the question's city, the second query names the country shown
- * in the first results, and the answer is the first title of the last results page. Reads the
+ * in the first results, and the answer is the first title of the last results page; with cited
+ * answers (`follow = 'cite'`), how often the city's page and then its country's page were opened,
+ * and how often the episode answered after one page (the lazy habit). Reads the
  * episodes `run.ts` writes (`<run>/test/<label>.jsonl`, or a validation eval's `evals/*.json`).
  *
  *   npx tsx examples/search-agent/copy-stats.ts runs/search-agent-seed0/test/sft.jsonl [...more files]
@@ -14,6 +16,7 @@ interface Episode {
   completion: { role: string; content?: string | null }[];
   info: Record<string, unknown>;
   answer?: unknown;
+  reward?: number;
 }
 
 export interface CopyStats {
@@ -75,6 +78,43 @@ export function copyStats(episodes: readonly Episode[]): CopyStats {
   return s;
 }
 
+export interface CiteStats {
+  twoHop: number;
+  /** First action is `<search>city of <the question's city></search>`. */
+  cityQuery: number;
+  /** An opened page is the question's city ("<city>, <country>"). */
+  openedCity: number;
+  /** ... and a later opened page is that city's country. */
+  openedCountry: number;
+  /** ... and the answer was right. */
+  right: number;
+  /** Episodes that answer after opening one page (the lazy teacher's habit: cite the city page's country). */
+  stoppedAfterOnePage: number;
+}
+
+/** The chain of a cited-answer episode (`follow = 'cite'`) over the two-hop episodes. */
+export function citeStats(episodes: readonly Episode[]): CiteStats {
+  const s: CiteStats = { twoHop: 0, cityQuery: 0, openedCity: 0, openedCountry: 0, right: 0, stoppedAfterOnePage: 0 };
+  for (const e of episodes) {
+    if (e.info['hops'] !== 2) continue;
+    s.twoHop++;
+    const city = CITY.exec(e.prompt.at(-1)?.content ?? '')?.[1];
+    const c = e.completion.map((m) => m.content ?? '');
+    if (city && c[0] === `<search>city of ${city}</search>`) s.cityQuery++;
+    // Opened pages: the replies to <open> actions; a compact page view starts with its title.
+    const opened = c.flatMap((text, i) => (text.startsWith('<open>') && c[i + 1] !== undefined ? [/^<information>([^\n]+)\n/.exec(c[i + 1]!)?.[1] ?? ''] : []));
+    const cityPage = opened.findIndex((t) => city !== undefined && t.startsWith(`${city}, `));
+    if (opened.length === 1 && c.at(-1)?.startsWith('<answer>')) s.stoppedAfterOnePage++;
+    if (cityPage < 0) continue;
+    s.openedCity++;
+    const country = opened[cityPage]!.split(', ').slice(1).join(', ');
+    if (!opened.slice(cityPage + 1).includes(country)) continue;
+    s.openedCountry++;
+    if (e.reward === 1) s.right++;
+  }
+  return s;
+}
+
 function readEpisodes(path: string): Episode[] {
   const text = readFileSync(path, 'utf8');
   if (path.endsWith('.json')) return (JSON.parse(text) as { results: Episode[] }).results;
@@ -91,7 +131,14 @@ if (process.argv[1] && resolve(process.argv[1]) === resolve(new URL('.', import.
     process.exit(2);
   }
   for (const f of files) {
-    const s = copyStats(readEpisodes(f));
+    const episodes = readEpisodes(f);
+    if (episodes.some((e) => e.completion.some((m) => m.role === 'assistant' && m.content?.startsWith('<answer>【')))) {
+      const c = citeStats(episodes);
+      const pct = (n: number) => `${n} (${((100 * n) / Math.max(1, c.twoHop)).toFixed(1)}%)`;
+      process.stdout.write(`${f}: ${c.twoHop} two-hop · city query ${pct(c.cityQuery)} · opened the city ${pct(c.openedCity)} · + its country ${pct(c.openedCountry)} · + right ${pct(c.right)} · answered after one page ${pct(c.stoppedAfterOnePage)}\n`);
+      continue;
+    }
+    const s = copyStats(episodes);
     const pct = (n: number) => `${n} (${((100 * n) / Math.max(1, s.twoHop)).toFixed(1)}%)`;
     process.stdout.write(`${f}: ${s.twoHop} two-hop · city query ${pct(s.cityQuery)} · + country query ${pct(s.countryQuery)} · + answer from page ${pct(s.answerFromPage)} · stopped after one search ${pct(s.stoppedAfterOneSearch)}\n`);
     process.stdout.write(`  each copy on its own: country query after any first search ${pct(s.countryQueryAny)} · answer = last page's first title ${s.answerFromPageAny} of ${s.sawPage} episodes with a page · gold answer there: ${s.goldOnPage}, copied ${s.answeredGoldOnPage}\n`);

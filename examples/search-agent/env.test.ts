@@ -5,7 +5,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { Rng, type Environment } from '../../src/core/index.js';
 import { availableBuiltinSources } from '../../src/search/index.js';
 import { ScriptedSampler } from '../../src/testing/index.js';
-import { copyStats } from './copy-stats.js';
+import { citeStats, copyStats } from './copy-stats.js';
 import { loadEnvironment } from './env.js';
 
 // A small index (large cities only) keeps the build to a few seconds.
@@ -140,6 +140,9 @@ describe('search-agent environment citing answers', () => {
     expect(bad.scores.reward).toBe(0);
     const country = /^<information>([^\n]+)\n/.exec(diligent[5]!.content!)![1]; // the title of the country page the diligent one opened
     expect(bad.out.state['search']).toMatchObject({ answer: country });
+    // copy-stats follows the cited chain: the diligent one reaches the country and is right, the lazy one answers after one page.
+    const episode = (r: typeof good) => ({ prompt: example.prompt, completion: r.out.completion, info: example.info, answer: example.answer, reward: r.scores.reward });
+    expect(citeStats([episode(good), episode(bad)])).toEqual({ twoHop: 2, cityQuery: 2, openedCity: 2, openedCountry: 1, right: 1, stoppedAfterOnePage: 1 });
   });
 });
 
