@@ -92,6 +92,19 @@ export class StringTable extends StringList {
 
   /** The id of `str`, or -1. */
   lookup(str: string): number {
+    return this.find(str, undefined, 0, 0);
+  }
+
+  /**
+   * `lookup`, reading each candidate's start in the blob and byte length from `records` (at
+   * `stride · id + at` and the slot after) instead of `offsets`: for a caller that keeps them beside
+   * other per-entry data, so a lookup touches one record rather than the offsets array too.
+   */
+  lookupIn(str: string, records: Uint32Array, stride: number, at: number): number {
+    return this.find(str, records, stride, at);
+  }
+
+  private find(str: string, records: Uint32Array | undefined, stride: number, at: number): number {
     // ASCII strings (nearly every query term) are hashed and compared straight from their char
     // codes, which are their UTF-8 bytes: no encoding, no allocation.
     const n = str.length;
@@ -101,30 +114,9 @@ export class StringTable extends StringList {
     for (let s = h & mask; ; s = (s + 1) & mask) {
       const v = this.slots[s]!;
       if (v === 0) return -1;
-      const a = this.offsets[v - 1]!;
-      if (this.offsets[v]! - a !== n) continue;
-      let j = 0;
-      while (j < n && this.blob[a + j] === str.charCodeAt(j)) j++;
-      if (j === n) return v - 1;
-    }
-  }
-
-  /**
-   * `lookup`, reading each candidate's start in the blob and byte length from `records` (at
-   * `stride · id + at` and the slot after) instead of `offsets`: for a caller that keeps them beside
-   * other per-entry data, so a lookup touches one record rather than the offsets array too.
-   */
-  lookupIn(str: string, records: Uint32Array, stride: number, at: number): number {
-    const n = str.length;
-    const h = asciiHash(str);
-    if (h < 0) return this.lookupBytes(StringList.encoder.encode(str));
-    const mask = this.slots.length - 1;
-    for (let s = h & mask; ; s = (s + 1) & mask) {
-      const v = this.slots[s]!;
-      if (v === 0) return -1;
       const r = (v - 1) * stride + at;
-      if (records[r + 1] !== n) continue;
-      const a = records[r]!;
+      const a = records ? records[r]! : this.offsets[v - 1]!;
+      if ((records ? records[r + 1]! : this.offsets[v]! - a) !== n) continue;
       let j = 0;
       while (j < n && this.blob[a + j] === str.charCodeAt(j)) j++;
       if (j === n) return v - 1;
