@@ -106,4 +106,6 @@ for (const set of SETS) {
   console.log(set, Object.entries(out[set]).map(([n, s]) => `${n}: p50 ${(s.p50 * 1000).toFixed(1)} µs, p99 ${(s.p99 * 1000).toFixed(0)} µs, mean ${(s.mean * 1000).toFixed(1)} µs (${s.n})`).join(' | '));
 }
 console.log(`keiko vs keiko-before (of ${SETS.reduce((a, s) => a + queries[s].length, 0)} queries): ${idMismatches} with different top-10 ids, ${mismatches} with different ids or scores (largest relative score difference ${maxRelScoreDiff.toExponential(1)})`);
-writeFileSync(outPath, JSON.stringify({ rounds: ROUNDS, chunk: CHUNK, mismatches, idMismatches, maxRelScoreDiff, latencyMs: out }, null, 2));
+// run.sh exports the old revision into .keiko/bench-before-REV: record which one was compared.
+const beforeRev = /bench-before-(\w+)/.exec(beforeRoot!)?.[1] ?? beforeRoot;
+writeFileSync(outPath, JSON.stringify({ before: beforeRev, rounds: ROUNDS, chunk: CHUNK, mismatches, idMismatches, maxRelScoreDiff, latencyMs: out }, null, 2));

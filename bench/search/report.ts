@@ -29,7 +29,7 @@ function overlap(a: EngineResult, ref: EngineResult): number {
 
 let md = `# Search benchmark results\n\nReproduce: \`bash bench/search/run.sh all\` (or the steps: \`setup\`, \`builtin\`, \`mixed-1m\`, \`http\`, \`report\`).\n`;
 md += `Machine: ${cpus().length} × ${cpus()[0]?.model ?? '?'}, shared with other jobs while measuring (absolute times are noisy; compare ratios within one table).\n`;
-md += `All engines: one thread, top-10, BM25 k1=1.2 b=0.75 (tantivy's fixed values; Lucene's defaults), the same pre-tokenized passages (keiko's tokenizer: lowercase, Unicode folding, English stopwords), queries interleaved between engines of the same runtime after a warm-up.\n`;
+md += `All engines: one thread, top-10, BM25 k1=1.2 b=0.75 (tantivy's fixed values; Lucene's defaults), the same pre-tokenized passages (keiko's tokenizer: lowercase, Unicode folding, English stopwords), queries interleaved between engines of the same runtime after a warm-up (each Node engine answers the whole short set once, then 5 long and 5 common-term queries before those sets).\n`;
 md += `Latency is per query, in ms, measured inside each engine's own runtime (Node, CPython, JVM).\n\n`;
 
 for (const corpus of ['builtin', 'mixed-1m']) {
@@ -76,14 +76,16 @@ for (const corpus of ['builtin', 'mixed-1m']) {
 
 // Before/after of the per-query cost work (run.sh overhead): same process, same saved index.
 const BEFORE = process.env.BEFORE_REV ?? '74ebeda';
-type Overhead = { rounds: number; chunk: number; mismatches: number; idMismatches?: number; maxRelScoreDiff?: number; latencyMs: Record<string, Record<string, { n: number; p50: number; p99: number; mean: number }>> };
+type Overhead = { before?: string; rounds: number; chunk: number; mismatches: number; idMismatches?: number; maxRelScoreDiff?: number; latencyMs: Record<string, Record<string, { n: number; p50: number; p99: number; mean: number }>> };
 const us = (x: { p50: number; p99: number }) => `${(x.p50 * 1000).toFixed(1)} / ${(x.p99 * 1000).toFixed(0)}`;
 const overheadRows: string[] = [];
+const overheadBefore = new Set<string>();
 for (const corpus of ['builtin', 'mixed-1m']) {
   for (const mode of ['interleaved', 'blocked']) {
     const p = join(data, corpus, `overhead-${mode}.json`);
     if (!existsSync(p)) continue;
     const o = JSON.parse(readFileSync(p, 'utf8')) as Overhead;
+    overheadBefore.add(o.before ?? BEFORE);
     for (const [set, e] of Object.entries(o.latencyMs)) {
       const [b, a, ms] = [e['keiko-before'], e.keiko, e.minisearch];
       if (!a || !b) continue;
@@ -92,7 +94,8 @@ for (const corpus of ['builtin', 'mixed-1m']) {
   }
 }
 if (overheadRows.length) {
-  md += `## Per-query cost, before and after (one process)\n\nReproduce: \`bash bench/search/run.sh overhead\` (BEFORE_REV=${BEFORE}). keiko at revision ${BEFORE} and keiko now load the same saved index in one Node process; on the built-in corpus MiniSearch is built in the same process over the same passages (short queries only: it takes 0.3–1 s per long or common-term query). Every engine returns the top-10 ids with scores. After a warm-up pass over the set, 3 rounds over the 400 queries, either interleaved query by query (rotating order), or in blocked turns of 400 queries per engine with a full GC before each turn (so no engine pays for another's garbage collection or finds its caches flushed by the other). Latency in µs, p50 / p99. "diff": queries whose top-10 ids differ between the two keiko revisions / whose ids or scores differ at all (in brackets: the largest relative score difference; scores summed in another order differ by an ulp or so).\n\n`;
+  const rev = [...overheadBefore].join(' / ');
+  md += `## Per-query cost, before and after (one process)\n\nReproduce: \`bash bench/search/run.sh overhead\` (BEFORE_REV=${rev}). keiko at revision ${rev} and keiko now load the same saved index in one Node process; on the built-in corpus MiniSearch is built in the same process over the same passages (short queries only: it takes 0.3–1 s per long or common-term query). Every engine returns the top-10 ids with scores. After a warm-up pass over the set, 3 rounds over the 400 queries, either interleaved query by query (rotating order), or in blocked turns of 400 queries per engine with a full GC before each turn (so no engine pays for another's garbage collection or finds its caches flushed by the other). Latency in µs, p50 / p99. "diff": queries whose top-10 ids differ between the two keiko revisions / whose ids or scores differ at all (in brackets: the largest relative score difference; scores summed in another order differ by an ulp or so).\n\n`;
   md += '| corpus | mode | set | keiko before | keiko now | speed-up (p50) | MiniSearch | MiniSearch ÷ keiko now (p50) | diff |\n|---|---|---|---|---|---|---|---|---|\n';
   md += overheadRows.join('\n') + '\n\n';
 }
@@ -104,7 +107,9 @@ if (existsSync(compareDir)) {
     .filter((f) => f.endsWith('.json'))
     .map((f) => ({ file: f, run: JSON.parse(readFileSync(join(compareDir, f), 'utf8')) as HttpRun, round: Number(/-(\d+)\.json$/.exec(f)?.[1]) }))
     .sort((a, b) => a.round - b.round || ['before', 'after', 'after-2-workers'].indexOf(a.run.label) - ['before', 'after', 'after-2-workers'].indexOf(b.run.label));
-  md += `## HTTP server, before and after\n\nReproduce: \`bash bench/search/run.sh http-compare\`. The load of the HTTP section below (500 requests/s for 60 s, 20 connections, 3 of 4 POST /api/search, 1 of 4 GET /api/open, built-in corpus), alternating between the server of revision ${BEFORE} ("before"), this checkout's ("after"), and this checkout's as 2 node:cluster processes, in the order listed. CPU: seconds used during the run by the server's processes (per request) and by autocannon (as a share of one core).\n\n`;
+  // The HTTP comparison is rerun less often than the others: HTTP_BEFORE_REV names its old revision.
+  const httpBefore = process.env.HTTP_BEFORE_REV ?? BEFORE;
+  md += `## HTTP server, before and after\n\nReproduce: \`BEFORE_REV=${httpBefore} bash bench/search/run.sh http-compare\`. The load of the HTTP section below (500 requests/s for 60 s, 20 connections, 3 of 4 POST /api/search, 1 of 4 GET /api/open, built-in corpus), alternating between the server of revision ${httpBefore} ("before"), this checkout's ("after"), and this checkout's as 2 node:cluster processes, in the order listed. CPU: seconds used during the run by the server's processes (per request) and by autocannon (as a share of one core).\n\n`;
   md += '| round | server | requests | non-2xx | errors | p50 ms | p90 ms | p99 ms | max ms | server CPU ms/request | autocannon CPU | load average (1 min) start → end |\n|---|---|---|---|---|---|---|---|---|---|---|---|\n';
   for (const { run: r, round } of runs) {
     md += `| ${round} | ${r.label} | ${r.requests} | ${r.non2xx} | ${r.errors} | ${r.latencyMs.p50} | ${r.latencyMs.p90} | ${r.latencyMs.p99} | ${r.latencyMs.max} | ${r.serverCpuMsPerRequest.toFixed(2)} | ${((100 * r.cpuSeconds.loadGenerator) / r.seconds).toFixed(0)}% | ${r.loadAverage1m.start.toFixed(1)} → ${r.loadAverage1m.end.toFixed(1)} |\n`;
