@@ -1,5 +1,8 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { errorMessage, exitCodeFor } from '../src/cli/run-cli.js';
 import { ConfigError } from '../src/core/index.js';
+import type { TrainConfig } from '../src/train/index.js';
 
 // What the flagship examples' `run.ts` scripts share.
 
@@ -26,4 +29,22 @@ export function runMain(name: string, main: () => Promise<void>): void {
     process.stderr.write(`${name}: ${errorMessage(error)}\n`);
     process.exit(exitCodeFor(error));
   });
+}
+
+/**
+ * Whether `runDir` holds an interrupted run of this same configuration, to be resumed (true) or no
+ * run at all (false). A run made with other settings is never resumed into: that would mix two
+ * configurations in one result. The model path is left out of the comparison (the scripts create
+ * the model inside the run folder).
+ */
+export function resumeSameConfig(runDir: string, config: TrainConfig): boolean {
+  if (!existsSync(join(runDir, 'run.json'))) return false;
+  const saved = JSON.parse(readFileSync(join(runDir, 'config.json'), 'utf8')) as Record<string, unknown>;
+  const current = JSON.parse(JSON.stringify(config)) as Record<string, unknown>;
+  const keys = [...new Set([...Object.keys(saved), ...Object.keys(current)])].filter((k) => k !== 'model');
+  const differ = keys.filter((k) => JSON.stringify(saved[k]) !== JSON.stringify(current[k]));
+  if (differ.length > 0) {
+    throw new ConfigError(`${runDir} holds a run made with other settings (${differ.join(', ')}); move or delete it, or pass --runName=<new name>`);
+  }
+  return true;
 }

@@ -12,13 +12,13 @@
  * `--split=validation` scores the validation split instead (written to `<run>/validation-results.json`,
  * no charts): that is how settings are compared. With `--steps=0` only the SFT model is scored.
  */
-import { existsSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Rng, type Environment } from '../../src/core/index.js';
 import { EngineClient, OpenAISampler } from '../../src/samplers/index.js';
 import { evaluatePolicy, lastCheckpoint, loadTrainConfig, runTrainJob, type EvalReport, type TrainConfig } from '../../src/train/index.js';
-import { parseRunArgs, runMain } from '../flagship-run.js';
+import { parseRunArgs, resumeSameConfig, runMain } from '../flagship-run.js';
 import { renderCurves } from './render-curves.js';
 import { answerKind, ColumnAdditionArgs, loadEnvironment } from './env.js';
 
@@ -101,7 +101,7 @@ async function main(): Promise<void> {
     config,
     env,
     runDir,
-    resume: existsSync(join(runDir, 'run.json')),
+    resume: resumeSameConfig(runDir, config),
     onEvent: (e) => {
       if (e.kind === 'phase') process.stdout.write(`==> ${e.message}\n`);
       else if (e.kind === 'sft-step' && e.step % 50 === 0) process.stdout.write(`sft ${e.step}/${e.steps} loss ${Number(e.metrics['loss']).toFixed(3)} (${e.metrics.time.toFixed(0)}s)\n`);

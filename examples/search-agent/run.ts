@@ -18,7 +18,7 @@ import { builtinCorpus } from '../../src/search/index.js';
 import { ScriptedSampler } from '../../src/testing/scripted-sampler.js';
 import { environmentCorpus, evaluatePolicy, lastCheckpoint, loadTrainConfig, runTrainJob, type TrainConfig } from '../../src/train/index.js';
 import { renderCurves } from '../beyond-imitation/render-curves.js';
-import { parseRunArgs, runMain } from '../flagship-run.js';
+import { parseRunArgs, resumeSameConfig, runMain } from '../flagship-run.js';
 import { SearchAgentArgs, loadEnvironment } from './env.js';
 
 const here = new URL('.', import.meta.url).pathname;
@@ -148,7 +148,7 @@ async function main(): Promise<void> {
     config: trainConfig,
     env,
     runDir,
-    resume: existsSync(join(runDir, 'run.json')),
+    resume: resumeSameConfig(runDir, trainConfig),
     onEvent: (e) => {
       if (e.kind === 'phase') process.stdout.write(`==> ${e.message}\n`);
       else if (e.kind === 'sft-step' && e.step % 25 === 0) process.stdout.write(`sft ${e.step}/${e.steps} loss ${Number(e.metrics['loss']).toFixed(3)} (${e.metrics.time.toFixed(0)}s)\n`);
