@@ -25,7 +25,7 @@ export type { ScoredPassage } from './index/top-k.js';
 export { SearchWeb, WebConfig, WebNoise, WEB_LIMITS } from './web/search-web.js';
 export type { PageRef, WebConfigInput } from './web/search-web.js';
 export { Browser } from './web/browser.js';
-export type { BrowserView, BrowserResult } from './web/browser.js';
+export type { BrowserView, BrowserResult, ViewLink } from './web/browser.js';
 export type { SerpPage, SerpResult, PageView, FindResult } from './web/web-types.js';
 export { renderSerp, renderPage, renderFind } from './web/render-text.js';
 export { startSearchServer } from './server/search-server.js';

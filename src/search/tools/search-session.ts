@@ -1,3 +1,4 @@
+import { EnvError } from '../../core/errors.js';
 import { Browser } from '../web/browser.js';
 import type { SearchWeb } from '../web/search-web.js';
 
@@ -61,7 +62,8 @@ export function recordAnswer(state: SearchState, answer: string, cite: boolean):
   try {
     state.search.answer = browserFor(state).cite(Number(m[1]));
     state.search.citedLink = Number(m[1]);
-  } catch {
+  } catch (error) {
+    if (!(error instanceof EnvError)) throw error;
     state.search.errors++;
   }
 }
