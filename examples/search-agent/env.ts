@@ -15,14 +15,16 @@ import { Browser, LocalSearchIndex, type BuiltinSource, SearchWeb, builtinCorpus
  * is what training watches. Results pages are compact (two `【i†title】 snippet` lines) so that an
  * episode is ~170 tokens.
  *
- * `demonstrate` is a scripted searcher that really uses the emulated web: it searches "city of
- * <city>", then "capital of <country>" (the country read from the first result's title), then
- * answers with the capital. It is lazy with probability `lazyRate` (default 0.6): it stops after
- * the first search (one-hop questions: without searching) and answers with the country's name,
- * which is right only when the capital shares the country's name. Demonstrations are computed
- * when the environment loads (the web is asynchronous, `demonstrate` is not), two per question:
- * diligent and lazy. Because lazy is the majority, a model that imitates the teacher greedily
- * skips the second hop; GRPO has to find out that it pays.
+ * `demonstrate` is a scripted searcher that really uses the emulated web, in one of three ways
+ * (`follow`). The example's config uses `cite`: search "city of <city>", open the city's result,
+ * open its country link, and answer by citing the capital's link (`<answer>【1】</answer>`, which
+ * `SearchEnv` resolves to the link's text). The schema's default, `type`, is the first attempt's:
+ * search "city of <city>", then "capital of <country>" (typed, read off the first result), then
+ * type the capital. Either way the searcher is lazy with probability `lazyRate` (default 0.6): it
+ * stops one hop early and answers the country, which is right only when the capital shares the
+ * country's name. Demonstrations are computed when the environment loads (the web is asynchronous,
+ * `demonstrate` is not), two per question: diligent and lazy. Because lazy is the majority, a model
+ * that imitates the teacher greedily skips the second hop; GRPO has to find out that it pays.
  */
 export const SearchAgentArgs = z.object({
   /**
@@ -178,7 +180,8 @@ const cite = (id: number) => tag('answer', `【${id}】`);
 
 /**
  * The scripted searcher's transcripts with cited answers (`follow = 'cite'`), or undefined when the
- * pages do not allow it (the city or country is not among the shown results): two-hop, search
+ * pages do not allow it (the capital has no page to link to, or the city or country is not among
+ * the shown results; those questions keep the typed transcripts): two-hop, search
  * "city of <city>", open the city's result, open its country link, cite the capital's link (lazy:
  * cite the country link on the city page); one-hop, search the country, open it, cite its capital
  * (lazy: cite the country's result).
