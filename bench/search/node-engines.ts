@@ -9,6 +9,7 @@ import { dirname, join } from 'node:path';
 import { create, insertMultiple, search as oramaSearch } from '@orama/orama';
 import FlexSearch from 'flexsearch';
 import MiniSearch from 'minisearch';
+import { Rng } from '../../src/core/rng.js';
 import { LocalSearchIndex } from '../../src/search/local-index.js';
 import { readCorpus, readQueries } from './bench-data.js';
 import type { EngineResult } from './engine-result.js';
@@ -110,8 +111,12 @@ for (const set of ['short', 'long', 'common'] as const) {
   // Each engine gets at most BUDGET_S seconds per query set; a slow engine stops early and is
   // reported on the queries it answered (the report says how many).
   const spent: Record<string, number> = Object.fromEntries(names.map((n) => [n, 0]));
+  // A seeded shuffle per query: every engine runs first, and after every other engine, about
+  // equally often (a cyclic rotation would always put the same engine, and its cache footprint,
+  // right before each one).
+  const rng = new Rng(7).fork(set);
   for (let i = 0; i < qs.length; i++) {
-    const order = [...names.slice(i % names.length), ...names.slice(0, i % names.length)];
+    const order = rng.shuffle(names);
     for (const n of order) {
       if (spent[n]! > BUDGET_S * 1000) continue;
       const s0 = performance.now();

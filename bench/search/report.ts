@@ -29,7 +29,7 @@ function overlap(a: EngineResult, ref: EngineResult): number {
 
 let md = `# Search benchmark results\n\nReproduce: \`bash bench/search/run.sh all\` (or the steps: \`setup\`, \`builtin\`, \`mixed-1m\`, \`http\`, \`report\`).\n`;
 md += `Machine: ${cpus().length} × ${cpus()[0]?.model ?? '?'}, shared with other jobs while measuring (absolute times are noisy; compare ratios within one table).\n`;
-md += `All engines: one thread, top-10, BM25 k1=1.2 b=0.75 (tantivy's fixed values; Lucene's defaults), the same pre-tokenized passages (keiko's tokenizer: lowercase, Unicode folding, English stopwords), queries interleaved between engines of the same runtime after a warm-up (each Node engine answers the whole short set once, then 5 long and 5 common-term queries before those sets).\n`;
+md += `All engines: one thread, top-10, BM25 k1=1.2 b=0.75 (tantivy's fixed values; Lucene's defaults), the same pre-tokenized passages (keiko's tokenizer: lowercase, Unicode folding, English stopwords), queries interleaved between engines of the same runtime, in an order shuffled per query, after a warm-up (each Node engine answers the whole short set once, then 5 long and 5 common-term queries before those sets).\n`;
 md += `Latency is per query, in ms, measured inside each engine's own runtime (Node, CPython, JVM).\n\n`;
 
 for (const corpus of ['builtin', 'mixed-1m']) {
