@@ -9,21 +9,17 @@
  */
 import { resolve } from 'node:path';
 import { EngineClient, OpenAISampler } from '../../src/samplers/index.js';
-import { evaluatePolicy } from '../../src/train/index.js';
+import { evaluatePolicy, parseOverrides } from '../../src/train/index.js';
 import { runMain } from '../flagship-run.js';
 import { loadEnvironment } from './env.js';
 
 async function main(): Promise<void> {
   const [model, ...flags] = process.argv.slice(2);
   if (!model) throw new Error('usage: copy-eval.ts MODEL_DIR --kind=city-by-id|define-term [--count=N] [--envArgs.KEY=VALUE ...]');
-  const flag = (name: string) => flags.find((f) => f.startsWith(`--${name}=`))?.split('=')[1];
-  const kind = flag('kind') ?? 'city-by-id';
-  const count = Number(flag('count') ?? 100);
-  const envArgs: Record<string, unknown> = {};
-  for (const f of flags.filter((x) => x.startsWith('--envArgs.'))) {
-    const [key, value] = f.slice('--envArgs.'.length).split('=') as [string, string];
-    envArgs[key] = Number.isNaN(Number(value)) ? value : Number(value);
-  }
+  const options = parseOverrides(flags);
+  const kind = String(options['kind'] ?? 'city-by-id');
+  const count = Number(options['count'] ?? 100);
+  const envArgs = (options['envArgs'] ?? {}) as Record<string, unknown>;
   // The held-out questions of `kind` become the evaluation set (they are never in training).
   const env = await loadEnvironment({ ...envArgs, heldOutKind: kind, evalCount: count });
   const examples = env.evalDataset ?? [];

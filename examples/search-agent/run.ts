@@ -13,6 +13,7 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Rng, type Environment, type Example, type RolloutResult } from '../../src/core/index.js';
+import { scoreOne } from '../../src/rollout/index.js';
 import { EngineClient, OpenAISampler } from '../../src/samplers/index.js';
 import { builtinCorpus } from '../../src/search/index.js';
 import { ScriptedSampler } from '../../src/testing/scripted-sampler.js';
@@ -67,7 +68,7 @@ async function teacherScores(env: Environment, seed: number): Promise<PolicyScor
   for (const example of examples) {
     const script = env.demonstrate!(example, rng).flatMap((m) => (m.role === 'assistant' ? [m.content ?? ''] : []));
     const out = await env.rollout(example, { sampler: new ScriptedSampler({ script }), sampling: {}, rng: rng.fork(String(example.id)) });
-    const s = await env.rubric.score({ prompt: out.prompt, completion: out.completion, answer: example.answer, info: example.info, task: undefined, state: out.state, turns: out.turns, stopReason: out.stopReason, parser: env.parser });
+    const s = await scoreOne(env, example, out);
     results.push({ exampleId: example.id, reward: s.reward, metrics: s.metrics });
   }
   return summarise(results, examples);
