@@ -1,6 +1,7 @@
 /**
- * keiko's query latency on a saved index, measured as node-engines.ts measures it (5 warm-up
- * queries per set, then every query once, in order, single thread, top-10), without rebuilding the
+ * keiko's query latency on a saved index (5 warm-up queries per set, as node-engines.ts warmed
+ * every set before it warmed the whole short set; then every query once, in order, single thread,
+ * top-10), without rebuilding the
  * index: for side-by-side runs with LuceneBench (REUSE_INDEX=1) in `run.sh lucene-keiko`.
  * Usage: node --expose-gc --import tsx bench/search/keiko-queries.ts SRC_ROOT INDEX_DIR QUERIES.json
  *   SRC_ROOT: a checkout (or an exported revision) whose src/search/local-index.ts to load.

@@ -102,7 +102,7 @@ export function citeStats(episodes: readonly Episode[]): CiteStats {
     const c = e.completion.map((m) => m.content ?? '');
     if (city && c[0] === `<search>city of ${city}</search>`) s.cityQuery++;
     // Opened pages: the replies to <open> actions; a compact page view starts with its title.
-    const opened = c.flatMap((text, i) => (text.startsWith('<open>') && c[i + 1] !== undefined ? [/^<information>([^\n]+)\n/.exec(c[i + 1]!)?.[1] ?? ''] : []));
+    const opened = c.flatMap((text, i) => (text.startsWith('<open>') && c[i + 1] !== undefined ? [viewTitle(c[i + 1]!) ?? ''] : []));
     const cityPage = opened.findIndex((t) => city !== undefined && t.startsWith(`${city}, `));
     if (opened.length === 1 && c.at(-1)?.startsWith('<answer>')) s.stoppedAfterOnePage++;
     if (cityPage < 0) continue;
