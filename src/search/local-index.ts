@@ -289,9 +289,8 @@ export class LocalSearchIndex implements SearchBackend {
     const i = this.passageDoc[p.passage]!;
     const start = this.passageStart[p.passage]!;
     const end = this.passageEnd[p.passage]!;
-    if (this.titles) return { passage: p.passage, docId: this.ids.get(i), url: this.urls.get(i), title: this.titles.get(i), score: p.score, start, end };
-    const d = this.docs.get(i);
-    return { passage: p.passage, docId: d.id, url: d.url, title: d.title, score: p.score, start, end };
+    const title = this.titles ? this.titles.get(i) : this.docs.get(i).title;
+    return { passage: p.passage, docId: this.ids.get(i), url: this.urls.get(i), title, score: p.score, start, end };
   }
 
   async searchPassages(query: string, options: { k: number }): Promise<PassageHit[]> {

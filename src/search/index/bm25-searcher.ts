@@ -69,8 +69,6 @@ export class Bm25Searcher {
   private readonly cursors: PostingCursor[] = [];
   private readonly heap = new TopK(10);
   /** Counters of the last `searchWindows`. */
-  private scored = 0;
-  private pruned = 0;
 
   private readonly mergeMaxPostings: number;
 
@@ -218,13 +216,12 @@ export class Bm25Searcher {
 
     const heap = this.heap;
     heap.reset(k);
-    let threshold = -Infinity;
-    let scored = 0;
-    let pruned = 0;
-
     // One term (most short queries): walk its postings, skipping whole blocks whose maximum cannot
     // beat the heap. Scores are the same expression as in `searchWindows` (0 + x is x).
     if (m === 1) {
+      let threshold = -Infinity;
+      let scored = 0;
+      let pruned = 0;
       const c = cur[0]!;
       const w = weight[0]!;
       while (c.doc !== NO_MORE_DOCS) {
@@ -241,17 +238,12 @@ export class Bm25Searcher {
         }
         c.next();
       }
-    } else {
-      if (postings <= this.mergeMaxPostings) this.searchMerge(m);
-      else this.searchWindows(m);
-      scored = this.scored;
-      pruned = this.pruned;
-    }
-
-    if (options.stats) {
-      options.stats.scored = scored;
-      options.stats.pruned = pruned;
-    }
+      if (options.stats) {
+        options.stats.scored = scored;
+        options.stats.pruned = pruned;
+      }
+    } else if (postings <= this.mergeMaxPostings) this.searchMerge(m, options.stats);
+    else this.searchWindows(m, options.stats);
     return heap.sorted();
   }
 
@@ -260,7 +252,7 @@ export class Bm25Searcher {
    * terms with few postings). Each score is summed in the order `searchWindows` uses (descending
    * term position), so both give bit-identical scores.
    */
-  private searchMerge(m: number): void {
+  private searchMerge(m: number, stats: SearchStats | undefined): void {
     const cur = this.cursors;
     const weight = this.sWeight;
     const heap = this.heap;
@@ -283,8 +275,10 @@ export class Bm25Searcher {
         if (heap.full) threshold = heap.threshold;
       }
     }
-    this.scored = scored;
-    this.pruned = 0;
+    if (stats) {
+      stats.scored = scored;
+      stats.pruned = 0;
+    }
   }
 
   /**
@@ -300,7 +294,7 @@ export class Bm25Searcher {
    * Every passage's score is summed in the same order, by descending term position (highest bound
    * first), whatever the window: equal passages get bit-identical scores, and ties go to the lower id.
    */
-  private searchWindows(m: number): void {
+  private searchWindows(m: number, stats: SearchStats | undefined): void {
     const cur = this.cursors;
     const weight = this.sWeight;
     const ub = this.sUb;
@@ -392,8 +386,10 @@ export class Bm25Searcher {
         if (c.doc < a) a = c.doc;
       }
     }
-    this.scored = scored;
-    this.pruned = pruned;
+    if (stats) {
+      stats.scored = scored;
+      stats.pruned = pruned;
+    }
   }
 
   /** Top-k by scoring every posting of every query term (no pruning): the reference for tests. */

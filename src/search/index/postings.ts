@@ -188,7 +188,7 @@ export class PostingCursor {
 
   /** True when the term has a single block (most rare terms): its bounds are in the cursor's fields. */
   private get oneBlock(): boolean {
-    return this.df <= BLOCK_SIZE;
+    return this.classAt >= 0; // set by `reset` exactly for terms of at most BLOCK_SIZE postings
   }
 
   /** Makes block `b` (after the first) current and decodes its passage ids. */
