@@ -7,9 +7,12 @@ export interface EngineResult {
   memoryBytes: number;
   memoryMethod: string;
   diskBytes: number | null;
-  /** Query set → per-query latency in ms. */
+  /** Query set → latency in ms of every timed query, pass after pass (see `queryProtocol`). */
   latency: Record<string, number[]>;
-  /** Query set → per-query top-10 passage ids. */
+  /** Query set → top-10 passage ids of each query answered in the first timed pass. */
   top10: Record<string, string[][]>;
+  /** Untimed and timed passes over each query set (`queryProtocol`). */
+  warmupPasses?: number;
+  timedPasses?: number;
   note?: string;
 }

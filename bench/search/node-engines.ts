@@ -1,8 +1,15 @@
 /**
  * Node side of the keiko search benchmark: keiko's BM25 index, MiniSearch, FlexSearch and Orama on
- * the same pre-tokenized passages, single-threaded, top-10, queries interleaved between engines.
+ * the same pre-tokenized passages, single-threaded, top-10.
+ *
+ * Given one engine (what `run.sh` does for the main table), the engine runs alone in this process,
+ * as Lucene, tantivy and bm25s do in theirs: per query set, WARMUP_PASSES passes over the set, then
+ * TIMED_PASSES timed passes (the protocol of the Lucene/tantivy/PISA search-benchmark-game). Given
+ * several, they run in one process and take turns query by query, in an order shuffled per query:
+ * the "interleaved" table, where each engine's working set is evicted from the CPU caches by the
+ * others' work between two of its queries.
  * Usage: node --expose-gc --max-old-space-size=16000 --import tsx bench/search/node-engines.ts \
- *          data/builtin.jsonl data/queries.json out.json K1 B [keiko,minisearch,flexsearch,orama]
+ *          data/builtin.jsonl data/queries.json out.json K1 B [keiko|minisearch|flexsearch|orama|a,b,…]
  */
 import { mkdirSync, rmSync, statSync, writeFileSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -11,14 +18,14 @@ import FlexSearch from 'flexsearch';
 import MiniSearch from 'minisearch';
 import { Rng } from '../../src/core/rng.js';
 import { LocalSearchIndex } from '../../src/search/local-index.js';
-import { readCorpus, readQueries } from './bench-data.js';
+import { queryProtocol, readCorpus, readQueries } from './bench-data.js';
 import type { EngineResult } from './engine-result.js';
 
 const [corpusPath, queriesPath, outPath, k1s, bs, engineList] = process.argv.slice(2);
 const k1 = Number(k1s);
 const b = Number(bs);
 const engines = (engineList ?? 'keiko,minisearch,flexsearch,orama').split(',');
-const BUDGET_S = Number(process.env.QUERY_BUDGET_S ?? 120);
+const { warmupPasses, timedPasses, budgetMs } = queryProtocol();
 const gc = (globalThis as { gc?: () => void }).gc ?? (() => {});
 const heap = () => {
   gc();
@@ -33,7 +40,7 @@ const queries = readQueries(queriesPath!);
 const results: Record<string, EngineResult> = {};
 const searchers: Record<string, (q: string) => string[] | Promise<string[]>> = {};
 const version = (pkg: string) => (JSON.parse(readFileSync(join('node_modules', pkg, 'package.json'), 'utf8')) as { version: string }).version;
-const base = (engine: string, v: string): EngineResult => ({ engine, version: v, passages: ids.length, buildSeconds: 0, memoryBytes: 0, memoryMethod: 'V8 heap + external delta after gc', diskBytes: null, latency: {}, top10: {} });
+const base = (engine: string, v: string): EngineResult => ({ engine, version: v, passages: ids.length, buildSeconds: 0, memoryBytes: 0, memoryMethod: 'V8 heap + external delta after gc', diskBytes: null, latency: {}, top10: {}, warmupPasses, timedPasses });
 
 const outDir = dirname(outPath!);
 for (const engine of engines) {
@@ -101,36 +108,33 @@ for (const engine of engines) {
 const names = Object.keys(searchers);
 for (const set of ['short', 'long', 'common'] as const) {
   const qs = queries[set];
+  // Warm-up, the same for every engine: WARMUP_PASSES passes over the set (V8 compiles a cheap
+  // query path only after thousands of calls), within a quarter of the time budget (some peers
+  // take seconds per long query).
   for (const n of names) {
-    // JIT warm-up, the same for every engine: the whole short set (well under a second for each
-    // engine), 5 queries of the long and common-term sets (some peers take seconds per query there).
-    for (const q of set === 'short' ? qs : qs.slice(0, 5)) await searchers[n]!(q);
-    results[n]!.latency[set] = new Array<number>(qs.length).fill(0);
-    results[n]!.top10[set] = new Array<string[]>(qs.length);
+    const t0 = performance.now();
+    for (let p = 0; p < warmupPasses; p++) for (const q of qs) if (performance.now() - t0 < budgetMs / 4) await searchers[n]!(q);
+    results[n]!.latency[set] = [];
+    results[n]!.top10[set] = [];
   }
-  // Each engine gets at most BUDGET_S seconds per query set; a slow engine stops early and is
-  // reported on the queries it answered (the report says how many).
+  // Each engine gets at most the time budget per query set for its timed passes; a slow engine
+  // stops early and is reported on the queries it answered (the report says how many).
   const spent: Record<string, number> = Object.fromEntries(names.map((n) => [n, 0]));
-  // A seeded shuffle per query: every engine runs first, and after every other engine, about
-  // equally often (a cyclic rotation would always put the same engine, and its cache footprint,
-  // right before each one).
+  // Several engines: a seeded shuffle per query, so every engine runs first, and after every other
+  // engine, about equally often.
   const rng = new Rng(7).fork(set);
-  for (let i = 0; i < qs.length; i++) {
-    const order = rng.shuffle(names);
-    for (const n of order) {
-      if (spent[n]! > BUDGET_S * 1000) continue;
-      const s0 = performance.now();
-      const top = await searchers[n]!(qs[i]!);
-      const ms = performance.now() - s0;
-      spent[n]! += ms;
-      results[n]!.latency[set]![i] = ms;
-      results[n]!.top10[set]![i] = top;
+  for (let p = 0; p < timedPasses; p++) {
+    for (let i = 0; i < qs.length; i++) {
+      for (const n of names.length > 1 ? rng.shuffle(names) : names) {
+        if (spent[n]! > budgetMs) continue;
+        const s0 = performance.now();
+        const top = await searchers[n]!(qs[i]!);
+        const ms = performance.now() - s0;
+        spent[n]! += ms;
+        results[n]!.latency[set]!.push(ms);
+        if (p === 0) results[n]!.top10[set]!.push(top);
+      }
     }
-  }
-  for (const n of names) {
-    const done = results[n]!.top10[set]!.filter(Boolean).length;
-    results[n]!.latency[set] = results[n]!.latency[set]!.slice(0, done);
-    results[n]!.top10[set] = results[n]!.top10[set]!.slice(0, done);
   }
 }
 writeFileSync(outPath!, JSON.stringify(Object.values(results)));

@@ -1,7 +1,9 @@
 """Python side of the keiko search benchmark: bm25s and tantivy on the same pre-tokenized passages.
 
-Single-threaded (OMP/MKL threads 1, bm25s n_threads=1, tantivy writer num_threads=1), top-10,
-queries interleaved between engines. Usage:
+Single-threaded (OMP/MKL threads 1, bm25s n_threads=1, tantivy writer num_threads=1), top-10; one
+engine after the other, each with the protocol of every engine (bench-data.ts queryProtocol):
+WARMUP_PASSES untimed passes over a query set, then TIMED_PASSES timed ones, within QUERY_BUDGET_S
+seconds per set (a quarter of it for the warm-up). `run.sh` runs one engine per process. Usage:
   OMP_NUM_THREADS=1 .venv/bin/python py_engines.py data/builtin.jsonl data/queries.json out.json K1 B [engines]
 """
 import gc
@@ -102,21 +104,32 @@ if "tantivy" in engines:
                               note="tantivy's BM25 is fixed at k1=1.2, b=0.75")
 
 del texts
-names = list(searchers)
-for qset in ("short", "long", "common"):
-    qs = queries[qset]
-    for name in names:
-        for q in qs[:50]:  # warm-up
-            searchers[name](q)
-        results[name]["latency"][qset] = [0.0] * len(qs)
-        results[name]["top10"][qset] = [None] * len(qs)
-    for i, q in enumerate(qs):
-        order = names[i % len(names):] + names[: i % len(names)]  # interleave, rotating who goes first
-        for name in order:
-            s0 = time.perf_counter()
-            top = searchers[name](q)
-            results[name]["latency"][qset][i] = (time.perf_counter() - s0) * 1000
-            results[name]["top10"][qset][i] = top
+warmup_passes = int(os.environ.get("WARMUP_PASSES", 5))
+timed_passes = int(os.environ.get("TIMED_PASSES", 3))
+budget = float(os.environ.get("QUERY_BUDGET_S", 30))
+for name, search in searchers.items():
+    results[name].update(warmupPasses=warmup_passes, timedPasses=timed_passes)
+    for qset in ("short", "long", "common"):
+        qs = queries[qset]
+        t0 = time.perf_counter()
+        for _ in range(warmup_passes):
+            for q in qs:
+                if time.perf_counter() - t0 < budget / 4:
+                    search(q)
+        lat, tops, spent = [], [], 0.0
+        for p in range(timed_passes):
+            for q in qs:
+                if spent > budget:
+                    break
+                s0 = time.perf_counter()
+                top = search(q)
+                ms = time.perf_counter() - s0
+                spent += ms
+                lat.append(ms * 1000)
+                if p == 0:
+                    tops.append(top)
+        results[name]["latency"][qset] = lat
+        results[name]["top10"][qset] = tops
 
 with open(out_path, "w") as f:
     json.dump(list(results.values()), f)

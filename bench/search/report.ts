@@ -8,8 +8,9 @@ import { percentile } from './percentile.js';
 const here = import.meta.dirname;
 const data = join(here, 'data');
 const sets = ['short', 'long', 'common'] as const;
+const queries = JSON.parse(readFileSync(join(data, 'queries.json'), 'utf8')) as Record<(typeof sets)[number], string[]>;
 const pct = (xs: number[], p: number) => percentile(xs, p / 100);
-const fmt = (ms: number) => (ms < 1 ? ms.toFixed(3) : ms < 10 ? ms.toFixed(2) : ms.toFixed(1));
+const fmt = (ms: number) => (ms < 0.1 ? ms.toFixed(4) : ms < 1 ? ms.toFixed(3) : ms < 10 ? ms.toFixed(2) : ms.toFixed(1));
 function overlap(a: EngineResult, ref: EngineResult): number {
   let sum = 0;
   let n = 0;
@@ -29,17 +30,46 @@ function overlap(a: EngineResult, ref: EngineResult): number {
 
 let md = `# Search benchmark results\n\nReproduce: \`bash bench/search/run.sh all\` (or the steps: \`setup\`, \`builtin\`, \`mixed-1m\`, \`http\`, \`report\`).\n`;
 md += `Machine: ${cpus().length} × ${cpus()[0]?.model ?? '?'}, shared with other jobs while measuring (absolute times are noisy; compare ratios within one table).\n`;
-md += `All engines: one thread, top-10, BM25 k1=1.2 b=0.75 (tantivy's fixed values; Lucene's defaults), the same pre-tokenized passages (keiko's tokenizer: lowercase, Unicode folding, English stopwords), queries interleaved between engines of the same runtime, in an order shuffled per query, after a warm-up (each Node engine answers the whole short set once, then 5 long and 5 common-term queries before those sets).\n`;
-md += `Latency is per query, in ms, measured inside each engine's own runtime (Node, CPython, JVM).\n\n`;
+/** An engine's figures on a corpus, from the driver files of `run.sh` (one file per engine process). */
+function engineResults(corpus: string, files: (f: string) => boolean): EngineResult[] {
+  const dir = join(data, corpus);
+  if (!existsSync(dir)) return [];
+  const order = (f: string) => ['lucene', 'py', 'node-keiko', 'node'].findIndex((p) => f.startsWith(p));
+  return readdirSync(dir)
+    .filter((f) => f.endsWith('.json') && order(f) >= 0 && files(f))
+    .sort((a, b) => order(a) - order(b) || a.localeCompare(b))
+    .flatMap((f) => {
+      const j = JSON.parse(readFileSync(join(dir, f), 'utf8')) as EngineResult | EngineResult[];
+      return Array.isArray(j) ? j : [j];
+    });
+}
+/** "p50 / p99" of a set, with how many timed queries a time budget left, if it cut the passes short. */
+function latencyCell(r: EngineResult, set: string, queries: number): string {
+  const xs = r.latency[set];
+  if (!xs?.length) return '–';
+  const expected = queries * (r.timedPasses ?? 1);
+  return `${fmt(pct(xs, 50))} / ${fmt(pct(xs, 99))}${xs.length < expected ? ` (${xs.length} of ${expected} timed queries: time budget)` : ''}`;
+}
+function ratioRows(rs: EngineResult[]): string {
+  const keiko = rs.find((r) => r.engine === 'keiko');
+  if (!keiko) return '';
+  let out = '| vs | short | long | common |\n|---|---|---|---|\n';
+  for (const r of rs) {
+    if (r === keiko) continue;
+    out += `| ${r.engine} | ${sets.map((s) => (r.latency[s]?.length && keiko.latency[s]?.length ? (pct(r.latency[s]!, 50) / pct(keiko.latency[s]!, 50)).toFixed(1) + '×' : '–')).join(' | ')} |\n`;
+  }
+  return out;
+}
+
+// The protocol every driver recorded (run.sh gives them all the same WARMUP_PASSES, TIMED_PASSES
+// and QUERY_BUDGET_S).
+const protocols = new Set(['builtin', 'mixed-1m'].flatMap((c) => engineResults(c, () => true)).map((r) => `${r.warmupPasses ?? '?'} untimed passes over the set, then ${r.timedPasses ?? 1} timed passes`));
+const protocol = `${[...protocols].join('; or ')}; an engine whose timed queries of a set take more than QUERY_BUDGET_S (30 s by default) stops there (its warm-up gets a quarter of that)`;
+md += `All engines: one thread, top-10, BM25 k1=1.2 b=0.75 (tantivy's fixed values; Lucene's defaults), the same pre-tokenized passages (keiko's tokenizer: lowercase, Unicode folding, English stopwords). Each engine runs alone in its own process, one engine after the other, with the same protocol for every query set (the Lucene/tantivy/PISA search-benchmark-game's): ${protocol}.\n`;
+md += `Latency is per query, in ms, measured inside each engine's own runtime (Node, CPython, JVM); p50 / p99 over every timed query.\n\n`;
 
 for (const corpus of ['builtin', 'mixed-1m']) {
-  const rs: EngineResult[] = [];
-  for (const f of ['lucene.json', 'py.json', 'node.json']) {
-    const p = join(data, corpus, f);
-    if (!existsSync(p)) continue;
-    const j = JSON.parse(readFileSync(p, 'utf8')) as EngineResult | EngineResult[];
-    rs.push(...(Array.isArray(j) ? j : [j]));
-  }
+  const rs = engineResults(corpus, (f) => f !== 'node-interleaved.json');
   if (!rs.length) continue;
   const lucene = rs.find((r) => r.engine === 'lucene');
   const bm25s = rs.find((r) => r.engine === 'bm25s');
@@ -51,27 +81,23 @@ for (const corpus of ['builtin', 'mixed-1m']) {
       : 'The built-in passages (real text) padded with generated passages to 1,000,000: each generated passage is 100 terms sampled from the built-in corpus\'s unigram distribution (seeded). 100 content terms ≈ a 150-word passage, so per-passage sizes here overstate a 100-word passage.\n\n';
   md += '| engine | build s | index RAM B/passage | disk B/passage | short p50 / p99 | long p50 / p99 | common p50 / p99 | overlap@10 vs Lucene | vs bm25s |\n|---|---|---|---|---|---|---|---|---|\n';
   for (const r of rs) {
-    const full = Math.max(...rs.map((x) => x.latency.short?.length ?? 0));
-    const lat = sets.map((s) => {
-      const xs = r.latency[s];
-      if (!xs?.length) return '–';
-      return `${fmt(pct(xs, 50))} / ${fmt(pct(xs, 99))}${xs.length < full ? ` (first ${xs.length} queries: time budget)` : ''}`;
-    });
     const ol = lucene && r !== lucene ? overlap(r, lucene).toFixed(3) : '–';
     const ob = bm25s && r !== bm25s ? overlap(r, bm25s).toFixed(3) : '–';
-    md += `| ${r.engine} ${r.version} | ${r.buildSeconds.toFixed(1)} | ${Math.round(r.memoryBytes / n)} | ${r.diskBytes ? Math.round(r.diskBytes / n) : '–'} | ${lat.join(' | ')} | ${ol} | ${ob} |\n`;
+    md += `| ${r.engine} ${r.version} | ${r.buildSeconds.toFixed(1)} | ${Math.round(r.memoryBytes / n)} | ${r.diskBytes ? Math.round(r.diskBytes / n) : '–'} | ${sets.map((s) => latencyCell(r, s, queries[s].length)).join(' | ')} | ${ol} | ${ob} |\n`;
   }
-  const keiko = rs.find((r) => r.engine === 'keiko');
-  if (keiko) {
-    md += '\nRatios (p50 latency of the other engine ÷ keiko\'s; > 1 means keiko is faster):\n\n| vs | short | long | common |\n|---|---|---|---|\n';
-    for (const r of rs) {
-      if (r === keiko) continue;
-      md += `| ${r.engine} | ${sets.map((s) => (r.latency[s] && keiko.latency[s] ? (pct(r.latency[s]!, 50) / pct(keiko.latency[s]!, 50)).toFixed(1) + '×' : '–')).join(' | ')} |\n`;
-    }
-  }
+  md += `\nRatios (p50 latency of the other engine ÷ keiko's; > 1 means keiko is faster):\n\n${ratioRows(rs)}`;
   md += '\nMemory methods and notes:\n\n';
   for (const r of rs) md += `- ${r.engine}: ${r.memoryMethod}${r.note ? `; ${r.note}` : ''}\n`;
   md += '\n';
+}
+
+// The secondary table: the Node engines in one process, taking turns query by query.
+const inter = engineResults('builtin', (f) => f === 'node-interleaved.json');
+if (inter.length) {
+  md += `## Node engines interleaved in one process (built-in corpus)\n\nReproduce: \`bash bench/search/run.sh interleaved\` (part of \`builtin\`). The four Node engines of the table above in one process, after the same warm-up, taking turns query by query in an order shuffled per query (the main table's method before this update): between two of its queries each engine finds its code, objects and index data evicted from the CPU caches by the others' work, and may pay for their garbage collection. Same passes and budget as above.\n\n`;
+  md += '| engine | short p50 / p99 | long p50 / p99 | common p50 / p99 |\n|---|---|---|---|\n';
+  for (const r of inter) md += `| ${r.engine} | ${sets.map((s) => latencyCell(r, s, queries[s].length)).join(' | ')} |\n`;
+  md += `\nRatios (p50 of the other engine ÷ keiko's):\n\n${ratioRows(inter)}\n`;
 }
 
 // Before/after of the per-query cost work (run.sh overhead): same process, same saved index.

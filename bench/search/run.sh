@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Runs the search benchmark side by side: keiko + MiniSearch/FlexSearch/Orama (Node), bm25s +
-# tantivy (Python venv), Lucene 9.5 (Java, the Anserini fatjar shipped in pyserini 0.22.1), then
-# the HTTP load test, and writes RESULTS.md. Single-threaded engines, top-10, BM25 k1=1.2 b=0.75.
+# tantivy (Python venv), Lucene 9.5 (Java, the Anserini fatjar shipped in pyserini 0.22.1), each
+# alone in its own process, then the HTTP load test, and writes RESULTS.md. Single-threaded
+# engines, top-10, BM25 k1=1.2 b=0.75. `builtin` also runs the Node engines interleaved query by
+# query in one process (`interleaved`), for the secondary table.
 # On the 1M corpus only keiko, Lucene and tantivy run by default (bm25s, MiniSearch, FlexSearch and
 # Orama take tens of minutes there on a 2-core machine): NODE_ENGINES_1M / PY_ENGINES_1M add them.
 #   bash bench/search/run.sh [builtin|mixed-1m|http|report|all]   (default all)
@@ -18,7 +20,9 @@ DATA=data
 K1=1.2; B=0.75
 what=${1:-all}
 export OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 NUMBA_NUM_THREADS=1
-export QUERY_BUDGET_S=${QUERY_BUDGET_S:-30}  # per engine and query set, for the slow Node peers
+# The query protocol of every engine (bench-data.ts queryProtocol): untimed passes, timed passes,
+# and the seconds of timed queries per engine and query set (for the slow peers).
+export WARMUP_PASSES=${WARMUP_PASSES:-5} TIMED_PASSES=${TIMED_PASSES:-3} QUERY_BUDGET_S=${QUERY_BUDGET_S:-30}
 
 setup() {
   if [ ! -x .venv/bin/python ]; then python3 -m venv .venv; fi
@@ -33,17 +37,36 @@ setup() {
   [ -f $DATA/queries.json ] || (cd "$ROOT" && npx tsx bench/search/export-corpus.ts)
 }
 
+# Every engine runs alone in its own process (one engine at a time), with the same query protocol
+# (bench-data.ts queryProtocol: WARMUP_PASSES untimed passes over a set, then TIMED_PASSES timed).
 corpus() {
   local name=$1 engines_node=$2 engines_py=$3
   mkdir -p $DATA/$name
+  rm -f $DATA/$name/node*.json $DATA/$name/py*.json
   echo "==> $name: Lucene"
   java -Xmx8g -XX:+UseParallelGC -XX:ParallelGCThreads=1 -XX:CICompilerCount=2 -cp $DATA/anserini-0.22.1-fatjar.jar:java/classes LuceneBench \
     $DATA/$name.jsonl $DATA/queries.json $DATA/$name/lucene-index $DATA/$name/lucene.json $K1 $B
-  echo "==> $name: $engines_py"
-  .venv/bin/python py_engines.py $DATA/$name.jsonl $DATA/queries.json $DATA/$name/py.json $K1 $B $engines_py
-  echo "==> $name: keiko, $engines_node"
+  for engine in ${engines_py//,/ }; do
+    echo "==> $name: $engine"
+    .venv/bin/python py_engines.py $DATA/$name.jsonl $DATA/queries.json $DATA/$name/py-$engine.json $K1 $B $engine
+  done
+  for engine in ${engines_node//,/ }; do
+    echo "==> $name: $engine"
+    node_engines $name $engine node-$engine.json
+  done
+}
+
+# The Node engines of $2 (comma-separated) in one process: alone, or taking turns query by query.
+node_engines() {
   (cd "$ROOT" && node --expose-gc --max-old-space-size=16000 --import tsx bench/search/node-engines.ts \
-    bench/search/$DATA/$name.jsonl bench/search/$DATA/queries.json bench/search/$DATA/$name/node.json $K1 $B $engines_node)
+    bench/search/$DATA/$1.jsonl bench/search/$DATA/queries.json bench/search/$DATA/$1/$3 $K1 $B $2)
+}
+
+# The secondary table: the Node engines in one process, taking turns query by query (each finds
+# its caches flushed by the others' work; see NOTES.md).
+interleaved() {
+  echo "==> builtin: Node engines interleaved in one process"
+  node_engines builtin keiko,minisearch,flexsearch,orama node-interleaved.json
 }
 
 # The sources of revision $1, exported once into .keiko/ (ignored by git and by tsc). Inside the
@@ -61,7 +84,8 @@ BEFORE_REV=${BEFORE_REV:-74ebeda}  # the last revision before the per-query cost
 
 case $what in
   setup) setup ;;
-  builtin) corpus builtin keiko,minisearch,flexsearch,orama bm25s,tantivy ;;
+  builtin) corpus builtin keiko,minisearch,flexsearch,orama bm25s,tantivy; interleaved ;;
+  interleaved) interleaved ;;
   mixed-1m) corpus mixed-1m ${NODE_ENGINES_1M:-keiko} ${PY_ENGINES_1M:-tantivy} ;;
   http) (cd "$ROOT" && npx tsx bench/search/http-bench.ts) ;;
   report) (cd "$ROOT" && npx tsx bench/search/report.ts) ;;
@@ -102,6 +126,6 @@ case $what in
       done
     done ;;
   web-cost) (cd "$ROOT" && node --import tsx bench/search/web-cost.ts "$(before_src $BEFORE_REV)" "${HTTP_INDEX:-$ROOT/.keiko/search/builtin}") ;;
-  all) setup; corpus builtin keiko,minisearch,flexsearch,orama bm25s,tantivy; corpus mixed-1m ${NODE_ENGINES_1M:-keiko} ${PY_ENGINES_1M:-tantivy}; (cd "$ROOT" && npx tsx bench/search/http-bench.ts && npx tsx bench/search/report.ts) ;;
-  *) echo "usage: run.sh [setup|builtin|mixed-1m|http|report|all|overhead|http-compare|lucene-keiko [CORPUS]|web-cost]"; exit 2 ;;
+  all) setup; corpus builtin keiko,minisearch,flexsearch,orama bm25s,tantivy; interleaved; corpus mixed-1m ${NODE_ENGINES_1M:-keiko} ${PY_ENGINES_1M:-tantivy}; (cd "$ROOT" && npx tsx bench/search/http-bench.ts && npx tsx bench/search/report.ts) ;;
+  *) echo "usage: run.sh [setup|builtin|interleaved|mixed-1m|http|report|all|overhead|http-compare|lucene-keiko [CORPUS]|web-cost]"; exit 2 ;;
 esac
