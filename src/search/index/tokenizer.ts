@@ -34,13 +34,17 @@ export const ENGLISH_STOPWORDS: ReadonlySet<string> = new Set(
 
 /** Length of the longest word in `ENGLISH_STOPWORDS`: longer words skip the set lookup. */
 const MAX_STOPWORD_LENGTH = Math.max(...[...ENGLISH_STOPWORDS].map((w) => w.length));
-/** Texts up to this length (queries) are checked for ASCII and lowercased word by word. */
-const SHORT_TEXT = 256;
 
 const WORD = /[\p{L}\p{N}]+/gu;
 /** Any character outside ASCII. */
 export const NON_ASCII = /[^\x00-\x7f]/;
 const MARKS = /\p{M}+/gu;
+
+/** Whether every character of `text` is ASCII (a char-code scan: cheaper than a regex on a query). */
+function isAscii(text: string): boolean {
+  for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) >= 0x80) return false;
+  return true;
+}
 
 /** An ASCII letter or digit: what a token is made of in ASCII text. */
 export function isAsciiWordChar(ch: number): boolean {
@@ -87,39 +91,26 @@ export class Tokenizer {
   /** All terms of `text`, in order (duplicates kept). */
   tokenize(text: string): string[] {
     const out: string[] = [];
-    const c = this.config;
-    if (text.length <= SHORT_TEXT && this.tokenizeShortAscii(text, out)) return out;
-    // Fold the whole text once when needed: cheaper than per word, and folding can split words
-    // ("ﬁ" → "fi") or merge them, which the word regex then sees correctly.
-    let t = c.lowercase ? text.toLowerCase() : text;
-    const ascii = !NON_ASCII.test(t);
-    if (c.fold && !ascii) t = t.normalize('NFKD').replace(MARKS, '');
-    if (ascii) {
-      // Fast path: scan ASCII letters/digits by char code (same result as the regex below).
-      const n = t.length;
-      let i = 0;
-      while (i < n) {
-        let ch = t.charCodeAt(i);
-        while (i < n && !isAsciiWordChar(ch)) ch = t.charCodeAt(++i);
-        if (i >= n) break;
-        const start = i;
-        while (i < n && isAsciiWordChar(t.charCodeAt(i))) i++;
-        this.emit(t.slice(start, i), out);
-      }
+    if (isAscii(text)) {
+      this.tokenizeAscii(text, out);
       return out;
     }
+    // Lowercase and fold the whole text: folding can split words ("ﬁ" → "fi") or merge them, which
+    // the word regex then sees correctly.
+    const c = this.config;
+    let t = c.lowercase ? text.toLowerCase() : text;
+    if (c.fold) t = t.normalize('NFKD').replace(MARKS, '');
     for (const m of t.matchAll(WORD)) this.emit(m[0], out);
     return out;
   }
 
   /**
-   * The tokens of a short ASCII text (a query), found in one pass over its char codes: no regex and
-   * no lowercased copy of the whole text (only words with a capital are lowercased). Same tokens as
-   * the general path. Returns false, with `out` untouched, when the text has a non-ASCII character.
+   * The tokens of an ASCII text, found in one pass over its char codes: no regex and no lowercased
+   * copy of the whole text (only words with a capital are lowercased). The same tokens as the word
+   * regex (ASCII text needs no folding).
    */
-  private tokenizeShortAscii(text: string, out: string[]): boolean {
+  private tokenizeAscii(text: string, out: string[]): void {
     const n = text.length;
-    for (let i = 0; i < n; i++) if (text.charCodeAt(i) >= 0x80) return false;
     const lowercase = this.config.lowercase;
     let i = 0;
     while (i < n) {
@@ -131,7 +122,6 @@ export class Tokenizer {
       const word = text.slice(start, i);
       this.emit(lowercase && upper ? word.toLowerCase() : word, out);
     }
-    return true;
   }
 
   private emit(word: string, out: string[]): void {
