@@ -29,7 +29,7 @@ function overlap(a: EngineResult, ref: EngineResult): number {
 }
 
 let md = `# Search benchmark results\n\nReproduce: \`bash bench/search/run.sh all\` (or the steps: \`setup\`, \`builtin\`, \`mixed-1m\`, \`http\`, \`report\`).\n`;
-md += `Machine: ${cpus().length} × ${cpus()[0]?.model ?? '?'}, shared with other jobs while measuring (absolute times are noisy; compare ratios within one table).\n`;
+md += `Machine: ${cpus().length} × ${cpus()[0]?.model ?? '?'}, the load average during each run is in NOTES ("Which run each figure comes from"); absolute times move between runs, so compare ratios within one table.\n`;
 /** An engine's figures on a corpus, from the driver files of `run.sh` (one file per engine process). */
 function engineResults(corpus: string, files: (f: string) => boolean): EngineResult[] {
   const dir = join(data, corpus);
@@ -65,7 +65,7 @@ function ratioRows(rs: EngineResult[]): string {
 // and QUERY_BUDGET_S).
 const protocols = new Set(['builtin', 'mixed-1m'].flatMap((c) => engineResults(c, () => true)).map((r) => `${r.warmupPasses ?? '?'} untimed passes over the set, then ${r.timedPasses ?? 1} timed passes`));
 const protocol = `${[...protocols].join('; or ')}; an engine whose timed queries of a set take more than QUERY_BUDGET_S (30 s by default) stops there (its warm-up gets a quarter of that)`;
-md += `All engines: one thread, top-10, BM25 k1=1.2 b=0.75 (tantivy's fixed values; Lucene's defaults), the same pre-tokenized passages (keiko's tokenizer: lowercase, Unicode folding, English stopwords). Each engine runs alone in its own process, one engine after the other, with the same protocol for every query set (the Lucene/tantivy/PISA search-benchmark-game's): ${protocol}.\n`;
+md += `All engines: one thread, top-10, BM25 k1=1.2 b=0.75 (tantivy's fixed values; Lucene's defaults), the same pre-tokenized passages (keiko's tokenizer: lowercase, Unicode folding, English stopwords). Each engine runs alone in its own process, one engine after the other, with the same protocol for every query set (modelled on the Lucene/tantivy/PISA search-benchmark-game's, with more warm-up passes: see NOTES, "Fourth follow-up"): ${protocol}.\n`;
 md += `Latency is per query, in ms, measured inside each engine's own runtime (Node, CPython, JVM); p50 / p99 over every timed query.\n\n`;
 
 for (const corpus of ['builtin', 'mixed-1m']) {
