@@ -56,7 +56,10 @@ class CheckpointMixin:
             return
         params = [p for p in self.model.parameters() if p.requires_grad]
         opt = torch.optim.AdamW(params, lr=0.0)
-        opt.load_state_dict(torch.load(opt_path, map_location=self.device, weights_only=True))
+        # Loaded on the CPU: load_state_dict moves the moment buffers to their parameters' device and
+        # keeps AdamW's `step` counters on the CPU, where its non-capturable update reads them (on the
+        # GPU every step would read them back with a device sync).
+        opt.load_state_dict(torch.load(opt_path, map_location="cpu", weights_only=True))
         self.optimizer = opt
 
     def load(self, path: str) -> dict:

@@ -6,6 +6,7 @@ import os
 
 import pytest
 import torch
+from tests.device import DEVICE
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
@@ -37,4 +38,5 @@ def tiny_model_dir(tmp_path_factory) -> str:
 def engine(tiny_model_dir):
     from keiko_engine.engine import Engine, EngineOptions
 
-    return Engine(EngineOptions(model=tiny_model_dir, device="cpu", threads=1))
+    # float32 everywhere (on CUDA "auto" would mean bf16 autocast, which has its own tests).
+    return Engine(EngineOptions(model=tiny_model_dir, device=DEVICE, threads=1, dtype="float32"))

@@ -11,13 +11,14 @@ from keiko_engine.engine import Engine, EngineOptions
 from keiko_engine.errors import RequestError
 from keiko_engine.generation import GenRow
 from keiko_engine.losses import LossSpec
+from tests.device import DEVICE
 
-LOGPROB_TOL = 1e-4  # float32 on CPU: KV-cache decode vs one full forward pass (observed ~5e-7)
+LOGPROB_TOL = 1e-4  # float32: KV-cache decode vs one full forward pass (observed ~5e-7 on CPU)
 
 
 def forward_logprobs(model, ids: list[int]) -> list[float]:
     with torch.no_grad():
-        lp = torch.log_softmax(model(torch.tensor([ids])).logits.float(), -1)[0]
+        lp = torch.log_softmax(model(torch.tensor([ids], device=model.device)).logits.float(), -1)[0]
     return [float(lp[i - 1, ids[i]]) for i in range(1, len(ids))]
 
 
@@ -161,7 +162,7 @@ def test_save_load_round_trips_bit_exactly(engine, tmp_path):
     restored = engine.optimizer.state_dict()["state"][0]
     assert all(torch.equal(opt_state[k], restored[k]) for k in opt_state)
     # a fresh engine started on the checkpoint resumes at the same step with the same weights
-    e2 = Engine(EngineOptions(model=str(tmp_path / "ckpt"), device="cpu", threads=1))
+    e2 = Engine(EngineOptions(model=str(tmp_path / "ckpt"), device=DEVICE, threads=1, dtype="float32"))
     assert e2.step == 2 and all(torch.equal(saved[k], v) for k, v in params_snapshot(e2).items())
 
 
@@ -180,9 +181,9 @@ def test_keiko_checkpoint_loads_in_plain_transformers_with_identical_logits(engi
     engine.forward_backward([sft_seq(engine)], LossSpec(type="sft"))
     engine.optim_step(lr=1e-2)
     engine.save(str(tmp_path / "ckpt"))
-    plain = AutoModelForCausalLM.from_pretrained(tmp_path / "ckpt").eval()
+    plain = AutoModelForCausalLM.from_pretrained(tmp_path / "ckpt").to(engine.device).eval()
     tok = AutoTokenizer.from_pretrained(tmp_path / "ckpt")
-    ids = torch.tensor([sft_seq(engine)["input_ids"]])
+    ids = torch.tensor([sft_seq(engine)["input_ids"]], device=engine.device)
     with torch.no_grad():
         assert torch.equal(plain(ids).logits, engine.model(ids).logits)
     msgs = [{"role": "user", "content": "hi"}]
@@ -192,7 +193,7 @@ def test_keiko_checkpoint_loads_in_plain_transformers_with_identical_logits(engi
 def test_lora_trains_adapters_only_and_merges(tiny_model_dir, tmp_path):
     from transformers import AutoModelForCausalLM
 
-    eng = Engine(EngineOptions(model=tiny_model_dir, device="cpu", threads=1, lora_rank=4))
+    eng = Engine(EngineOptions(model=tiny_model_dir, device=DEVICE, threads=1, dtype="float32", lora_rank=4))
     info = eng.info()
     assert info["lora"]["rank"] == 4 and 0 < info["trainable_parameters"] < info["parameters"]
     base_before = {k: v.clone() for k, v in eng.model.state_dict().items() if "lora_" not in k}
@@ -210,21 +211,21 @@ def test_lora_trains_adapters_only_and_merges(tiny_model_dir, tmp_path):
     kl = eng.forward_backward([dict(seq, advantages=1.0)], LossSpec(type="grpo", kl_beta=0.1))["kl"]
     assert kl > 0
     eng.optim_step(lr=0.0)
-    ids = torch.tensor([seq["input_ids"]])
+    ids = torch.tensor([seq["input_ids"]], device=eng.device)
     with torch.no_grad():
         lora_logits = eng.model(ids).logits
     eng.save(str(tmp_path / "merged"), merged_lora=True)
-    merged = AutoModelForCausalLM.from_pretrained(tmp_path / "merged").eval()
+    merged = AutoModelForCausalLM.from_pretrained(tmp_path / "merged").to(eng.device).eval()
     with torch.no_grad():
         assert torch.allclose(merged(ids).logits, lora_logits, atol=1e-5)
     eng.save(str(tmp_path / "adapter"))
     assert (tmp_path / "adapter" / "adapter_model.safetensors").exists()
-    eng2 = Engine(EngineOptions(model=tiny_model_dir, device="cpu", threads=1, lora_rank=4))
+    eng2 = Engine(EngineOptions(model=tiny_model_dir, device=DEVICE, threads=1, dtype="float32", lora_rank=4))
     eng2.load(str(tmp_path / "adapter"))
     with torch.no_grad():
         assert torch.allclose(eng2.model(ids).logits, lora_logits, atol=1e-6)
     # an adapter checkpoint can also be served directly (base weights found through adapter_config.json)
-    eng3 = Engine(EngineOptions(model=str(tmp_path / "adapter"), device="cpu", threads=1))
+    eng3 = Engine(EngineOptions(model=str(tmp_path / "adapter"), device=DEVICE, threads=1, dtype="float32"))
     assert eng3.lora["rank"] == 4 and eng3.step == eng.step
     with torch.no_grad():
         assert torch.allclose(eng3.model(ids).logits, lora_logits, atol=1e-6)
@@ -252,7 +253,7 @@ def test_fast_decoder_matches_transformers_forward(tmp_path, arch):
 
     d = tmp_path / arch
     create_model(CreateConfig(out=str(d), texts=CORPUS, architecture=arch, vocab_size=300, hidden=32, heads=4, kv_heads=2, max_context=64))
-    eng = Engine(EngineOptions(model=str(d), device="cpu", threads=1))
+    eng = Engine(EngineOptions(model=str(d), device=DEVICE, threads=1, dtype="float32"))
     assert FastDecoder.supports(eng.model)
     ps = prompts(eng)
     runs = {}
@@ -279,7 +280,7 @@ def test_fast_decoder_matches_transformers_forward(tmp_path, arch):
 
 def test_bf16_autocast_path_samples_and_trains(tiny_model_dir):
     """The mixed-precision path used on CUDA (fp32 weights, bf16 autocast, bf16 KV cache), run on the CPU."""
-    eng = Engine(EngineOptions(model=tiny_model_dir, device="cpu", threads=1, dtype="bfloat16"))
+    eng = Engine(EngineOptions(model=tiny_model_dir, device=DEVICE, threads=1, dtype="bfloat16"))
     assert eng.info()["dtype"] == "float32+autocast(bfloat16)"
     seq = sft_seq(eng)
     for _ in range(2):
@@ -289,7 +290,7 @@ def test_bf16_autocast_path_samples_and_trains(tiny_model_dir):
     rows = [GenRow(p, max_tokens=10, temperature=1.0, generator=torch.Generator().manual_seed(i)) for i, p in enumerate(prompts(eng))]
     eng.generate(rows)
     for r in rows:
-        ids = torch.tensor([r.prompt_ids + r.token_ids])
+        ids = torch.tensor([r.prompt_ids + r.token_ids], device=eng.device)
         lp, _ = eng.token_logprobs(eng.model, ids, torch.ones_like(ids))
         ref = lp[0, len(r.prompt_ids) :].tolist()
         assert max(abs(a - b) for a, b in zip(ref, r.logprobs)) < 0.05  # bf16 rounding, not a different function
@@ -354,6 +355,7 @@ def test_shared_prompt_logprobs_match_the_full_forward_pass(engine):
     for i, s in enumerate(seqs):
         ids[i, : len(s["input_ids"])] = torch.tensor(s["input_ids"])
         attn[i, : len(s["input_ids"])] = 1
+    ids, attn = ids.to(engine.device), attn.to(engine.device)
     with torch.no_grad():
         full, full_ent = engine.token_logprobs(engine.model, ids, attn, with_entropy=True)
         lp, ent = engine.shared_prompt_logprobs(engine.model, seqs, with_entropy=True)
@@ -366,7 +368,7 @@ def test_shared_prompt_logprobs_match_the_full_forward_pass(engine):
 
 
 def test_shared_prompt_training_under_lora_equals_full_forward(tiny_model_dir):
-    eng = Engine(EngineOptions(model=tiny_model_dir, device="cpu", threads=1, lora_rank=4))
+    eng = Engine(EngineOptions(model=tiny_model_dir, device=DEVICE, threads=1, dtype="float32", lora_rank=4))
     seqs = grouped_batch(eng)
     eng.forward_backward(seqs, LossSpec(type="sft"))
     eng.optim_step(lr=5e-2)  # non-zero adapters
@@ -393,8 +395,8 @@ def test_seeded_sampling_is_gumbel_max_with_one_uniform_draw_per_step(engine):
     ids = list(p)
     with torch.no_grad():
         for tok in rows[0].token_ids:
-            logp = torch.log_softmax(engine.model(torch.tensor([ids])).logits[0, -1].float(), -1)
-            u = torch.rand((logp.shape[0],), generator=g)
+            logp = torch.log_softmax(engine.model(torch.tensor([ids], device=engine.device)).logits[0, -1].float(), -1)
+            u = torch.rand((logp.shape[0],), generator=g).to(logp.device)
             assert int((logp - torch.log(-torch.log(u))).argmax()) == tok
             ids.append(tok)
 
@@ -402,7 +404,7 @@ def test_seeded_sampling_is_gumbel_max_with_one_uniform_draw_per_step(engine):
 def test_shared_prompt_training_under_bf16_autocast(tiny_model_dir):
     """The CUDA precision path (fp32 weights, bf16 autocast), on the CPU: the shared-prompt pass is
     the same function up to bf16 rounding."""
-    eng = Engine(EngineOptions(model=tiny_model_dir, device="cpu", threads=1, dtype="bfloat16"))
+    eng = Engine(EngineOptions(model=tiny_model_dir, device=DEVICE, threads=1, dtype="bfloat16"))
     seqs = grouped_batch(eng)
     shared = eng.forward_backward(seqs, LossSpec(type="grpo"))
     g_shared = torch.cat([p.grad.flatten() for p in eng.model.parameters()])

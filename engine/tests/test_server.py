@@ -11,6 +11,7 @@ from fastapi.testclient import TestClient
 
 from keiko_engine.chat import parse_tool_calls
 from keiko_engine.server import create_app
+from tests.device import DEVICE
 
 
 @pytest.fixture()
@@ -281,7 +282,7 @@ def test_forward_backward_with_optim_step_equals_the_two_calls(app, tiny_model_d
     when the loss is non-finite."""
     from keiko_engine.engine import Engine, EngineOptions
 
-    other = create_app(Engine(EngineOptions(model=tiny_model_dir, device="cpu", threads=1)))
+    other = create_app(Engine(EngineOptions(model=tiny_model_dir, device=DEVICE, threads=1, dtype="float32")))
     ids = app.state.engine.tokenizer.encode("hello world, this is keiko", add_special_tokens=False)
     seqs = [{"input_ids": ids, "loss_mask": [0] * 3 + [1] * (len(ids) - 3), "advantages": a} for a in (1.0, -0.5)]
     optim = {"lr": 5e-2, "grad_clip": 1.0}
