@@ -4,7 +4,8 @@
  *
  * Given one engine (what `run.sh` does for the main table), the engine runs alone in this process,
  * as Lucene, tantivy and bm25s do in theirs: per query set, WARMUP_PASSES passes over the set, then
- * TIMED_PASSES timed passes (the protocol of the Lucene/tantivy/PISA search-benchmark-game). Given
+ * TIMED_PASSES timed passes (modelled on the Lucene/tantivy/PISA search-benchmark-game's, which
+ * warms up with one pass: see NOTES.md, "Fourth follow-up"). Given
  * several, they run in one process and take turns query by query, in an order shuffled per query:
  * the "interleaved" table, where each engine's working set is evicted from the CPU caches by the
  * others' work between two of its queries.
