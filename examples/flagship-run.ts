@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { errorMessage, exitCodeFor } from '../src/cli/run-cli.js';
 import { ConfigError } from '../src/core/index.js';
-import type { TrainConfig } from '../src/train/index.js';
+import { configChanges, type TrainConfig } from '../src/train/index.js';
 
 // What the flagship examples' `run.ts` scripts share.
 
@@ -40,9 +40,7 @@ export function runMain(name: string, main: () => Promise<void>): void {
 export function resumeSameConfig(runDir: string, config: TrainConfig): boolean {
   if (!existsSync(join(runDir, 'run.json'))) return false;
   const saved = JSON.parse(readFileSync(join(runDir, 'config.json'), 'utf8')) as Record<string, unknown>;
-  const current = JSON.parse(JSON.stringify(config)) as Record<string, unknown>;
-  const keys = [...new Set([...Object.keys(saved), ...Object.keys(current)])].filter((k) => k !== 'model');
-  const differ = keys.filter((k) => JSON.stringify(saved[k]) !== JSON.stringify(current[k]));
+  const differ = configChanges(saved, JSON.parse(JSON.stringify(config)) as Record<string, unknown>, ['model']).map((c) => c.key);
   if (differ.length > 0) {
     throw new ConfigError(`${runDir} holds a run made with other settings (${differ.join(', ')}); move or delete it, or pass --runName=<new name>`);
   }

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../core/errors.js';
-import { TRAIN_CONFIG_KEYS, deriveFigures, effectiveSftSteps, formatConfig, loadTrainConfig, parseOverrides, parseTrainConfig } from './config.js';
+import { TRAIN_CONFIG_KEYS, configChanges, deriveFigures, effectiveSftSteps, formatConfig, loadTrainConfig, parseOverrides, parseTrainConfig } from './config.js';
 
 describe('train config', () => {
   it('has a default for every field', () => {
@@ -71,5 +71,15 @@ describe('train config', () => {
     const config = parseTrainConfig({ promptsPerStep: 4, groupSize: 8, maxTokens: 10, maxTurns: 1, steps: 3 });
     expect(deriveFigures(config)).toEqual({ rolloutsPerStep: 32, maxCompletionTokensPerStep: 320, totalRollouts: 96 });
     expect(formatConfig(config)).toMatch(/rollouts per step: 32/);
+  });
+
+  it('configChanges lists the differing settings, keys sorted, ignoring the keys it is told to', () => {
+    const saved = parseTrainConfig({});
+    const now = JSON.parse(JSON.stringify(parseTrainConfig({ lr: 2e-4, steps: 5, envArgs: { digits: 2 } }))) as Record<string, unknown>;
+    const changes = configChanges(JSON.parse(JSON.stringify(saved)) as Record<string, unknown>, now);
+    expect(changes.map((c) => c.key)).toEqual(['envArgs', 'lr', 'steps']);
+    expect(changes.find((c) => c.key === 'lr')).toEqual({ key: 'lr', before: saved.lr, after: 2e-4 });
+    expect(configChanges({ a: 1, model: 'x' }, { a: 1, model: 'y', b: [1] }, ['model'])).toEqual([{ key: 'b', before: undefined, after: [1] }]);
+    expect(configChanges(now, now)).toEqual([]);
   });
 });

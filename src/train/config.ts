@@ -284,3 +284,20 @@ export function formatConfig(config: TrainConfig): string {
   );
   return lines.join('\n');
 }
+
+/** One setting that differs between two configs. */
+export interface ConfigChange {
+  key: string;
+  /** The value in the first config (undefined: not set there). */
+  before: unknown;
+  after: unknown;
+}
+
+/**
+ * The settings that differ between two configs (a run's saved `config.json` and the one about to
+ * resume it), keys sorted, values compared as JSON; `ignore` lists keys left out.
+ */
+export function configChanges(saved: Record<string, unknown>, current: Record<string, unknown>, ignore: readonly string[] = []): ConfigChange[] {
+  const keys = [...new Set([...Object.keys(saved), ...Object.keys(current)])].filter((k) => !ignore.includes(k)).sort();
+  return keys.filter((k) => JSON.stringify(saved[k]) !== JSON.stringify(current[k])).map((key) => ({ key, before: saved[key], after: current[key] }));
+}

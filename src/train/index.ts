@@ -1,6 +1,6 @@
 // Training: config, advantages, filtering, packing, the GRPO loop, SFT, checkpoints, the main job.
-export { TrainConfig, TRAIN_CONFIG_KEYS, parseTrainConfig, loadTrainConfig, parseOverrides, readConfigFile, deriveFigures, formatConfig } from './config.js';
-export type { TrainConfigInput, DerivedFigures } from './config.js';
+export { TrainConfig, TRAIN_CONFIG_KEYS, parseTrainConfig, loadTrainConfig, parseOverrides, readConfigFile, deriveFigures, formatConfig, configChanges } from './config.js';
+export type { TrainConfigInput, DerivedFigures, ConfigChange } from './config.js';
 export { computeAdvantages, summarize, ADVANTAGE_EPS } from './advantages.js';
 export type { AdvantageScale } from './advantages.js';
 export { filterZeroVariance, isZeroVariance } from './filtering.js';

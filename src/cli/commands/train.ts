@@ -5,7 +5,7 @@ import cliProgress from 'cli-progress';
 import type { Command } from 'commander';
 import { ConfigError } from '../../core/errors.js';
 import type { Environment, LoadEnvironment } from '../../core/environment.js';
-import { formatConfig, loadTrainConfig, type TrainConfig } from '../../train/config.js';
+import { configChanges, formatConfig, loadTrainConfig, readConfigFile, type TrainConfig } from '../../train/config.js';
 import { runTrainJob, type JobEvent } from '../../train/train-job.js';
 import { loadBuiltinEnvironment } from '../../../environments/index.js';
 
@@ -30,6 +30,9 @@ export function register(program: Command): void {
         const saved = join(runDir, 'config.json');
         if (!existsSync(saved)) throw new ConfigError(`cannot resume: ${saved} not found`);
         config = loadTrainConfig({ file: saved, overrides });
+        const changes = configChanges(readConfigFile(saved), JSON.parse(JSON.stringify(config)) as Record<string, unknown>);
+        const show = (v: unknown) => (v === undefined ? 'unset' : JSON.stringify(v));
+        if (changes.length > 0) process.stdout.write(`resuming with changed settings: ${changes.map((c) => `${c.key} ${show(c.before)} → ${show(c.after)}`).join(' · ')}\n`);
       } else {
         config = loadTrainConfig({ ...(file ? { file } : {}), overrides });
         runDir = resolve(config.outDir, config.runName || `train-${new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19)}`);
