@@ -40,7 +40,7 @@ export function runMain(name: string, main: () => Promise<void>): void {
 export function resumeSameConfig(runDir: string, config: TrainConfig): boolean {
   if (!existsSync(join(runDir, 'run.json'))) return false;
   const saved = JSON.parse(readFileSync(join(runDir, 'config.json'), 'utf8')) as Record<string, unknown>;
-  const differ = configChanges(saved, JSON.parse(JSON.stringify(config)) as Record<string, unknown>, ['model']).map((c) => c.key);
+  const differ = configChanges(saved, config, ['model']).map((c) => c.key);
   if (differ.length > 0) {
     throw new ConfigError(`${runDir} holds a run made with other settings (${differ.join(', ')}); move or delete it, or pass --runName=<new name>`);
   }

@@ -297,7 +297,7 @@ export interface ConfigChange {
  * The settings that differ between two configs (a run's saved `config.json` and the one about to
  * resume it), keys sorted, values compared as JSON; `ignore` lists keys left out.
  */
-export function configChanges(saved: Record<string, unknown>, current: Record<string, unknown>, ignore: readonly string[] = []): ConfigChange[] {
+export function configChanges(saved: Readonly<Record<string, unknown>>, current: Readonly<Record<string, unknown>>, ignore: readonly string[] = []): ConfigChange[] {
   const keys = [...new Set([...Object.keys(saved), ...Object.keys(current)])].filter((k) => !ignore.includes(k)).sort();
   return keys.filter((k) => JSON.stringify(saved[k]) !== JSON.stringify(current[k])).map((key) => ({ key, before: saved[key], after: current[key] }));
 }

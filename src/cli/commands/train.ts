@@ -29,8 +29,9 @@ export function register(program: Command): void {
         runDir = resolve(opts.resume);
         const saved = join(runDir, 'config.json');
         if (!existsSync(saved)) throw new ConfigError(`cannot resume: ${saved} not found`);
-        config = loadTrainConfig({ file: saved, overrides });
-        const changes = configChanges(readConfigFile(saved), JSON.parse(JSON.stringify(config)) as Record<string, unknown>);
+        const stored = readConfigFile(saved);
+        config = loadTrainConfig({ base: stored, overrides });
+        const changes = configChanges(stored, config);
         const show = (v: unknown) => (v === undefined ? 'unset' : JSON.stringify(v));
         if (changes.length > 0) process.stdout.write(`resuming with changed settings: ${changes.map((c) => `${c.key} ${show(c.before)} → ${show(c.after)}`).join(' · ')}\n`);
       } else {

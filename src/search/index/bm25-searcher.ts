@@ -68,8 +68,6 @@ export class Bm25Searcher {
   private readonly touched = new Int32Array(WINDOW);
   private readonly cursors: PostingCursor[] = [];
   private readonly heap = new TopK(10);
-  /** Counters of the last `searchWindows`. */
-
   private readonly mergeMaxPostings: number;
 
   constructor(
