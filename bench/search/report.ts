@@ -30,19 +30,21 @@ function overlap(a: EngineResult, ref: EngineResult): number {
 
 let md = `# Search benchmark results\n\nReproduce: \`bash bench/search/run.sh all\` (or the steps: \`setup\`, \`builtin\`, \`mixed-1m\`, \`http\`, \`report\`).\n`;
 md += `Machine: ${cpus().length} × ${cpus()[0]?.model ?? '?'}, the load average during each run is in NOTES ("Which run each figure comes from"); absolute times move between runs, so compare ratios within one table.\n`;
-/** An engine's figures on a corpus, from the driver files of `run.sh` (one file per engine process). */
-function engineResults(corpus: string, files: (f: string) => boolean): EngineResult[] {
+/** The engines' figures on a corpus, from the driver files of `run.sh` (one file per engine process), with their file names. */
+function engineResults(corpus: string): { file: string; result: EngineResult }[] {
   const dir = join(data, corpus);
   if (!existsSync(dir)) return [];
   const order = (f: string) => ['lucene', 'py', 'node-keiko', 'node'].findIndex((p) => f.startsWith(p));
   return readdirSync(dir)
-    .filter((f) => f.endsWith('.json') && order(f) >= 0 && files(f))
+    .filter((f) => f.endsWith('.json') && order(f) >= 0)
     .sort((a, b) => order(a) - order(b) || a.localeCompare(b))
-    .flatMap((f) => {
-      const j = JSON.parse(readFileSync(join(dir, f), 'utf8')) as EngineResult | EngineResult[];
-      return Array.isArray(j) ? j : [j];
+    .flatMap((file) => {
+      const j = JSON.parse(readFileSync(join(dir, file), 'utf8')) as EngineResult | EngineResult[];
+      return (Array.isArray(j) ? j : [j]).map((result) => ({ file, result }));
     });
 }
+const INTERLEAVED = 'node-interleaved.json';
+const corpora = { builtin: engineResults('builtin'), 'mixed-1m': engineResults('mixed-1m') };
 /** "p50 / p99" of a set, with how many timed queries a time budget left, if it cut the passes short. */
 function latencyCell(r: EngineResult, set: string, queries: number): string {
   const xs = r.latency[set];
@@ -63,13 +65,13 @@ function ratioRows(rs: EngineResult[]): string {
 
 // The protocol every driver recorded (run.sh gives them all the same WARMUP_PASSES, TIMED_PASSES
 // and QUERY_BUDGET_S).
-const protocols = new Set(['builtin', 'mixed-1m'].flatMap((c) => engineResults(c, () => true)).map((r) => `${r.warmupPasses ?? '?'} untimed passes over the set, then ${r.timedPasses ?? 1} timed passes`));
+const protocols = new Set(Object.values(corpora).flat().map(({ result: r }) => `${r.warmupPasses ?? '?'} untimed passes over the set, then ${r.timedPasses ?? 1} timed passes`));
 const protocol = `${[...protocols].join('; or ')}; an engine whose timed queries of a set take more than QUERY_BUDGET_S (30 s by default) stops there (its warm-up gets a quarter of that)`;
 md += `All engines: one thread, top-10, BM25 k1=1.2 b=0.75 (tantivy's fixed values; Lucene's defaults), the same pre-tokenized passages (keiko's tokenizer: lowercase, Unicode folding, English stopwords). Each engine runs alone in its own process, one engine after the other, with the same protocol for every query set (modelled on the Lucene/tantivy/PISA search-benchmark-game's, with more warm-up passes: see NOTES, "Fourth follow-up"): ${protocol}.\n`;
 md += `Latency is per query, in ms, measured inside each engine's own runtime (Node, CPython, JVM); p50 / p99 over every timed query.\n\n`;
 
-for (const corpus of ['builtin', 'mixed-1m']) {
-  const rs = engineResults(corpus, (f) => f !== 'node-interleaved.json');
+for (const [corpus, entries] of Object.entries(corpora)) {
+  const rs = entries.filter((e) => e.file !== INTERLEAVED).map((e) => e.result);
   if (!rs.length) continue;
   const lucene = rs.find((r) => r.engine === 'lucene');
   const bm25s = rs.find((r) => r.engine === 'bm25s');
@@ -92,7 +94,7 @@ for (const corpus of ['builtin', 'mixed-1m']) {
 }
 
 // The secondary table: the Node engines in one process, taking turns query by query.
-const inter = engineResults('builtin', (f) => f === 'node-interleaved.json');
+const inter = corpora.builtin.filter((e) => e.file === INTERLEAVED).map((e) => e.result);
 if (inter.length) {
   md += `## Node engines interleaved in one process (built-in corpus)\n\nReproduce: \`bash bench/search/run.sh interleaved\` (part of \`builtin\`). The four Node engines of the table above in one process, after the same warm-up, taking turns query by query in an order shuffled per query (the main table's method before this update): between two of its queries each engine finds its code, objects and index data evicted from the CPU caches by the others' work, and may pay for their garbage collection. Same passes and budget as above.\n\n`;
   md += '| engine | short p50 / p99 | long p50 / p99 | common p50 / p99 |\n|---|---|---|---|\n';
