@@ -71,7 +71,6 @@ export interface Words {
   hit: number[];
 }
 
-
 /** Splits on whitespace and tokenizes each word: the general path. */
 export function splitWords(text: string, tokenizer: Tokenizer, terms: ReadonlyMap<string, number>, words: Words): void {
   for (const m of text.matchAll(/\S+/g)) {
@@ -128,4 +127,3 @@ export function splitAsciiWords(text: string, tokenizer: Tokenizer, terms: Reado
 function isSpace(c: number): boolean {
   return c === 32 || (c >= 9 && c <= 13);
 }
-
