@@ -161,6 +161,9 @@ def test_save_load_round_trips_bit_exactly(engine, tmp_path):
     assert all(torch.equal(saved[k], now[k]) for k in saved)
     restored = engine.optimizer.state_dict()["state"][0]
     assert all(torch.equal(opt_state[k], restored[k]) for k in opt_state)
+    # AdamW's step counters stay on the CPU after a load, wherever the weights are (on CUDA they went
+    # to the GPU once); the moment buffers follow their parameters.
+    assert restored["step"].device.type == "cpu" and restored["exp_avg"].device.type == engine.device.type
     # a fresh engine started on the checkpoint resumes at the same step with the same weights
     e2 = Engine(EngineOptions(model=str(tmp_path / "ckpt"), device=DEVICE, threads=1, dtype="float32"))
     assert e2.step == 2 and all(torch.equal(saved[k], v) for k, v in params_snapshot(e2).items())
