@@ -38,7 +38,7 @@ def main(argv: list[str] | None = None) -> int:
     s.add_argument("--served-name", default=None)
     s.add_argument("--seed", type=int, default=0)
     s.add_argument("--max-batch-rows", type=int, default=64)
-    s.add_argument("--micro-batch-size", type=int, default=8)
+    s.add_argument("--micro-batch-size", type=int, default=32, help="sequences per forward/backward chunk (a request's micro_batch_size overrides it)")
 
     c = sub.add_parser("create", help="create a tiny random model with a BPE tokenizer trained on a corpus")
     c.add_argument("--out", required=True)
@@ -56,9 +56,16 @@ def main(argv: list[str] | None = None) -> int:
     i = sub.add_parser("info", help="print a model directory's architecture and size as JSON")
     i.add_argument("--model", required=True)
 
+    sub.add_parser("openapi", help="print the HTTP API's OpenAPI schema as JSON (no model is loaded)")
+
     args = p.parse_args(argv)
     _quiet()
     try:
+        if args.command == "openapi":
+            from .server import openapi_schema
+
+            print(json.dumps(openapi_schema(), indent=1, sort_keys=True))
+            return 0
         if args.command == "create":
             from .create_model import CreateConfig, create_model
 

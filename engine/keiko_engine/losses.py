@@ -23,7 +23,7 @@ class LossSpec:
     kl_beta: float = 0.0  # weight of the k3 KL estimator to the reference policy
     is_correction: str = "none"  # none | truncated: weight tokens by min(pi_old / pi_sampler, is_cap)
     is_cap: float = 2.0
-    max_tokens: int | None = None  # dr_grpo's constant denominator per sequence
+    max_tokens: int | None = None  # dr_grpo's constant denominator per sequence (None: longest sequence in the batch)
 
 
 @dataclass
@@ -57,7 +57,27 @@ def policy_loss(
     norm: Norm,
     sampler_logp: torch.Tensor | None = None,  # [B, T] logprobs from the sampler
     ref_logp: torch.Tensor | None = None,  # [B, T] reference policy
+    on_policy: torch.Tensor | None = None,  # [B] bool: sampled by the weights being trained (None: all False)
 ) -> LossOut:
+    """The clipped policy-gradient loss, as TRL's GRPO with its truncated importance sampling (TIS).
+
+    Three log-probs per token: `logp` (pi_theta, the weights being trained, with grad), `old`
+    (pi_old, the trainer's policy that sampled the token) and `sampler_logp` (what the sampler
+    reported). `old` is `logp.detach()` for an on-policy sequence (it was sampled by these very
+    weights: the ratio is 1 and never clips, as in TRL with one update per batch), and the
+    sampler's log-prob for a stale one (async staleness, or a sequence whose policy version is
+    unknown): then the ratio is pi_theta / pi_sampler and PPO clipping is active.
+
+        ratio_t = exp(logp_t - old_t)                                   clipped to [1 - eps_low, 1 + eps_high]
+        w_t     = min(exp(old_t - sampler_t), is_cap)  (is_correction = truncated; else 1), no grad
+        pg_t    = -min(ratio_t * A_t, clip(ratio_t) * A_t) * w_t + kl_beta * k3_t
+
+    So the clipped ratio covers policy staleness and the truncated weight covers sampler/trainer
+    mismatch; for a stale sequence `old = sampler` and w = 1. Normalisers: grpo averages each
+    sequence's tokens then the sequences; dr_grpo divides the token sum by sequences * max_tokens
+    (a constant, TRL's max completion length); dapo/bnpo divide by the batch's trained tokens;
+    gspo uses the sequence-level geometric-mean ratio.
+    """
     mask = mask.to(logp.dtype)
     ntok = mask.sum(dim=1)  # [B]
     if spec.type == "sft":
@@ -68,15 +88,16 @@ def policy_loss(
         return LossOut(loss, kl_sum, 0.0, float(mask.sum()))
 
     current = logp.detach()
-    use_sampler_as_old = sampler_logp is not None and spec.is_correction == "none"
-    old = sampler_logp if use_sampler_as_old else current
-    old = torch.where(mask > 0, old, current)  # unmasked positions: ratio 1 (and no NaN from junk)
+    old = current
+    if sampler_logp is not None:
+        stale = torch.ones_like(mask, dtype=torch.bool) if on_policy is None else ~on_policy.to(mask.device)[:, None].expand_as(mask)
+        old = torch.where(stale & (mask > 0), sampler_logp, current)  # unmasked positions: ratio 1 (and no NaN from junk)
     is_w = torch.ones_like(logp)
     if spec.is_correction == "truncated":
         if sampler_logp is None:
             raise ValueError("is_correction 'truncated' needs sampler_logprobs")
-        s = torch.where(mask > 0, sampler_logp, current)
-        is_w = torch.exp(current - s).clamp(max=spec.is_cap)
+        s = torch.where(mask > 0, sampler_logp, old)
+        is_w = torch.exp(old - s).clamp(max=spec.is_cap)
 
     kl_tok = k3(logp, ref_logp) if ref_logp is not None else torch.zeros_like(logp)
     kl_sum = float((kl_tok.detach() * mask).sum())

@@ -72,6 +72,9 @@ class Sequence(_Strict):
     advantages: Number | list[Number] = 0.0
     sampler_logprobs: list[Number] | None = None
     ref_logprobs: list[Number] | None = None
+    # optimizer step of the weights that sampled this sequence; equal to the engine's step = on-policy
+    # (the PPO ratio is 1); anything else, or null, = stale (the ratio is taken against sampler_logprobs)
+    policy_version: StrictInt | None = None
 
 
 class LossBody(_Strict):
@@ -108,6 +111,64 @@ class SaveBody(_Strict):
 
 class LoadBody(_Strict):
     path: str = Field(min_length=1)
+
+
+# ----- responses (the contract test reads these from the OpenAPI schema) -----------------------
+
+
+class LoraInfo(_Strict):
+    rank: int
+    alpha: float
+    target_modules: list[str]
+
+
+class InfoOut(_Strict):
+    model: str
+    path: str
+    architecture: str
+    parameters: int
+    trainable_parameters: int
+    dtype: str
+    device: str
+    threads: int
+    step: int  # optimizer steps applied: the policy version
+    vocab_size: int
+    max_context: int
+    hidden_size: int | None
+    layers: int | None
+    lora: LoraInfo | None
+    chat_template: bool
+    eos_token_ids: list[int]
+
+
+class OptimStepOut(_Strict):
+    step: int
+    grad_norm: float | None  # null when the gradients were non-finite (then skipped)
+    skipped: bool
+
+
+class ForwardBackwardOut(_Strict):
+    loss: float | None  # null when non-finite
+    kl: float | None
+    clip_fraction: float | None
+    entropy: float | None
+    tokens: int
+    sequences: int
+    seconds: float
+    tokens_per_s: float | None
+    nonfinite: bool
+    optim_step: OptimStepOut | None = None  # only when the request asked for a step; null: non-finite, nothing applied
+
+
+class SaveOut(_Strict):
+    path: str
+    step: int
+    seconds: float
+
+
+class LoadOut(_Strict):
+    path: str
+    step: int
 
 
 def _error(status: int, code: str, message: str) -> JSONResponse:
@@ -174,7 +235,7 @@ def create_app(engine: Engine, max_batch_rows: int = 64) -> FastAPI:
     async def health() -> dict:
         return {"status": "ok"}
 
-    @app.get("/info")
+    @app.get("/info", response_model=InfoOut)
     async def info() -> dict:
         return await worker.call(engine.info)
 
@@ -341,7 +402,7 @@ def create_app(engine: Engine, max_batch_rows: int = 64) -> FastAPI:
             None if body.grad_clip is None else float(body.grad_clip),
         )
 
-    @app.post("/train/forward_backward")
+    @app.post("/train/forward_backward", response_model=ForwardBackwardOut, response_model_exclude_unset=True)
     async def forward_backward(body: ForwardBackwardBody) -> dict:
         seqs = [s.model_dump() for s in body.sequences]
         spec = LossSpec(**body.loss.model_dump())
@@ -356,16 +417,35 @@ def create_app(engine: Engine, max_batch_rows: int = 64) -> FastAPI:
 
         return await worker.call(run)
 
-    @app.post("/train/optim_step")
+    @app.post("/train/optim_step", response_model=OptimStepOut)
     async def optim_step(body: OptimStepBody) -> dict:
         return await worker.call(lambda: step(body))
 
-    @app.post("/train/save")
+    @app.post("/train/save", response_model=SaveOut)
     async def save(body: SaveBody) -> dict:
         return await worker.call(lambda: engine.save(body.path, body.merged_lora, body.optimizer))
 
-    @app.post("/train/load")
+    @app.post("/train/load", response_model=LoadOut)
     async def load(body: LoadBody) -> dict:
         return await worker.call(lambda: engine.load(body.path))
 
     return app
+
+
+class _SchemaOnlyEngine:
+    """Stands in for an `Engine` when only the routes are needed (the OpenAPI schema): no model."""
+
+    name = "schema"
+    max_context = 0
+
+    def generate(self, _rows) -> None:  # pragma: no cover - never called
+        raise RuntimeError("schema-only engine")
+
+
+def openapi_schema() -> dict:
+    """The HTTP API's OpenAPI schema, built from the same routes and pydantic models as the server."""
+    app = create_app(_SchemaOnlyEngine())  # type: ignore[arg-type]
+    try:
+        return app.openapi()
+    finally:
+        app.state.worker.stop()

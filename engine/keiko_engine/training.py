@@ -227,7 +227,8 @@ class TrainingMixin:
                     rlp = self._ref_logprobs(chunk, ids, attn)
                 elif rlp is not None:
                     rlp = rlp.to(self.device)
-                out = policy_loss(lp, mask, adv, spec, norm, sampler_logp=slp, ref_logp=rlp)
+                on_policy = torch.tensor([s.get("policy_version") == self.step for s in chunk], device=self.device)
+                out = policy_loss(lp, mask, adv, spec, norm, sampler_logp=slp, ref_logp=rlp, on_policy=on_policy)
                 if not torch.isfinite(out.loss):
                     ok = False
                     break

@@ -101,6 +101,21 @@ def test_grpo_step_reports_metrics(engine):
     assert out["loss"] == pytest.approx(-0.25, abs=1e-4)
 
 
+def test_policy_version_decides_which_ratio_is_clipped(engine):
+    """A sequence sampled by the engine's current weights (policy_version == step) is on-policy: the
+    ratio is 1 and never clips. One sampled by an older policy (or of unknown version) is stale: its
+    ratio is taken against the sampler's logprobs, here far from the policy, so it clips."""
+    seq = sft_seq(engine)
+    far = [0.0] + [x - 1.0 for x in forward_logprobs(engine.model, seq["input_ids"])]  # pi / pi_sampler = e
+    spec = LossSpec(type="dapo", eps_high=0.28, is_correction="truncated", is_cap=2.0)
+    on = engine.forward_backward([dict(seq, advantages=1.0, sampler_logprobs=far, policy_version=engine.step)], spec)
+    stale = engine.forward_backward([dict(seq, advantages=1.0, sampler_logprobs=far, policy_version=engine.step - 1)], spec)
+    unknown = engine.forward_backward([dict(seq, advantages=1.0, sampler_logprobs=far)], spec)
+    assert on["clip_fraction"] == 0.0 and on["loss"] == pytest.approx(-2.0, abs=1e-4)  # ratio 1, IS weight min(e, 2)
+    assert stale["clip_fraction"] == 1.0 and stale["loss"] == pytest.approx(-1.28, abs=1e-4)  # clipped at 1 + eps_high, weight 1
+    assert unknown["clip_fraction"] == 1.0 and unknown["loss"] == pytest.approx(-1.28, abs=1e-4)
+
+
 def params_snapshot(engine):
     return {k: v.detach().clone() for k, v in engine.model.state_dict().items()}
 

@@ -72,17 +72,58 @@ def test_k3_kl_term_and_value():
     assert out.kl_sum == pytest.approx(sum(expect_k3))
 
 
-def test_truncated_importance_sampling_weights():
+def test_truncated_importance_sampling_weights_on_policy():
     logp = t([[0.0, -1.0, -1.0]])
     sampler = t([[0.0, -2.0, -0.5]])  # pi/pi_sampler = e^1 (capped at 2) and e^-0.5
     mask = t([[0, 1, 1]])
     adv = t([[1.0, 1.0, 1.0]])
     spec = LossSpec(type="dapo", is_correction="truncated", is_cap=2.0)
-    out = policy_loss(logp, mask, adv, spec, norm_of(mask), sampler_logp=sampler)
-    # ratio is against the detached current policy (=1), so per token loss = -A * w
+    on = torch.tensor([True])
+    out = policy_loss(logp, mask, adv, spec, norm_of(mask), sampler_logp=sampler, on_policy=on)
+    # on-policy: old = the detached current policy, so the ratio is 1 and the loss per token is -A * w
     assert float(out.loss) == pytest.approx(-(2.0 + math.exp(-0.5)) / 2)
+    assert out.clipped == 0
     with pytest.raises(ValueError):
         policy_loss(logp, mask, adv, spec, norm_of(mask))
+
+
+def test_stale_sequences_clip_against_the_sampler_and_carry_no_is_weight():
+    logp = t([[0.0, -1.0, -1.0]])
+    sampler = t([[0.0, -2.0, -0.5]])  # ratio pi/pi_sampler = e^1 (clipped at 1.28 for A > 0) and e^-0.5 (not clipped)
+    mask = t([[0, 1, 1]])
+    adv = t([[1.0, 1.0, 1.0]])
+    expect = -(1.28 + math.exp(-0.5)) / 2
+    for correction in ("none", "truncated"):
+        spec = LossSpec(type="dapo", eps_high=0.28, is_correction=correction, is_cap=2.0)
+        for on in (torch.tensor([False]), None):  # an unknown policy version counts as stale
+            out = policy_loss(logp, mask, adv, spec, norm_of(mask), sampler_logp=sampler, on_policy=on)
+            assert float(out.loss) == pytest.approx(expect)
+            assert out.clipped == 1
+    # eps_high changes the loss of a stale batch (it never did with the ratio taken against the current policy)
+    loose = policy_loss(logp, mask, adv, LossSpec(type="dapo", eps_high=0.5), norm_of(mask), sampler_logp=sampler, on_policy=torch.tensor([False]))
+    assert float(loose.loss) == pytest.approx(-(1.5 + math.exp(-0.5)) / 2)
+
+
+def test_on_policy_without_correction_never_clips():
+    logp = t([[0.0, -1.0, -1.0]])
+    sampler = t([[0.0, -2.0, -0.5]])
+    mask = t([[0, 1, 1]])
+    adv = t([[1.0, 1.0, 1.0]])
+    out = policy_loss(logp, mask, adv, LossSpec(type="dapo"), norm_of(mask), sampler_logp=sampler, on_policy=torch.tensor([True]))
+    assert float(out.loss) == pytest.approx(-1.0)
+    assert out.clipped == 0
+
+
+def test_mixed_batch_treats_each_sequence_by_its_own_version():
+    logp = t([[0.0, -1.0], [0.0, -1.0]])
+    sampler = t([[0.0, -2.0], [0.0, -2.0]])  # pi/pi_sampler = e^1 in both rows
+    mask = t([[0, 1], [0, 1]])
+    adv = t([[1.0, 1.0], [1.0, 1.0]])
+    spec = LossSpec(type="dapo", is_correction="truncated", is_cap=2.0, eps_high=0.2)
+    out = policy_loss(logp, mask, adv, spec, norm_of(mask), sampler_logp=sampler, on_policy=torch.tensor([True, False]))
+    # row 0 (on-policy): ratio 1, w = min(e, 2) = 2 -> -2; row 1 (stale): ratio e clipped at 1.2, w = 1 -> -1.2
+    assert float(out.loss) == pytest.approx(-(2.0 + 1.2) / 2)
+    assert out.clipped == 1
 
 
 def test_gspo_uses_the_clipped_sequence_ratio():

@@ -8,7 +8,8 @@
  *   npx tsx examples/search-agent/copy-eval.ts MODEL_DIR --kind=city-by-id [--count=100] [--envArgs.follow=links ...]
  */
 import { resolve } from 'node:path';
-import { EngineClient, OpenAISampler } from '../../src/samplers/index.js';
+import { EngineClient } from '../../src/engine/index.js';
+import { OpenAISampler } from '../../src/samplers/index.js';
 import { evaluatePolicy, parseOverrides } from '../../src/train/index.js';
 import { runMain } from '../flagship-run.js';
 import { loadEnvironment } from './env.js';

@@ -34,8 +34,8 @@ describe('buildTrainingBatch', () => {
     const batch = buildTrainingBatch({ ...base, groups: [[result(1), result(0)], [result(1), result(1)]] });
     expect(batch.stats.filteredGroups).toBe(1);
     expect(batch.sequences).toEqual([
-      { input_ids: [1, 2, 7, 8], loss_mask: [0, 0, 1, 1], advantages: 0.5, sampler_logprobs: [0, 0, -1, -1] },
-      { input_ids: [1, 2, 7, 8], loss_mask: [0, 0, 1, 1], advantages: -0.5, sampler_logprobs: [0, 0, -1, -1] },
+      { inputIds: [1, 2, 7, 8], lossMask: [0, 0, 1, 1], advantages: 0.5, samplerLogprobs: [0, 0, -1, -1] },
+      { inputIds: [1, 2, 7, 8], lossMask: [0, 0, 1, 1], advantages: -0.5, samplerLogprobs: [0, 0, -1, -1] },
     ]);
     expect(batch.stats.trainTokens).toBe(4);
     expect(batch.groups[0]!.map((r) => r.advantage)).toEqual([0.5, -0.5]);

@@ -3,7 +3,7 @@ import { computeAdvantages, type AdvantageScale } from './advantages.js';
 import { filterZeroVariance, type ZeroVariancePolicy } from './filtering.js';
 import { applyOverlong, type OverlongPolicy } from './overlong.js';
 import { packTrajectory } from './packing.js';
-import type { WireSequence } from './training-backend.js';
+import type { TrainSequence } from '../engine/wire.js';
 
 /** Counts and figures from turning scored groups into a training batch. */
 export interface BatchStats {
@@ -27,7 +27,7 @@ export interface BatchStats {
 
 /** A training batch: the sequences to send to the engine, plus per-rollout advantages for logging. */
 export interface TrainingBatch {
-  sequences: WireSequence[];
+  sequences: TrainSequence[];
   /** The input groups, each rollout with `advantage` set when it was trained on. */
   groups: RolloutResult[][];
   stats: BatchStats;
@@ -85,7 +85,7 @@ export function buildTrainingBatch(options: {
   const split = filterZeroVariance({ groups: usable, rewardsOf: (g) => g.map((e) => e.reward), policy: options.zeroVariance });
   stats.filteredGroups = split.dropped.length;
   const advantages = computeAdvantages({ rewards: split.kept.map((g) => g.map((e) => e.reward)), scale: options.advantageScale, rloo: options.rloo });
-  const sequences: WireSequence[] = [];
+  const sequences: TrainSequence[] = [];
   split.kept.forEach((group, gi) => {
     group.forEach((entry, ri) => {
       const advantage = advantages[gi]![ri]!;
@@ -99,10 +99,10 @@ export function buildTrainingBatch(options: {
         return;
       }
       for (const seq of packed.sequences) {
-        const tokens = seq.lossMask.reduce((a, b) => a + b, 0);
+        const tokens = seq.lossMask.reduce<number>((a, b) => a + b, 0);
         if (tokens === 0) continue;
         stats.trainTokens += tokens;
-        sequences.push({ input_ids: seq.inputIds, loss_mask: seq.lossMask, advantages: advantage, sampler_logprobs: seq.samplerLogprobs });
+        sequences.push({ inputIds: seq.inputIds, lossMask: seq.lossMask, advantages: advantage, samplerLogprobs: seq.samplerLogprobs, ...(seq.policyVersion !== undefined ? { policyVersion: seq.policyVersion } : {}) });
       }
     });
   });

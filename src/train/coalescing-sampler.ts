@@ -1,6 +1,6 @@
 import type { SamplerError } from '../core/errors.js';
 import type { CallOptions, ChatRequest, ChatResponse, Sampler } from '../core/sampler.js';
-import { isBatchChatSampler } from '../samplers/engine-sampler.js';
+import { isBatchChatSampler } from '../engine/sampler.js';
 
 interface Waiter {
   resolve: (response: ChatResponse) => void;

@@ -84,8 +84,10 @@ export const TrainConfig = z
     maxGradNorm: z.number().min(0).default(1),
     /** Policy loss, computed by the engine. */
     loss: z.enum(['grpo', 'dr_grpo', 'dapo', 'gspo']).default('grpo'),
-    /** Sequences per engine forward/backward chunk (memory vs speed; 0 = the engine's default). */
-    microBatchSize: z.number().int().nonnegative().default(32),
+    /** Sequences per engine forward/backward chunk (memory vs speed); unset: the engine's default (32). */
+    microBatchSize: z.number().int().positive().optional(),
+    /** dr_grpo's constant per-sequence token normaliser (TRL: the max completion length); unset: maxTokens. */
+    drGrpoTokens: z.number().int().positive().optional(),
     /** PPO clip range below / above 1 (DAPO's clip-higher uses a larger epsHigh). */
     epsLow: z.number().min(0).default(0.2),
     epsHigh: z.number().min(0).default(0.2),

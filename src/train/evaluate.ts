@@ -31,6 +31,8 @@ export async function evaluatePolicy(options: {
   label: string;
   temperature: number;
   maxTokens: number;
+  /** Nucleus sampling (the policy being trained samples with the training run's topP). Default: the sampler's. */
+  topP?: number;
   samples?: number;
   maxTurns?: number;
   concurrency?: number;
@@ -43,7 +45,7 @@ export async function evaluatePolicy(options: {
     sampler: options.sampler,
     examples: options.examples,
     groupSize: samples,
-    sampling: { temperature: options.temperature, maxTokens: options.maxTokens },
+    sampling: { temperature: options.temperature, maxTokens: options.maxTokens, ...(options.topP !== undefined ? { topP: options.topP } : {}) },
     rng: new Rng(options.seed ?? 12345),
     ...(options.concurrency !== undefined ? { concurrency: options.concurrency } : {}),
     ...(options.maxTurns !== undefined ? { maxTurns: options.maxTurns } : {}),

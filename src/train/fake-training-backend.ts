@@ -1,7 +1,8 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { EngineError } from '../core/errors.js';
-import type { EngineInfo, ForwardBackwardResult, LossSpec, OptimStepResult, TrainingBackend, WireSequence } from './training-backend.js';
+import type { TrainingBackend } from '../engine/client.js';
+import type { EngineInfo, ForwardBackwardRequest, ForwardBackwardResult, LossSpec, OptimStepResult, TrainSequence } from '../engine/wire.js';
 
 /**
  * An in-memory `TrainingBackend` for unit tests of the trainer loop: counts optimizer steps, records
@@ -10,7 +11,7 @@ import type { EngineInfo, ForwardBackwardResult, LossSpec, OptimStepResult, Trai
  */
 export class FakeTrainingBackend implements TrainingBackend {
   step = 0;
-  readonly calls: { kind: 'forward' | 'optim' | 'save' | 'load'; step: number; sequences?: WireSequence[]; loss?: LossSpec; lr?: number; path?: string; fused?: boolean }[] = [];
+  readonly calls: { kind: 'forward' | 'optim' | 'save' | 'load'; step: number; sequences?: TrainSequence[]; loss?: LossSpec; lr?: number; path?: string; fused?: boolean }[] = [];
   /** Take a requested optimizer step inside `forwardBackward` (as the engine does) instead of leaving it to the caller. */
   fuseOptim = false;
   /** Optimizer steps (1-based, counted as forward calls) whose loss comes back non-finite. */
@@ -20,17 +21,17 @@ export class FakeTrainingBackend implements TrainingBackend {
   private forwards = 0;
 
   info(): Promise<EngineInfo> {
-    return Promise.resolve({ model: 'fake', step: this.step, vocab_size: 100, max_context: 512 });
+    return Promise.resolve({ model: 'fake', path: 'fake', architecture: 'Fake', parameters: 1, trainableParameters: 1, dtype: 'float32', device: 'cpu', threads: 1, step: this.step, vocabSize: 100, maxContext: 512, hiddenSize: null, layers: null, lora: null, chatTemplate: true, eosTokenIds: [] });
   }
 
-  forwardBackward(request: { sequences: WireSequence[]; loss: LossSpec; optimStep?: { lr: number } }): Promise<ForwardBackwardResult> {
+  forwardBackward(request: ForwardBackwardRequest): Promise<ForwardBackwardResult> {
     this.forwards++;
     if (this.dieAt.delete(this.forwards)) return Promise.reject(new EngineError('engine unreachable at fake: ECONNREFUSED'));
-    this.calls.push({ kind: 'forward', step: this.step, sequences: request.sequences, loss: request.loss });
+    this.calls.push({ kind: 'forward', step: this.step, sequences: request.sequences, ...(request.loss ? { loss: request.loss } : {}) });
     const nonfinite = this.nonfiniteAt.has(this.forwards);
-    const tokens = request.sequences.reduce((a, s) => a + s.loss_mask.reduce((x, y) => x + y, 0), 0);
-    const result: ForwardBackwardResult = { loss: nonfinite ? null : 0.5, kl: 0, clip_fraction: 0, entropy: 1, tokens, sequences: request.sequences.length, seconds: 0, tokens_per_s: 0, nonfinite };
-    if (this.fuseOptim && request.optimStep) result.optim_step = nonfinite ? null : this.applyStep(request.optimStep.lr, true);
+    const tokens = request.sequences.reduce((a, s) => a + s.lossMask.reduce<number>((x, y) => x + y, 0), 0);
+    const result: ForwardBackwardResult = { loss: nonfinite ? null : 0.5, kl: 0, clipFraction: 0, entropy: 1, tokens, sequences: request.sequences.length, seconds: 0, tokensPerS: 0, nonfinite };
+    if (this.fuseOptim && request.optimStep) result.optimStep = nonfinite ? null : this.applyStep(request.optimStep.lr, true);
     return Promise.resolve(result);
   }
 
@@ -41,7 +42,7 @@ export class FakeTrainingBackend implements TrainingBackend {
   private applyStep(lr: number, fused: boolean): OptimStepResult {
     this.step++;
     this.calls.push({ kind: 'optim', step: this.step, lr, fused });
-    return { step: this.step, grad_norm: 1, skipped: false };
+    return { step: this.step, gradNorm: 1, skipped: false };
   }
 
   save(request: { path: string }): Promise<{ path: string; step: number }> {

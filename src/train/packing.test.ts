@@ -2,8 +2,9 @@ import { describe, expect, it } from 'vitest';
 import type { Turn } from '../core/trajectory.js';
 import { packTrajectory } from './packing.js';
 
-function turn(promptIds: number[], completionIds: number[], logprobs?: number[]): Turn {
+function turn(promptIds: number[], completionIds: number[], logprobs?: number[], policyVersion?: number): Turn {
   return {
+    ...(policyVersion !== undefined ? { policyVersion } : {}),
     prompt: [],
     completion: { role: 'assistant', content: '' },
     finishReason: 'stop',
@@ -16,16 +17,16 @@ describe('packTrajectory', () => {
     const { sequences, prefixBreaks } = packTrajectory({ turns: [turn([1, 2, 3], [10, 11], [-0.5, -0.25])] });
     expect(prefixBreaks).toBe(0);
     expect(sequences).toEqual([
-      { inputIds: [1, 2, 3, 10, 11], lossMask: [0, 0, 0, 1, 1], samplerLogprobs: [0, 0, 0, -0.5, -0.25], firstTurn: 0, turns: 1 },
+      { inputIds: [1, 2, 3, 10, 11], lossMask: [0, 0, 0, 1, 1], samplerLogprobs: [0, 0, 0, -0.5, -0.25] },
     ]);
   });
 
   it('merges later turns whose prompt extends the sequence; env tokens are masked out', () => {
     const turns = [
-      turn([1, 2], [10, 11]),
+      turn([1, 2], [10, 11], undefined, 4),
       // previous full sequence [1,2,10,11] + env reply [20,21] + template [3]
-      turn([1, 2, 10, 11, 20, 21, 3], [12]),
-      turn([1, 2, 10, 11, 20, 21, 3, 12, 22], [13, 14]),
+      turn([1, 2, 10, 11, 20, 21, 3], [12], undefined, 3),
+      turn([1, 2, 10, 11, 20, 21, 3, 12, 22], [13, 14], undefined, 5),
     ];
     const { sequences, prefixBreaks, missingTokens } = packTrajectory({ turns });
     expect(prefixBreaks).toBe(0);
@@ -35,7 +36,7 @@ describe('packTrajectory', () => {
     expect(s.inputIds).toEqual([1, 2, 10, 11, 20, 21, 3, 12, 22, 13, 14]);
     expect(s.lossMask).toEqual([0, 0, 1, 1, 0, 0, 0, 1, 0, 1, 1]);
     expect(s.samplerLogprobs).toEqual([0, 0, -0.1, -0.11, 0, 0, 0, -0.12, 0, -0.13, -0.14]);
-    expect(s.turns).toBe(3);
+    expect(s.policyVersion).toBe(3); // the oldest policy that sampled any of its turns
   });
 
   it('splits at a prefix break and counts it, never re-tokenizing', () => {
@@ -51,8 +52,7 @@ describe('packTrajectory', () => {
     expect(sequences[0]!.inputIds).toEqual([1, 2, 10, 11]);
     expect(sequences[1]!.inputIds).toEqual([1, 2, 10, 99, 20, 12, 21, 13]);
     expect(sequences[1]!.lossMask).toEqual([0, 0, 0, 0, 0, 1, 0, 1]);
-    expect(sequences[1]!.firstTurn).toBe(1);
-    expect(sequences[1]!.turns).toBe(2);
+    expect(sequences[1]!.policyVersion).toBeUndefined(); // its turns do not say which policy sampled them
   });
 
   it('counts turns without tokens and does not merge across them', () => {

@@ -7,12 +7,10 @@ import type { Turn } from '../core/trajectory.js';
  */
 export interface PackedSequence {
   inputIds: number[]; // [T]
-  lossMask: number[]; // [T]
+  lossMask: (0 | 1)[]; // [T]
   samplerLogprobs: number[]; // [T]
-  /** Index of the first turn packed into this sequence. */
-  firstTurn: number;
-  /** Number of turns merged into it. */
-  turns: number;
+  /** Oldest policy version among the turns packed into it; undefined when a turn does not say. */
+  policyVersion?: number;
 }
 
 /** The sequences of one trajectory and what could not be merged. */
@@ -55,19 +53,23 @@ export function packTrajectory(options: { turns: readonly Turn[] }): PackResult 
       const added = tokens.promptIds.slice(current.inputIds.length);
       appendTokens(current, added, 0);
       appendCompletion(current, tokens.completionIds, tokens.completionLogprobs);
-      current.turns++;
+      current.policyVersion = oldest(current.policyVersion, turn.policyVersion);
       return;
     }
     if (current) {
       prefixBreaks++;
       sequences.push(current);
     }
-    current = { inputIds: [], lossMask: [], samplerLogprobs: [], firstTurn: index, turns: 1 };
+    current = { inputIds: [], lossMask: [], samplerLogprobs: [], ...(turn.policyVersion !== undefined ? { policyVersion: turn.policyVersion } : {}) };
     appendTokens(current, tokens.promptIds, 0);
     appendCompletion(current, tokens.completionIds, tokens.completionLogprobs);
   });
   if (current) sequences.push(current);
   return { sequences, prefixBreaks, missingTokens };
+}
+
+function oldest(a: number | undefined, b: number | undefined): number | undefined {
+  return a === undefined || b === undefined ? undefined : Math.min(a, b);
 }
 
 function appendTokens(seq: PackedSequence, ids: readonly number[], mask: 0 | 1): void {

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { ChatMessage } from '../core/messages.js';
-import type { ChatTokenizer } from './chat-tokenizer.js';
+import type { ChatTokenizer } from '../engine/chat-tokenizer.js';
 import { readSftJsonl } from './sft.js';
 import { buildSftSequence } from './sft-sequence.js';
 

@@ -1,11 +1,11 @@
 import type { ChatMessage, ToolSchema } from '../core/messages.js';
-import type { ChatTokenizer } from './chat-tokenizer.js';
+import type { ChatTokenizer } from '../engine/chat-tokenizer.js';
 import { startsWith } from './packing.js';
 
 /** An SFT sequence: ids of the whole conversation, mask 1 on assistant tokens (through end-of-turn). */
 export interface SftSequence {
   inputIds: number[]; // [T]
-  lossMask: number[]; // [T]
+  lossMask: (0 | 1)[]; // [T]
   /** True when the template re-rendered an earlier turn differently; the sequence stops there. */
   prefixBreak: boolean;
 }
@@ -23,7 +23,7 @@ export async function buildSftSequence(options: { messages: readonly ChatMessage
   const tools = options.tools ?? [];
   const eos = new Set(await tokenizer.eosIds());
   const inputIds: number[] = [];
-  const lossMask: number[] = [];
+  const lossMask: (0 | 1)[] = [];
   let prefixBreak = false;
   for (let k = 0; k < messages.length; k++) {
     if (messages[k]!.role !== 'assistant') continue;

@@ -7,13 +7,14 @@ import { ChatMessage, ToolSchema } from '../core/messages.js';
 import { safeParseJson } from '../core/parse.js';
 import { Rng } from '../core/rng.js';
 import type { StepMetrics } from '../core/run-manifest.js';
-import type { ChatTokenizer } from './chat-tokenizer.js';
+import type { ChatTokenizer } from '../engine/chat-tokenizer.js';
 import { DataOrder } from './data-order.js';
 import { learningRate, type Schedule } from './schedule.js';
 import { buildSftSequence } from './sft-sequence.js';
 import { TrainRun } from './train-run.js';
 import { checkpointDirName, lastCheckpoint, writeTrainerState } from './trainer-state.js';
-import type { TrainingBackend, WireSequence } from './training-backend.js';
+import type { TrainingBackend } from '../engine/client.js';
+import type { TrainSequence } from '../engine/wire.js';
 
 /** One line of an SFT JSONL file: a conversation (and the tools it may call). */
 export const SftRecord = z.object({ messages: z.array(ChatMessage).min(1), tools: z.array(ToolSchema).optional() });
@@ -56,7 +57,8 @@ export interface SftOptions {
   schedule?: Schedule;
   warmupSteps?: number;
   weightDecay?: number;
-  maxGradNorm?: number;
+  /** Max global grad norm; null disables clipping; unset: the engine's default. */
+  maxGradNorm?: number | null;
   /** Sequences per engine forward/backward chunk (0 or unset = the engine's default). */
   microBatchSize?: number;
   seed: number;
@@ -106,11 +108,11 @@ export async function trainSft(options: {
       return { messages: [...example.prompt, ...completion], ...(source.env.tools ? { tools: [...source.env.tools] } : {}) };
     });
     const built = await Promise.all(conversations.map((c) => buildSftSequence({ messages: c.messages, ...(c.tools ? { tools: c.tools } : {}), tokenizer })));
-    const sequences: WireSequence[] = [];
+    const sequences: TrainSequence[] = [];
     for (const s of built) {
       if (!s) continue;
       if (s.prefixBreak) prefixBreaks++;
-      sequences.push({ input_ids: s.inputIds, loss_mask: s.lossMask });
+      sequences.push({ inputIds: s.inputIds, lossMask: s.lossMask });
     }
     const tTrain = performance.now();
     const lr = learningRate({ step, lr: sft.lr, schedule: sft.schedule ?? 'constant', warmupSteps: sft.warmupSteps ?? 0, totalSteps: sft.steps });
@@ -118,12 +120,12 @@ export async function trainSft(options: {
     let skipped = 1;
     let gradNorm: number | null = null;
     if (sequences.length > 0) {
-      const optimStep = { lr, weightDecay: sft.weightDecay ?? 0, gradClip: sft.maxGradNorm ?? 1 };
-      const fb = await training.forwardBackward({ sequences, loss: { type: 'sft' }, optimStep, ...(sft.microBatchSize ? { microBatchSize: sft.microBatchSize } : {}) });
+      const optimStep = { lr, ...(sft.weightDecay !== undefined ? { weightDecay: sft.weightDecay } : {}), ...(sft.maxGradNorm !== undefined ? { gradClip: sft.maxGradNorm } : {}) };
+      const fb = await training.forwardBackward({ sequences, loss: { type: 'sft' }, optimStep, ...(sft.microBatchSize !== undefined ? { microBatchSize: sft.microBatchSize } : {}) });
       if (!fb.nonfinite && fb.loss !== null && Number.isFinite(fb.loss)) {
-        const o = fb.optim_step ?? (await training.optimStep(optimStep)); // taken in the same call when the backend can
+        const o = fb.optimStep ?? (await training.optimStep(optimStep)); // taken in the same call when the backend can
         skipped = o.skipped ? 1 : 0;
-        gradNorm = o.grad_norm;
+        gradNorm = o.gradNorm;
         loss = fb.loss;
       }
     }
@@ -137,7 +139,7 @@ export async function trainSft(options: {
       gradNorm,
       skipped,
       sequences: sequences.length,
-      trainTokens: sequences.reduce((a, s) => a + s.loss_mask.reduce((x, y) => x + y, 0), 0),
+      trainTokens: sequences.reduce((a, s) => a + s.lossMask.reduce<number>((x, y) => x + y, 0), 0),
       prefixBreaks,
       tokenizeSeconds: (tTrain - tStep) / 1000,
       trainingSeconds: (performance.now() - tTrain) / 1000,

@@ -2,7 +2,7 @@ import type { RolloutResult } from '../core/rollout-result.js';
 import type { StepMetrics } from '../core/run-manifest.js';
 import { mean, std, summarize } from './advantages.js';
 import type { BatchStats } from './batch.js';
-import type { ForwardBackwardResult, OptimStepResult } from './training-backend.js';
+import type { ForwardBackwardResult, OptimStepResult } from '../engine/wire.js';
 
 /** Everything measured during one training step, turned into a `metrics.jsonl` line by `stepMetrics`. */
 export interface StepRecord {
@@ -48,9 +48,9 @@ export function stepMetrics(record: StepRecord): StepMetrics {
     lr: record.lr,
     loss: finiteOrNull(record.forward?.loss),
     kl: finiteOrNull(record.forward?.kl),
-    clipFraction: finiteOrNull(record.forward?.clip_fraction),
+    clipFraction: finiteOrNull(record.forward?.clipFraction),
     entropy: finiteOrNull(record.forward?.entropy),
-    gradNorm: finiteOrNull(record.optim?.grad_norm),
+    gradNorm: finiteOrNull(record.optim?.gradNorm),
     advantageMean: round(adv.mean),
     advantageStd: round(adv.std),
     advantageMin: round(adv.min),

@@ -5,14 +5,13 @@ import { ConfigError } from '../core/errors.js';
 import { Rng } from '../core/rng.js';
 import type { StepMetrics } from '../core/run-manifest.js';
 import type { Sampler } from '../core/sampler.js';
-import { EngineClient, type EngineSpawnOptions } from '../samplers/engine-client.js';
-import { EngineSampler } from '../samplers/engine-sampler.js';
+import { EngineChatTokenizer } from '../engine/chat-tokenizer.js';
+import { EngineClient } from '../engine/client.js';
+import type { EngineSpawnOptions } from '../engine/process.js';
 import { CoalescingSampler } from './coalescing-sampler.js';
-import { EngineChatTokenizer } from './chat-tokenizer.js';
 import { effectiveSftSteps, type TrainConfig } from './config.js';
 import { demonstrationSource, trainSft, type SftResult } from './sft.js';
 import { trainGrpo, type GrpoResult, type PolicyEngine, type TrainEvent } from './trainer.js';
-import { EngineTrainingClient } from './training-backend.js';
 import { lastCheckpoint } from './trainer-state.js';
 
 /** Progress of the whole job, for the CLI. */
@@ -57,10 +56,9 @@ export async function runTrainJob(options: {
   if (config.engineUrl) {
     // An engine that is already running (and holds its model): no create, no SFT, no restarts.
     const client = await EngineClient.connect({ url: config.engineUrl });
-    const training = new EngineTrainingClient({ engine: client });
+    const training = client;
     const info = await training.info();
-    const direct = new EngineSampler({ model: info.model, baseUrl: client.openaiBaseUrl, retry: { maxRetries: config.samplerRetries }, seed: config.seed });
-    const sampler = config.coalesce ? new CoalescingSampler({ sampler: direct }) : direct;
+    const sampler = makeSampler(client, config);
     emit({ kind: 'phase', phase: 'grpo', message: `GRPO on the engine at ${config.engineUrl} (${info.model}): ${config.steps} steps × ${config.promptsPerStep} prompts × ${config.groupSize} samples` });
     const grpo = await trainGrpo({ config, env, engine: { sampler, training }, runDir, modelName: info.model, resume: options.resume ?? false, onEvent: emit, ...(options.signal ? { signal: options.signal } : {}) });
     emit({ kind: 'phase', phase: 'done', message: 'done' });
@@ -96,9 +94,9 @@ export async function runTrainJob(options: {
       try {
         sft = await trainSft({
           source: demonstrationSource(env),
-          training: new EngineTrainingClient({ engine }),
-          tokenizer: new EngineChatTokenizer({ baseUrl: engine.url }),
-          sft: { steps: sftSteps, batch: config.sftBatch, lr: config.sftLr, seed: config.seed, weightDecay: config.weightDecay, maxGradNorm: config.maxGradNorm, microBatchSize: config.microBatchSize, schedule: 'cosine', warmupSteps: Math.min(10, sftSteps) },
+          training: engine,
+          tokenizer: new EngineChatTokenizer({ http: engine.routes }),
+          sft: { steps: sftSteps, batch: config.sftBatch, lr: config.sftLr, seed: config.seed, weightDecay: config.weightDecay, maxGradNorm: config.maxGradNorm > 0 ? config.maxGradNorm : null, ...(config.microBatchSize !== undefined ? { microBatchSize: config.microBatchSize } : {}), schedule: 'cosine', warmupSteps: Math.min(10, sftSteps) },
           runDir: sftDir,
           modelName: basename(modelDir),
           config: { ...config },
@@ -121,7 +119,7 @@ export async function runTrainJob(options: {
   options.onEngineStart?.({ pid: engine.pid, baseUrl: engine.url });
   try {
     let sampler = makeSampler(engine, config);
-    const training = new EngineTrainingClient({ engine });
+    const training = engine;
     const policy: PolicyEngine = {
       get sampler() {
         return sampler;
@@ -170,7 +168,7 @@ function engineSpawnOptions(config: TrainConfig): Omit<EngineSpawnOptions, 'mode
 }
 
 function makeSampler(engine: EngineClient, config: TrainConfig): Sampler {
-  const sampler = new EngineSampler({ model: 'keiko', baseUrl: engine.openaiBaseUrl, retry: { maxRetries: config.samplerRetries }, seed: config.seed });
+  const sampler = engine.sampler({ maxRetries: config.samplerRetries, seed: config.seed });
   return config.coalesce ? new CoalescingSampler({ sampler }) : sampler;
 }
 

@@ -72,8 +72,28 @@ describe('trainGrpo (fake engine)', () => {
     expect(backend.calls.filter((c) => c.kind === 'optim')).toHaveLength(4);
     // sequences carry loss masks and sampler logprobs; the loss spec passes the config through
     const fb = backend.calls.find((c) => c.kind === 'forward')!;
-    expect(fb.loss).toMatchObject({ type: 'grpo', eps_low: 0.2, eps_high: 0.2, is_correction: 'truncated' });
-    expect(fb.sequences![0]!.loss_mask).toContain(1);
+    expect(fb.loss).toMatchObject({ type: 'grpo', epsLow: 0.2, epsHigh: 0.2, isCorrection: 'truncated' });
+    expect(fb.loss).not.toHaveProperty('maxTokens'); // only dr_grpo has a token budget
+    expect(fb.sequences![0]!.lossMask).toContain(1);
+  });
+
+  it("tells the engine what it cannot infer: each sequence's policy version, dr_grpo's token budget, topP in evals", async () => {
+    const run = async (config: TrainConfigInput) => {
+      const backend = new FakeTrainingBackend();
+      const sampler = new ScriptedSampler({ fakeTokens: true, policyVersion: 0, respond: (req) => ((req.sampling?.seed ?? 0) % 3 === 0 ? 'good' : 'bad') });
+      const engine: PolicyEngine = { sampler, training: backend };
+      await trainGrpo({ config: parseTrainConfig({ ...base, steps: 1, ...config }), env: makeEnv(), engine, runDir: mkdtempSync(join(tmpdir(), 'keiko-train-')), modelName: 'fake' });
+      return { forward: backend.calls.find((c) => c.kind === 'forward')!, requests: sampler.chatRequests };
+    };
+    const dr = await run({ loss: 'dr_grpo', maxTokens: 7, topP: 0.9 });
+    // the normaliser is the configured max completion length (as TRL), not the longest sequence in the request
+    expect(dr.forward.loss).toMatchObject({ type: 'dr_grpo', maxTokens: 7 });
+    expect(dr.forward.sequences!.every((s) => s.policyVersion === 0)).toBe(true);
+    // every request, the held-out evals' included, samples with the run's topP
+    expect(dr.requests.length).toBeGreaterThan(base.promptsPerStep! * base.groupSize!);
+    expect(dr.requests.every((r) => r.sampling?.topP === 0.9)).toBe(true);
+    const set = await run({ loss: 'dr_grpo', maxTokens: 7, drGrpoTokens: 64 });
+    expect(set.forward.loss).toMatchObject({ maxTokens: 64 });
   });
 
   it('takes the optimizer step inside forward/backward when the backend can (one round trip), and the same steps otherwise', async () => {

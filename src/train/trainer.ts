@@ -15,7 +15,8 @@ import { learningRate } from './schedule.js';
 import { stepMetrics, type StepRecord } from './step-metrics.js';
 import { TrainRun } from './train-run.js';
 import { checkpointDirName, lastCheckpoint, pruneCheckpoints, writeTrainerState, type TrainerState } from './trainer-state.js';
-import type { ForwardBackwardResult, LossSpec, OptimStepResult, TrainingBackend } from './training-backend.js';
+import type { TrainingBackend } from '../engine/client.js';
+import type { ForwardBackwardResult, LossSpec, OptimStepRequest, OptimStepResult } from '../engine/wire.js';
 
 /** The policy the trainer samples from and updates: usually one engine process serving both. */
 export interface PolicyEngine {
@@ -153,6 +154,7 @@ async function trainGrpoInner(options: TrainGrpoOptions, opened: (run: TrainRun)
       examples: evalExamples,
       label,
       temperature: config.evalTemperature,
+      topP: config.topP,
       samples: config.evalTemperature === 0 ? 1 : config.evalSamples,
       maxTokens: config.maxTokens,
       maxTurns: config.maxTurns,
@@ -202,11 +204,12 @@ async function trainGrpoInner(options: TrainGrpoOptions, opened: (run: TrainRun)
 
   const loss: LossSpec = {
     type: config.loss,
-    eps_low: config.epsLow,
-    eps_high: config.epsHigh,
-    kl_beta: config.klBeta,
-    is_correction: config.isCorrection ? 'truncated' : 'none',
-    is_cap: config.isCap,
+    epsLow: config.epsLow,
+    epsHigh: config.epsHigh,
+    klBeta: config.klBeta,
+    isCorrection: config.isCorrection ? 'truncated' : 'none',
+    isCap: config.isCap,
+    ...(config.loss === 'dr_grpo' ? { maxTokens: config.drGrpoTokens ?? config.maxTokens } : {}),
   };
 
   const checkpoint = async (snapshot: Snapshot): Promise<void> => {
@@ -267,13 +270,13 @@ async function trainGrpoInner(options: TrainGrpoOptions, opened: (run: TrainRun)
         }
         skipReason = 'no_sequences';
       } else {
-        const optimStep = { lr, weightDecay: config.weightDecay, gradClip: config.maxGradNorm };
+        const optimStep: OptimStepRequest = { lr, weightDecay: config.weightDecay, gradClip: config.maxGradNorm > 0 ? config.maxGradNorm : null };
         // The step rides along with forward/backward (one round trip) when the backend supports it.
-        forward = await engine.training.forwardBackward({ sequences: built.sequences, loss, optimStep, ...(config.microBatchSize > 0 ? { microBatchSize: config.microBatchSize } : {}) });
+        forward = await engine.training.forwardBackward({ sequences: built.sequences, loss, optimStep, ...(config.microBatchSize !== undefined ? { microBatchSize: config.microBatchSize } : {}) });
         if (forward.nonfinite || forward.loss === null || !Number.isFinite(forward.loss)) {
           skipReason = 'nonfinite_loss';
         } else {
-          optim = forward.optim_step ?? (await engine.training.optimStep(optimStep));
+          optim = forward.optimStep ?? (await engine.training.optimStep(optimStep));
           if (optim.skipped) skipReason = 'nonfinite_grad';
           else policyVersion = optim.step;
         }

@@ -1,7 +1,8 @@
 import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
 import { ConfigError } from '../../core/errors.js';
-import { EngineClient, defaultEnginePython } from '../../samplers/engine-client.js';
+import { EngineClient } from '../../engine/client.js';
+import { defaultEnginePython } from '../../engine/process.js';
 import { spawn } from 'node:child_process';
 
 function int(name: string) {
@@ -10,6 +11,19 @@ function int(name: string) {
     if (!Number.isInteger(n)) throw new ConfigError(`--${name} must be an integer, got '${value}'`);
     return n;
   };
+}
+
+function num(name: string) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!Number.isFinite(n) || n <= 0) throw new ConfigError(`--${name} must be a positive number, got '${value}'`);
+    return n;
+  };
+}
+
+function dtype(value: string): 'auto' | 'float32' | 'bfloat16' {
+  if (value === 'auto' || value === 'float32' || value === 'bfloat16') return value;
+  throw new ConfigError(`unknown dtype '${value}'; available: auto, float32, bfloat16`);
 }
 
 function device(value: string): 'auto' | 'cpu' | 'cuda' {
@@ -23,7 +37,10 @@ interface ServeFlags {
   port?: number;
   device: 'auto' | 'cpu' | 'cuda';
   threads?: number;
+  dtype?: 'auto' | 'float32' | 'bfloat16';
   loraRank?: number;
+  loraAlpha?: number;
+  microBatchSize?: number;
   reference?: string;
   seed?: number;
 }
@@ -52,7 +69,10 @@ export function register(program: Command): void {
     .option('--port <n>', 'port (default: a free one)', int('port'))
     .option('--device <d>', 'auto | cpu | cuda', device, 'auto')
     .option('--threads <n>', 'torch CPU threads (default: the measured best)', int('threads'))
+    .option('--dtype <t>', 'auto | float32 | bfloat16 (autocast on a GPU)', dtype)
     .option('--lora-rank <r>', 'train LoRA adapters of this rank instead of all weights', int('lora-rank'))
+    .option('--lora-alpha <a>', 'LoRA alpha (default: 2 × rank)', num('lora-alpha'))
+    .option('--micro-batch-size <n>', 'sequences per forward/backward chunk when a request does not say (default 32)', int('micro-batch-size'))
     .option('--reference <ref>', 'KL reference: auto | none | DIR')
     .option('--seed <n>', 'seed for requests without one', int('seed'))
     .action(async (flags: ServeFlags) => {
@@ -63,7 +83,10 @@ export function register(program: Command): void {
         device: flags.device,
         ...(flags.port !== undefined ? { port: flags.port } : {}),
         ...(flags.threads !== undefined ? { threads: flags.threads } : {}),
+        ...(flags.dtype !== undefined ? { dtype: flags.dtype } : {}),
         ...(flags.loraRank !== undefined ? { loraRank: flags.loraRank } : {}),
+        ...(flags.loraAlpha !== undefined ? { loraAlpha: flags.loraAlpha } : {}),
+        ...(flags.microBatchSize !== undefined ? { microBatchSize: flags.microBatchSize } : {}),
         ...(flags.reference !== undefined ? { reference: flags.reference } : {}),
         ...(flags.seed !== undefined ? { seed: flags.seed } : {}),
         onOutput: (line) => process.stderr.write(`[engine] ${line}\n`),

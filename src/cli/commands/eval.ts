@@ -7,7 +7,7 @@ import { RUN_FILES } from '../../core/run-manifest.js';
 import { runRollouts } from '../../rollout/run-rollouts.js';
 import { summarizeRollouts } from '../../rollout/summary.js';
 import { RunWriter } from '../../runs/run-writer.js';
-import { EngineClient } from '../../samplers/engine-client.js';
+import { EngineClient } from '../../engine/client.js';
 import { OpenAISampler } from '../../samplers/openai-sampler.js';
 import { TEST_SERVER_RULES } from '../../testing/test-server-rules.js';
 import { startTestServer, type TestServer } from '../../testing/test-server.js';

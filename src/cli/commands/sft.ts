@@ -2,10 +2,9 @@ import { existsSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { ConfigError } from '../../core/errors.js';
-import { EngineClient } from '../../samplers/engine-client.js';
-import { EngineChatTokenizer } from '../../train/chat-tokenizer.js';
+import { EngineClient } from '../../engine/client.js';
+import { EngineChatTokenizer } from '../../engine/chat-tokenizer.js';
 import { demonstrationSource, readSftJsonl, trainSft, type SftSource } from '../../train/sft.js';
-import { EngineTrainingClient } from '../../train/training-backend.js';
 import { resolveEnvironment } from './train.js';
 
 interface SftFlags {
@@ -72,8 +71,8 @@ export function register(program: Command): void {
         process.stdout.write(`keiko sft → ${runDir} (${steps} steps × ${batch})\n`);
         const result = await trainSft({
           source,
-          training: new EngineTrainingClient({ engine }),
-          tokenizer: new EngineChatTokenizer({ baseUrl: engine.url }),
+          training: engine,
+          tokenizer: new EngineChatTokenizer({ http: engine.routes }),
           sft: { steps, batch, lr, seed: Number(flags.seed), schedule: 'cosine', warmupSteps: Math.min(10, steps) },
           runDir,
           modelName: basename(resolve(flags.model)),

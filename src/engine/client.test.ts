@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EngineError, SamplerError } from '../core/errors.js';
 import type { ChatResponse } from '../core/sampler.js';
-import { EngineClient, defaultEnginePython } from './engine-client.js';
+import { EngineClient } from './client.js';
+import { defaultEnginePython } from './process.js';
 
 // Integration test against the real Python engine on a tiny model created here. Skipped (with a
 // reason) only when engine/.venv is missing, i.e. scripts/setup.sh has not been run.

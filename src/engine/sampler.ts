@@ -1,8 +1,8 @@
 import { z } from 'zod';
 import { SamplerError } from '../core/errors.js';
 import type { CallOptions, ChatRequest, ChatResponse, Sampler } from '../core/sampler.js';
-import { OpenAISampler } from './openai-sampler.js';
-import { toChatResponse } from './openai-response.js';
+import { OpenAISampler } from '../samplers/openai-sampler.js';
+import { toChatResponse } from '../samplers/openai-response.js';
 
 /** A sampler that can send several chat requests in one call (keiko's engine). */
 export interface BatchChatSampler extends Sampler {

@@ -1,7 +1,6 @@
-import { z } from 'zod';
 import { EngineError } from '../core/errors.js';
 import type { ChatMessage, ToolSchema } from '../core/messages.js';
-import { safeParseJson } from '../core/parse.js';
+import { EngineHttp } from './http.js';
 
 /** Renders chat messages with the model's template and returns the token ids (with generation prompt). */
 export interface ChatTokenizer {
@@ -11,9 +10,6 @@ export interface ChatTokenizer {
   eosIds(): Promise<number[]>;
 }
 
-const TokenizeReply = z.object({ data: z.array(z.object({ prompt_token_ids: z.array(z.number().int()) }).loose()) }).loose();
-const Info = z.object({ eos_token_ids: z.array(z.number().int()).default([]) }).loose();
-
 type ChatRequest = { messages: ChatMessage[]; tools?: readonly ToolSchema[] };
 
 /**
@@ -22,13 +18,14 @@ type ChatRequest = { messages: ChatMessage[]; tools?: readonly ToolSchema[] };
  * made in the same tick go in one call; results are cached.
  */
 export class EngineChatTokenizer implements ChatTokenizer {
-  private readonly baseUrl: string;
+  private readonly http: EngineHttp;
   private readonly cache = new Map<string, Promise<number[]>>();
   private eos: Promise<number[]> | undefined;
   private pending: { request: ChatRequest; resolve: (ids: number[]) => void; reject: (error: unknown) => void }[] = [];
 
-  constructor(options: { baseUrl: string }) {
-    this.baseUrl = options.baseUrl.replace(/\/+$/, '').replace(/\/v1$/, '');
+  /** On an engine's routes (`EngineClient.routes`), or at a base URL (with or without /v1). */
+  constructor(options: { http: EngineHttp } | { baseUrl: string }) {
+    this.http = 'http' in options ? options.http : new EngineHttp(options.baseUrl.replace(/\/+$/, '').replace(/\/v1$/, ''));
   }
 
   encodeChat(request: ChatRequest): Promise<number[]> {
@@ -55,37 +52,16 @@ export class EngineChatTokenizer implements ChatTokenizer {
   private async send(batch: typeof this.pending): Promise<void> {
     const requests = batch.map(({ request }) => ({ messages: request.messages, ...(request.tools?.length ? { tools: request.tools } : {}) }));
     try {
-      const reply = await this.post('/v1/chat/tokenize', { requests }, TokenizeReply);
+      const reply = await this.http.call('tokenize', { requests });
       if (reply.data.length !== batch.length) throw new EngineError(`engine /v1/chat/tokenize returned ${reply.data.length} items for ${batch.length} requests`);
-      batch.forEach((item, i) => item.resolve(reply.data[i]!.prompt_token_ids));
+      batch.forEach((item, i) => item.resolve(reply.data[i]!.promptTokenIds));
     } catch (error) {
       for (const item of batch) item.reject(error);
     }
   }
 
   eosIds(): Promise<number[]> {
-    this.eos ??= this.get('/info', Info).then((r) => r.eos_token_ids);
+    this.eos ??= this.http.call('info').then((r) => r.eosTokenIds);
     return this.eos;
-  }
-
-  private async get<S extends z.ZodType>(path: string, schema: S): Promise<z.infer<S>> {
-    return this.parse(path, await fetch(this.baseUrl + path).catch((e: unknown) => this.unreachable(path, e)), schema);
-  }
-
-  private async post<S extends z.ZodType>(path: string, body: unknown, schema: S): Promise<z.infer<S>> {
-    const response = await fetch(this.baseUrl + path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }).catch((e: unknown) => this.unreachable(path, e));
-    return this.parse(path, response, schema);
-  }
-
-  private unreachable(path: string, error: unknown): never {
-    throw new EngineError(`engine unreachable at ${this.baseUrl}${path}: ${(error as Error).message}`, { cause: error });
-  }
-
-  private async parse<S extends z.ZodType>(path: string, response: Response, schema: S): Promise<z.infer<S>> {
-    const text = await response.text();
-    if (!response.ok) throw new EngineError(`engine ${path} failed (${response.status}): ${text.slice(0, 300)}`, { status: response.status });
-    const parsed = safeParseJson(text, schema);
-    if (!parsed.success) throw new EngineError(`engine ${path} returned an unexpected body: ${parsed.error}`);
-    return parsed.data;
   }
 }

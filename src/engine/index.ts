@@ -1,0 +1,23 @@
+// keiko's Python engine, from TypeScript: the wire contract, the HTTP client, process supervision,
+// the sampler and the chat tokenizer over the engine's own weights.
+export { EngineClient } from './client.js';
+export type { TrainingBackend, EngineConnectOptions, CreateModelOptions, EngineSamplerOptions } from './client.js';
+export { defaultEnginePython } from './process.js';
+export type { EngineSpawnOptions } from './process.js';
+export { EngineSampler, isBatchChatSampler } from './sampler.js';
+export type { BatchChatSampler } from './sampler.js';
+export { EngineChatTokenizer } from './chat-tokenizer.js';
+export type { ChatTokenizer } from './chat-tokenizer.js';
+export {
+  EngineInfo,
+  LossType,
+  LossSpec,
+  TrainSequence,
+  ForwardBackwardRequest,
+  ForwardBackwardResult,
+  OptimStepRequest,
+  OptimStepResult,
+  SaveRequest,
+  SaveResult,
+  LoadResult,
+} from './wire.js';
