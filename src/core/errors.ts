@@ -1,7 +1,8 @@
 /**
  * keiko's error hierarchy. Subclasses say who is at fault: the user (`ConfigError`), an environment
- * (`EnvError`), the model (`ModelOutputError`), the engine or a sampling server (`EngineError`,
- * `SamplerError`). Every error has a literal `code` and keeps its `cause`.
+ * (`EnvError`), the engine or a sampling server (`EngineError`, `SamplerError`). Output a model gets
+ * wrong is not an exception: it is recorded on its rollout and scored. Every error has a literal
+ * `code` and keeps its `cause`.
  */
 export class KeikoError extends Error {
   readonly code: string;
@@ -29,13 +30,6 @@ export class ConfigError extends KeikoError {
 export class EnvError extends KeikoError {
   constructor(message: string, options?: { cause?: unknown }) {
     super('env_error', message, options);
-  }
-}
-
-/** The model produced output that cannot be used (broken XML, invalid tool-call JSON…). */
-export class ModelOutputError extends KeikoError {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super('model_output_error', message, options);
   }
 }
 

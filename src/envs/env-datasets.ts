@@ -12,7 +12,7 @@ export interface EnvDatasetOptions {
   fewShot?: readonly FewShotExample[] | readonly ChatMessage[];
 }
 
-export interface EnvDatasetsOptions extends EnvDatasetOptions {
+export interface BuildEnvDatasetsOptions extends EnvDatasetOptions {
   /** How the environment is named in error messages, e.g. "environment 'x'" or "agentEnv 'x'". */
   label: string;
 }
@@ -21,7 +21,7 @@ export interface EnvDatasetsOptions extends EnvDatasetOptions {
  * Builds an environment's training and evaluation examples with the same column map, system prompt
  * and few-shot turns, and fails at construction when both are empty.
  */
-export function buildEnvDatasets(options: EnvDatasetsOptions): { dataset: Example[]; evalDataset?: Example[] } {
+export function buildEnvDatasets(options: BuildEnvDatasetsOptions): { dataset: Example[]; evalDataset?: Example[] } {
   const { label, columns, systemPrompt, fewShot } = options;
   const shared = { columns, systemPrompt, fewShot };
   const dataset = buildDataset({ rows: options.dataset, ...shared, label: `${label} dataset` });

@@ -16,6 +16,8 @@ export class FakeTrainingBackend implements TrainingBackend {
   fuseOptim = false;
   /** Optimizer steps (1-based, counted as forward calls) whose loss comes back non-finite. */
   nonfiniteAt = new Set<number>();
+  /** Optimizer steps (1-based, counted as forward calls) whose loss is finite but whose gradient is not: the step is skipped. */
+  nonfiniteGradAt = new Set<number>();
   /** Forward calls (1-based) that fail with an unreachable-engine error, once each. */
   dieAt = new Set<number>();
   private forwards = 0;
@@ -40,6 +42,7 @@ export class FakeTrainingBackend implements TrainingBackend {
   }
 
   private applyStep(lr: number, fused: boolean): OptimStepResult {
+    if (this.nonfiniteGradAt.has(this.forwards)) return { step: this.step, gradNorm: null, skipped: true };
     this.step++;
     this.calls.push({ kind: 'optim', step: this.step, lr, fused });
     return { step: this.step, gradNorm: 1, skipped: false };

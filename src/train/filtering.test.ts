@@ -6,21 +6,20 @@ describe('filterZeroVariance', () => {
   const groups = [{ r: [1, 1, 1] }, { r: [0, 1, 0] }, { r: [0, 0, 0] }, { r: [0.5, 0.5 + 1e-12] }];
   const rewardsOf = (g: { r: number[] }) => g.r;
 
-  it('drops groups whose rewards are all equal, keeping indices and counts', () => {
+  it('drops groups whose rewards are all equal, keeping the order on each side', () => {
     const split = filterZeroVariance({ groups, rewardsOf, policy: 'drop' });
-    expect(split.keptIndices).toEqual([1]);
-    expect(split.droppedIndices).toEqual([0, 2, 3]);
-    expect(split.dropped).toHaveLength(3);
+    expect(split.kept).toEqual([groups[1]]);
+    expect(split.dropped).toEqual([groups[0], groups[2], groups[3]]);
   });
 
   it('keeps everything with policy keep', () => {
     const split = filterZeroVariance({ groups, rewardsOf, policy: 'keep' });
-    expect(split.keptIndices).toEqual([0, 1, 2, 3]);
+    expect(split.kept).toEqual(groups);
     expect(split.dropped).toEqual([]);
   });
 
   it('resample drops like drop (the trainer refills)', () => {
-    expect(filterZeroVariance({ groups, rewardsOf, policy: 'resample' }).keptIndices).toEqual([1]);
+    expect(filterZeroVariance({ groups, rewardsOf, policy: 'resample' }).kept).toEqual([groups[1]]);
   });
 
   it('isZeroVariance', () => {

@@ -16,12 +16,10 @@ export function isZeroVariance(rewards: readonly number[]): boolean {
   return max - min <= ZERO_VARIANCE_TOL;
 }
 
-/** The groups split by whether they carry signal, with their original indices. */
+/** The groups split by whether they carry signal, each side in input order. */
 export interface ZeroVarianceSplit<G> {
   kept: G[];
-  keptIndices: number[];
   dropped: G[];
-  droppedIndices: number[];
 }
 
 /**
@@ -34,15 +32,10 @@ export function filterZeroVariance<G>(options: {
   rewardsOf: (group: G) => readonly number[];
   policy: ZeroVariancePolicy;
 }): ZeroVarianceSplit<G> {
-  const split: ZeroVarianceSplit<G> = { kept: [], keptIndices: [], dropped: [], droppedIndices: [] };
-  options.groups.forEach((group, i) => {
-    if (options.policy !== 'keep' && isZeroVariance(options.rewardsOf(group))) {
-      split.dropped.push(group);
-      split.droppedIndices.push(i);
-    } else {
-      split.kept.push(group);
-      split.keptIndices.push(i);
-    }
-  });
+  const split: ZeroVarianceSplit<G> = { kept: [], dropped: [] };
+  for (const group of options.groups) {
+    if (options.policy !== 'keep' && isZeroVariance(options.rewardsOf(group))) split.dropped.push(group);
+    else split.kept.push(group);
+  }
   return split;
 }

@@ -148,12 +148,27 @@ describe('trainGrpo (fake engine)', () => {
     const { engine } = makeEngine(backend);
     await trainGrpo({ config: parseTrainConfig({ ...base, steps: 3 }), env: makeEnv(), engine, runDir: dir, modelName: 'fake', evalBeforeAfter: false });
     const metrics = readJsonl(join(dir, 'metrics.jsonl'), (x) => StepMetrics.parse(x));
-    expect(metrics.map((m) => [m.step, m['skipped'], m['nonfiniteLoss']])).toEqual([
-      [1, 0, 0],
-      [2, 1, 1],
-      [3, 0, 0],
+    expect(metrics.map((m) => [m.step, m['skipped'], m['nonfiniteLoss'], m['nonfiniteGrad']])).toEqual([
+      [1, 0, 0, 0],
+      [2, 1, 1, 0],
+      [3, 0, 0, 0],
     ]);
     expect(backend.step).toBe(2); // two optimizer steps applied, the non-finite one was not
+  });
+
+  it('reports a finite loss with a non-finite gradient as nonfiniteGrad, not nonfiniteLoss', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'keiko-train-'));
+    const backend = new FakeTrainingBackend();
+    backend.nonfiniteGradAt.add(2);
+    const { engine } = makeEngine(backend);
+    await trainGrpo({ config: parseTrainConfig({ ...base, steps: 3 }), env: makeEnv(), engine, runDir: dir, modelName: 'fake', evalBeforeAfter: false });
+    const metrics = readJsonl(join(dir, 'metrics.jsonl'), (x) => StepMetrics.parse(x));
+    expect(metrics.map((m) => [m.step, m['skipped'], m['nonfiniteLoss'], m['nonfiniteGrad']])).toEqual([
+      [1, 0, 0, 0],
+      [2, 1, 0, 1],
+      [3, 0, 0, 0],
+    ]);
+    expect(backend.step).toBe(2);
   });
 
   it('resumes after an interruption with no step repeated or skipped and the same data order', async () => {
