@@ -1,0 +1,92 @@
+// The layers of src/, guarded: an import may only point down (to a lower layer), never up and never
+// sideways between folders of the same layer. docs/architecture.md draws the same picture.
+import { readdirSync, readFileSync } from 'node:fs';
+import { dirname, join, normalize, relative, resolve } from 'node:path';
+import { describe, expect, it } from 'vitest';
+
+const SRC = resolve(import.meta.dirname, '..', 'src');
+
+/** Folder → layer. Lower layers know nothing of higher ones. */
+const LAYERS: Record<string, number> = {
+  core: 0, // types, errors, schemas, rng: no keiko imports
+  envs: 1,
+  rubrics: 1,
+  samplers: 1,
+  runs: 1, // the run-folder format
+  rollout: 2,
+  engine: 2,
+  proxy: 2,
+  search: 2,
+  testing: 2,
+  train: 3,
+  dashboard: 4,
+  cli: 5,
+  'index.ts': 6, // the package root
+};
+
+interface Edge {
+  file: string; // relative to src/
+  from: string; // folder
+  to: string; // folder
+}
+
+function sourceFiles(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
+    if (e.isDirectory()) return e.name === 'node_modules' || e.name === 'dist' || e.name === 'web' ? [] : sourceFiles(join(dir, e.name));
+    return e.name.endsWith('.ts') && !e.name.endsWith('.test.ts') ? [join(dir, e.name)] : [];
+  });
+}
+
+/** Every import (static, dynamic, type-only) from one src/ folder into another. */
+function crossFolderImports(): Edge[] {
+  const edges: Edge[] = [];
+  for (const path of sourceFiles(SRC)) {
+    const text = readFileSync(path, 'utf8');
+    const file = relative(SRC, path);
+    const from = file.split('/')[0]!;
+    for (const m of text.matchAll(/(?:from|import)\s*\(?\s*'(\.{1,2}\/[^']+)'/g)) {
+      const target = relative(SRC, normalize(join(dirname(path), m[1]!)));
+      const to = target.split('/')[0]!;
+      if (to !== from && !to.startsWith('..')) edges.push({ file, from, to });
+    }
+  }
+  return edges;
+}
+
+/** The edges that do not point strictly down, as readable lines. */
+function violations(edges: readonly Edge[]): string[] {
+  const out: string[] = [];
+  for (const e of edges) {
+    const a = LAYERS[e.from];
+    const b = LAYERS[e.to];
+    if (a === undefined) out.push(`${e.file}: folder '${e.from}' has no layer; add it to LAYERS`);
+    else if (b === undefined) out.push(`${e.file}: imports '${e.to}', which has no layer`);
+    else if (b >= a) out.push(`${e.file}: ${e.from} (layer ${a}) imports ${e.to} (layer ${b}); imports must point to a lower layer`);
+  }
+  return out;
+}
+
+describe('architecture', () => {
+  it('every import points down the layers', () => {
+    const edges = crossFolderImports();
+    expect(edges.length).toBeGreaterThan(50); // the scan sees the real imports
+    expect(violations(edges)).toEqual([]);
+  });
+
+  it('core imports nothing from keiko', () => {
+    expect(crossFolderImports().filter((e) => e.from === 'core')).toEqual([]);
+  });
+
+  it('reports an import that runs back up, or sideways', () => {
+    expect(
+      violations([
+        { file: 'core/x.ts', from: 'core', to: 'train' },
+        { file: 'envs/y.ts', from: 'envs', to: 'rubrics' },
+        { file: 'train/z.ts', from: 'train', to: 'core' },
+      ]),
+    ).toEqual([
+      'core/x.ts: core (layer 0) imports train (layer 3); imports must point to a lower layer',
+      'envs/y.ts: envs (layer 1) imports rubrics (layer 1); imports must point to a lower layer',
+    ]);
+  });
+});
