@@ -28,6 +28,8 @@ export interface RolloutContext {
   rng: Rng;
   budget?: RolloutBudget;
   signal?: AbortSignal;
+  /** The rollout group this rollout belongs to; environments pass it on with their chat requests. */
+  groupId?: string;
 }
 
 /** What an environment's rollout returns; the rollout engine scores it and adds timing. */

@@ -21,6 +21,11 @@ export const RolloutResult = z.object({
   schemaVersion: z.literal(ROLLOUT_SCHEMA_VERSION).default(ROLLOUT_SCHEMA_VERSION),
   exampleId: z.union([z.string(), z.number()]),
   sample: z.number().int().nonnegative(),
+  /**
+   * The rollout group (the rollouts of one prompt that share a GRPO baseline), named where the group
+   * was scheduled and carried to the sampler and the training batch. Absent in older files.
+   */
+  groupId: z.string().optional(),
   task: z.string().optional(),
   prompt: z.array(ChatMessage),
   /** Messages after the prompt: assistant turns, tool results, environment replies. */

@@ -21,6 +21,11 @@ export interface ChatRequest {
   sampling?: SamplingArgs;
   /** Number of choices to sample for the same messages. */
   n?: number;
+  /**
+   * The rollout group this request is made for (`RolloutContext.groupId`). Samplers that merge a
+   * group's requests (`CoalescingSampler`) use it; others ignore it.
+   */
+  groupId?: string;
 }
 
 export type FinishReason = 'stop' | 'length' | 'tool_calls';

@@ -180,7 +180,7 @@ export class MultiTurnEnv<S extends EnvState = EnvState> implements Environment 
       let response;
       try {
         response = await ctx.sampler.chat(
-          { messages: messages.slice(), ...(tools ? { tools } : {}), sampling: ctx.sampling },
+          { messages: messages.slice(), ...(tools ? { tools } : {}), sampling: ctx.sampling, ...(ctx.groupId !== undefined ? { groupId: ctx.groupId } : {}) },
           ctx.signal ? { signal: ctx.signal } : undefined,
         );
       } catch (e) {

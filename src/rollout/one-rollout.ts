@@ -18,6 +18,7 @@ export async function rolloutOnce(
     budget?: RolloutBudget | undefined;
     signal?: AbortSignal | undefined;
     timeoutMs?: number | undefined;
+    groupId?: string | undefined;
   },
 ): Promise<RolloutOutput> {
   const timeout = ctx.timeoutMs !== undefined ? AbortSignal.timeout(ctx.timeoutMs) : undefined;
@@ -30,6 +31,7 @@ export async function rolloutOnce(
       rng: ctx.rng,
       ...(ctx.budget ? { budget: ctx.budget } : {}),
       ...(signal ? { signal } : {}),
+      ...(ctx.groupId !== undefined ? { groupId: ctx.groupId } : {}),
     });
   } catch (error) {
     // Environments should record failures themselves; one that throws still only fails its rollout.
@@ -55,6 +57,7 @@ export async function rolloutOnce(
 export function toRolloutResult(options: {
   example: Example;
   sample: number;
+  groupId?: string;
   output: RolloutOutput;
   scores: Scores;
   timing: RolloutResult['timing'];
@@ -64,6 +67,7 @@ export function toRolloutResult(options: {
     schemaVersion: ROLLOUT_SCHEMA_VERSION,
     exampleId: example.id,
     sample: options.sample,
+    ...(options.groupId !== undefined ? { groupId: options.groupId } : {}),
     prompt: output.prompt,
     completion: output.completion,
     info: example.info ?? {},

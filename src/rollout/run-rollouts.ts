@@ -1,13 +1,11 @@
-import { setMaxListeners } from 'node:events';
 import { ConfigError } from '../core/errors.js';
-import type { Environment, Example, RolloutBudget, RolloutOutput, Scores } from '../core/environment.js';
+import type { Environment, Example, RolloutBudget } from '../core/environment.js';
 import type { RolloutResult } from '../core/rollout-result.js';
 import type { Sampler, SamplingArgs } from '../core/sampler.js';
-import { rolloutOnce, toRolloutResult } from './one-rollout.js';
 import { dropTornTail, JsonlAppender, readResultsFile, resultKey } from './results-file.js';
-import { rolloutRng } from './rollout-seed.js';
-import { scoreGroup, scoreOne } from './score-rollouts.js';
-import { Semaphore } from './semaphore.js';
+import type { GroupingPolicy } from './rollout-group.js';
+import { exampleSeeding } from './rollout-seed.js';
+import { scheduleRollouts } from './schedule-rollouts.js';
 
 /** Concurrency limits: model-facing generation and rubric scoring are limited separately. */
 export interface RolloutConcurrency {
@@ -52,6 +50,8 @@ export interface RunRolloutsOptions {
   budget?: RolloutBudget;
   /** Seeds each rollout's rng (together with example id and sample index). Default 0. */
   seed?: number;
+  /** Group ids for the rollouts (`numberedGroups`…). Default: none, results carry no `groupId`. */
+  grouping?: GroupingPolicy;
   /** JSONL file to append results to as they are scored. */
   out?: string;
   /** Keep results already in `out` and run only the missing (exampleId, sample) pairs. */
@@ -63,27 +63,15 @@ export interface RunRolloutsOptions {
   signal?: AbortSignal;
 }
 
-interface Slot {
-  exampleIndex: number;
-  sample: number;
-}
-
 /**
- * Runs `groupSize` rollouts per example through an environment and scores them. Generation and
- * scoring run under separate concurrency limits and overlap: a rollout is scored as soon as it
- * finishes (or, for group-level rubrics, as soon as its group does). A failure inside one rollout is
- * recorded on it and the run goes on. Results are appended to `out` as they are scored, so an
- * interrupted run can `resume`. Returns the results in example order, then sample order.
+ * Runs `groupSize` rollouts per example through an environment and scores them (`scheduleRollouts`
+ * with eval's seeding, `exampleSeeding`): generation and scoring run under separate concurrency
+ * limits and overlap. A failure inside one rollout is recorded on it and the run goes on. Results
+ * are appended to `out` as they are scored, so an interrupted run can `resume`. Returns the results
+ * in example order, then sample order.
  */
 export async function runRollouts(options: RunRolloutsOptions): Promise<RolloutResult[]> {
   const { env, sampler } = options;
-  // One internal signal for all rollouts: every request adds a listener to it, so lift the listener cap.
-  const internal = new AbortController();
-  setMaxListeners(0, internal.signal);
-  const signal = internal.signal;
-  const onAbort = () => internal.abort(options.signal?.reason);
-  if (options.signal?.aborted) onAbort();
-  else options.signal?.addEventListener('abort', onAbort, { once: true });
   const examples = options.examples ?? env.evalDataset ?? env.dataset;
   const groupSize = options.groupSize ?? 1;
   const sampling = options.sampling ?? {};
@@ -128,7 +116,7 @@ export async function runRollouts(options: RunRolloutsOptions): Promise<RolloutR
     }
   }
 
-  const todo: Slot[] = [];
+  const todo: { exampleIndex: number; sample: number }[] = [];
   examples.forEach((_, exampleIndex) => {
     for (let sample = 0; sample < groupSize; sample++) {
       if (!results[exampleIndex * groupSize + sample]) todo.push({ exampleIndex, sample });
@@ -155,101 +143,27 @@ export async function runRollouts(options: RunRolloutsOptions): Promise<RolloutR
     options.onProgress?.({ total, completed, resumed, errors, meanReward: completed ? rewardSum / completed : Number.NaN });
   };
 
-  const scoringLimit = new Semaphore(scoring);
-  const scoringTasks: Promise<void>[] = [];
-  // Group bookkeeping: finished outputs per example until the whole group is in.
-  const pendingGroups = new Map<number, { outputs: Generated[]; remaining: number }>();
-
-  const finish = (slot: Slot, generated: Generated, scores: Scores, scoringMs: number) => {
-    const example = examples[slot.exampleIndex]!;
-    const timing = { generationMs: generated.generationMs, scoringMs, totalMs: performance.now() - generated.started };
-    record(toRolloutResult({ example, sample: slot.sample, output: generated.output, scores, timing }), slot.exampleIndex * groupSize + slot.sample);
-  };
-
-  const onGenerated = (slot: Slot, generated: Generated) => {
-    const example = examples[slot.exampleIndex]!;
-    if (!group) {
-      scoringTasks.push(
-        scoringLimit.run(async () => {
-          const t0 = performance.now();
-          const scores = await scoreOne(env, example, generated.output);
-          finish(slot, generated, scores, performance.now() - t0);
-        }),
-      );
-      return;
-    }
-    let pending = pendingGroups.get(slot.exampleIndex);
-    if (!pending) {
-      pending = { outputs: new Array(groupSize), remaining: groupSize };
-      pendingGroups.set(slot.exampleIndex, pending);
-    }
-    pending.outputs[slot.sample] = generated;
-    if (--pending.remaining > 0) return;
-    pendingGroups.delete(slot.exampleIndex);
-    const members = pending.outputs;
-    scoringTasks.push(
-      scoringLimit.run(async () => {
-        const t0 = performance.now();
-        const scores = await scoreGroup(env, example, members.map((g) => g.output));
-        const ms = performance.now() - t0;
-        members.forEach((g, sample) => finish({ exampleIndex: slot.exampleIndex, sample }, g, scores[sample]!, ms));
-      }),
-    );
-  };
-
-  const generate = async (slot: Slot): Promise<Generated | undefined> => {
-    const example = examples[slot.exampleIndex]!;
-    const started = performance.now();
-    let output: RolloutOutput;
-    for (let attempt = 0; ; attempt++) {
-      output = await rolloutOnce(env, example, {
-        sampler,
-        sampling: sampling.seed === undefined ? sampling : { ...sampling, seed: samplingSeed(sampling.seed, example.id, slot.sample) },
-        rng: rolloutRng({ seed: seed + attempt * 0x9e3779b1, exampleId: example.id, sample: slot.sample }),
-        budget: options.budget,
-        signal,
-        timeoutMs: options.timeoutMs,
-      });
-      if (signal?.aborted) return output.stopReason === 'error' ? undefined : { output, started, generationMs: performance.now() - started };
-      const retry = output.stopReason === 'error' && output.error?.code === 'sampler_error' && attempt < retries;
-      if (!retry) break;
-      await new Promise((r) => setTimeout(r, Math.min(5_000, 250 * 2 ** attempt)));
-    }
-    return { output, started, generationMs: performance.now() - started };
-  };
-
-  // `generation` workers pull slots in example order, so groups complete early and scoring overlaps.
-  let next = 0;
-  const worker = async () => {
-    while (next < todo.length && !signal?.aborted) {
-      const slot = todo[next++]!;
-      const generated = await generate(slot);
-      if (generated) onGenerated(slot, generated);
-    }
-  };
-
   try {
-    await Promise.all(Array.from({ length: Math.min(generation, todo.length) }, worker));
-    // Scoring tasks are added while generation runs; wait for all of them, including late additions.
-    for (let done = 0; done < scoringTasks.length; done = scoringTasks.length) {
-      await Promise.all(scoringTasks.slice(done));
-    }
+    await scheduleRollouts({
+      env,
+      sampler,
+      examples,
+      groupSize,
+      slots: todo,
+      sampling,
+      seeding: exampleSeeding({ seed, samplingSeed: sampling.seed }),
+      ...(options.grouping ? { grouping: options.grouping } : {}),
+      concurrency: { generation, scoring },
+      timeoutMs: options.timeoutMs,
+      retries,
+      budget: options.budget,
+      signal: options.signal,
+      onResult: (result, slot) => record(result, slot.exampleIndex * groupSize + slot.sample),
+    });
   } finally {
-    options.signal?.removeEventListener('abort', onAbort);
     await appender?.close();
   }
   return results.filter((r): r is RolloutResult => r !== undefined);
-}
-
-interface Generated {
-  output: RolloutOutput;
-  started: number;
-  generationMs: number;
-}
-
-/** The server-side sampling seed of one rollout: a 31-bit value derived from the run's seed. */
-export function samplingSeed(seed: number, exampleId: string | number, sample: number): number {
-  return rolloutRng({ seed, exampleId, sample }).nextU32() >>> 1;
 }
 
 function resolveConcurrency(c: RunRolloutsOptions['concurrency']): Required<RolloutConcurrency> {

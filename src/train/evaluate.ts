@@ -3,7 +3,7 @@ import { Rng } from '../core/rng.js';
 import type { RolloutResult } from '../core/rollout-result.js';
 import type { Sampler } from '../core/sampler.js';
 import { mean } from './advantages.js';
-import { sampleGroups } from './sample-groups.js';
+import { sampleGroups } from '../rollout/sample-groups.js';
 
 /** A held-out evaluation: mean reward, per-function means, and the scored rollouts. */
 export interface EvalReport {

@@ -16,8 +16,6 @@ export type { Schedule } from './schedule.js';
 export { DataOrder } from './data-order.js';
 export { TrainerState, listCheckpoints, lastCheckpoint, readTrainerState } from './trainer-state.js';
 export type { CheckpointRef } from './trainer-state.js';
-export { sampleGroups } from './sample-groups.js';
-export type { SampledGroups } from './sample-groups.js';
 export { evaluatePolicy } from './evaluate.js';
 export type { EvalReport } from './evaluate.js';
 export { stepMetrics } from './step-metrics.js';

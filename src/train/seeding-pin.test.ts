@@ -5,7 +5,7 @@ import { singleTurnEnv } from '../envs/single-turn-env.js';
 import { runRollouts } from '../rollout/run-rollouts.js';
 import { rubric } from '../rubrics/rubric.js';
 import { ScriptedSampler } from '../testing/scripted-sampler.js';
-import { sampleGroups } from './sample-groups.js';
+import { sampleGroups } from '../rollout/sample-groups.js';
 
 // Written before the two schedulers became one: the seeds each scheme gives a rollout must not move,
 // or eval results and the main job's numbers would change.

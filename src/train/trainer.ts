@@ -10,7 +10,7 @@ import type { TrainConfig } from './config.js';
 import { DataOrder } from './data-order.js';
 import { evaluatePolicy, type EvalReport } from './evaluate.js';
 import { isZeroVariance } from './filtering.js';
-import { sampleGroups } from './sample-groups.js';
+import { sampleGroups } from '../rollout/sample-groups.js';
 import { learningRate } from './schedule.js';
 import { stepMetrics, type StepRecord } from './step-metrics.js';
 import { TrainRun } from './train-run.js';
