@@ -6,6 +6,7 @@ import { Rng } from '../core/rng.js';
 import { singleTurnEnv } from '../envs/single-turn-env.js';
 import { rubric } from '../rubrics/rubric.js';
 import { ScriptedSampler } from '../testing/scripted-sampler.js';
+import { numberedGroups } from './rollout-group.js';
 import { sampleGroups } from './sample-groups.js';
 
 const rows = (n: number) => Array.from({ length: n }, (_, i) => ({ id: `q${i}`, question: `say ${i}`, answer: String(i) }));
@@ -37,5 +38,23 @@ describe('sampleGroups', () => {
     const [failed, judged] = groups;
     expect(failed!.every((r) => r.stopReason === 'error' && r.error?.code === 'config_error' && r.reward === 0 && r.metrics['exact'] === 0)).toBe(true);
     expect(judged!.every((r) => r.stopReason === 'terminated' && r.reward === 0 && r.scoringErrors?.['exact'] === 'judge down')).toBe(true);
+  });
+});
+
+describe('sampleGroups group ids', () => {
+  it('names each group where it is scheduled and carries the id to the chat requests and the results', async () => {
+    const env = singleTurnEnv({ name: 'say', dataset: rows(2), rubric: rubric({ funcs: [{ name: 'exact', fn: exact }] }) });
+    const sampler = seedSampler();
+    const { groups } = await sampleGroups({ env, sampler, examples: env.dataset, groupSize: 2, sampling: {}, rng: new Rng(1), grouping: numberedGroups('4:', 3) });
+    expect(groups.map((g) => g.map((r) => r.groupId))).toEqual([
+      ['4:3', '4:3'],
+      ['4:4', '4:4'],
+    ]);
+    expect(sampler.chatRequests.map((r) => [userText(r.messages), r.groupId])).toEqual([
+      ['say 0', '4:3'],
+      ['say 0', '4:3'],
+      ['say 1', '4:4'],
+      ['say 1', '4:4'],
+    ]);
   });
 });

@@ -71,3 +71,41 @@ describe('CoalescingSampler', () => {
     expect(results.map((r) => r.status)).toEqual(['rejected', 'rejected']);
   });
 });
+
+describe('CoalescingSampler and group ids', () => {
+  const counting = () => new ScriptedSampler({ fakeTokens: true, respond: (req) => `${req.groupId ?? '-'}:${req.sampling?.seed}` });
+
+  it('keeps two groups with the same prompt apart, and merges one group whatever its seeds', async () => {
+    const inner = counting();
+    const sampler = new CoalescingSampler({ sampler: inner });
+    const replies = await Promise.all([
+      sampler.chat({ messages: q('a'), groupId: '1:0', sampling: { seed: 10 } }),
+      sampler.chat({ messages: q('a'), groupId: '1:1', sampling: { seed: 20 } }),
+      sampler.chat({ messages: q('a'), groupId: '1:0', sampling: { seed: 11 } }),
+      sampler.chat({ messages: q('a'), groupId: '1:1', sampling: { seed: 21 } }),
+    ]);
+    expect(inner.chatRequests.map((r) => [r.groupId, r.n, r.sampling?.seed])).toEqual([
+      ['1:0', 2, 10],
+      ['1:1', 2, 20],
+    ]);
+    // The merged request carries its first caller's seed; the second caller's seed (11, 21) is not sent.
+    expect(replies.map((r) => r.choices[0]!.message.content)).toEqual(['1:0:10', '1:1:20', '1:0:10', '1:1:20']);
+  });
+
+  it('does not merge members of one group whose messages differ (multi-turn after the first turn)', async () => {
+    const inner = counting();
+    const sampler = new CoalescingSampler({ sampler: inner });
+    await Promise.all([sampler.chat({ messages: q('a'), groupId: 'g' }), sampler.chat({ messages: q('b'), groupId: 'g' })]);
+    expect(inner.chatRequests.map((r) => [r.messages[0]!.content, r.n])).toEqual([
+      ['a', 1],
+      ['b', 1],
+    ]);
+  });
+
+  it('without group ids, equal prompts merge (the fallback)', async () => {
+    const inner = counting();
+    const sampler = new CoalescingSampler({ sampler: inner });
+    await Promise.all([sampler.chat({ messages: q('a'), sampling: { seed: 1 } }), sampler.chat({ messages: q('a'), sampling: { seed: 2 } })]);
+    expect(inner.chatRequests.map((r) => [r.n, r.sampling?.seed])).toEqual([[2, 1]]);
+  });
+});

@@ -13,13 +13,21 @@ interface Pending {
 }
 
 /**
- * Merges identical single-choice chat requests issued in the same tick (same messages, tools and
- * sampling apart from `seed`) into one request with `n` choices, and hands each caller one choice.
- * GRPO's `groupSize` rollouts of a prompt start together, so a step sends one request per prompt
- * instead of one per rollout; when the inner sampler has `chatMany` (keiko's engine), all of a tick's
- * requests go out in one call, so a step's prompts are sampled in one generation pass. The merged
- * request carries the first caller's seed; which choice goes to which caller follows call order, so
- * a run stays reproducible. Requests with an abort signal or `n > 1` pass straight through.
+ * Merges the single-choice chat requests of one rollout group issued in the same tick into one
+ * request with `n` choices, and hands each caller one choice. GRPO's `groupSize` rollouts of a prompt
+ * start together, so a step sends one request per group instead of one per rollout; when the inner
+ * sampler has `chatMany` (keiko's engine), all of a tick's requests go out in one call, so a step's
+ * prompts are sampled in one generation pass.
+ *
+ * Which requests merge: the same `groupId` (set where the group was scheduled) and the same
+ * messages, tools and sampling apart from `seed`. Messages still count inside a group: after the
+ * first turn a multi-turn group's members diverge. Two groups never merge, even with equal prompts.
+ * Requests without a `groupId` merge by messages, tools and sampling alone (the fallback).
+ *
+ * Seeds: a merged request carries the seed of its first caller; the other callers' seeds are not
+ * sent, and the `n` choices are drawn from that one seed. Which choice goes to which caller follows
+ * call order (the scheduler's slot order), so a run stays reproducible. Requests with an abort signal
+ * or `n > 1` pass straight through.
  */
 export class CoalescingSampler implements Sampler {
   readonly model: string;
@@ -41,7 +49,7 @@ export class CoalescingSampler implements Sampler {
   chat(request: ChatRequest, options?: CallOptions): Promise<ChatResponse> {
     if ((request.n ?? 1) !== 1 || options?.signal) return this.inner.chat(request, options);
     const { seed: _seed, ...sampling } = request.sampling ?? {};
-    const key = JSON.stringify([request.messages, request.tools ?? null, sampling]);
+    const key = JSON.stringify([request.groupId ?? null, request.messages, request.tools ?? null, sampling]);
     return new Promise<ChatResponse>((resolve, reject) => {
       let entry = this.pending.get(key);
       if (!entry || entry.waiters.length >= this.maxN) {
