@@ -75,6 +75,9 @@ class Sequence(_Strict):
     # optimizer step of the weights that sampled this sequence; equal to the engine's step = on-policy
     # (the PPO ratio is 1); anything else, or null, = stale (the ratio is taken against sampler_logprobs)
     policy_version: StrictInt | None = None
+    # the rollout group the sequence came from; sequences of one group share a micro-batch (when
+    # absent, sequences with the same prompt tokens are grouped instead)
+    group_id: StrictInt | str | None = None
 
 
 class LossBody(_Strict):

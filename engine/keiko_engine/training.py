@@ -33,11 +33,20 @@ def _per_token(advantage, n: int) -> list[float]:
     return advantage if isinstance(advantage, list) else [float(advantage)] * n
 
 
-def _by_prompt(seqs: list[dict]) -> list[dict]:
-    """`seqs` reordered so that sequences with the same prompt are adjacent (first-appearance order),
-    so micro-batches hold whole groups. The batch loss is a sum over micro-batches: order is free."""
-    first: dict[tuple[int, ...], int] = {}
-    keys = [first.setdefault(tuple(s["input_ids"][: _prompt_len(s)]), len(first)) for s in seqs]
+def _group_key(s: dict) -> tuple:
+    """The group a sequence belongs to: its `group_id` when the caller sent one (the rollout group,
+    named where it was scheduled), else its prompt tokens (the fallback: equal prompts = one group)."""
+    gid = s.get("group_id")
+    return ("id", gid) if gid is not None else ("prompt", tuple(s["input_ids"][: _prompt_len(s)]))
+
+
+def _by_group(seqs: list[dict]) -> list[dict]:
+    """`seqs` reordered so that the sequences of one group are adjacent (groups in first-appearance
+    order, sequences in request order inside a group), so micro-batches hold whole groups. The group
+    is `_group_key`. The batch loss is a sum over micro-batches: order is free. Sharing a prompt's
+    KV cache is decided apart from this, by prompt equality inside a micro-batch."""
+    first: dict[tuple, int] = {}
+    keys = [first.setdefault(_group_key(s), len(first)) for s in seqs]
     return [seqs[i] for i in sorted(range(len(seqs)), key=lambda i: keys[i])]
 
 
@@ -209,7 +218,7 @@ class TrainingMixin:
         mbs = micro_batch_size or self.opts.micro_batch_size
         ok = True
         try:
-            ordered = _by_prompt(seqs)
+            ordered = _by_group(seqs)
             for start in range(0, len(ordered), mbs):
                 chunk = ordered[start : start + mbs]
                 t = max(len(s["input_ids"]) for s in chunk)

@@ -26,6 +26,11 @@ export const TrainSequence = z.object({
    * (the PPO ratio is 1). Older, or absent: stale, and the ratio is taken against `samplerLogprobs`.
    */
   policyVersion: z.number().int().nullable().optional(),
+  /**
+   * The rollout group the sequence came from (`RolloutResult.groupId`). The engine keeps a group's
+   * sequences in one micro-batch by it; without it, sequences with equal prompts are grouped.
+   */
+  groupId: z.union([z.string(), z.number().int()]).nullable().optional(),
 });
 export type TrainSequence = z.infer<typeof TrainSequence>;
 

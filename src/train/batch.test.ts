@@ -30,6 +30,11 @@ function result(reward: number, opts: Partial<RolloutResult> = {}, ids: number[]
 const base = { advantageScale: 'none', rloo: false, zeroVariance: 'drop', overlong: 'none', overlongPenalty: -1 } as const;
 
 describe('buildTrainingBatch', () => {
+  it("puts each rollout's group id on its sequences, so the engine groups by it", () => {
+    const batch = buildTrainingBatch({ ...base, groups: [[result(1, { groupId: '3:0' }), result(0, { groupId: '3:0' })], [result(0, { groupId: '3:1' }), result(1, { groupId: '3:1' })]] });
+    expect(batch.sequences.map((s) => s.groupId)).toEqual(['3:0', '3:0', '3:1', '3:1']);
+  });
+
   it('drops zero-variance groups, counts them, and packs the rest with their advantages', () => {
     const batch = buildTrainingBatch({ ...base, groups: [[result(1), result(0)], [result(1), result(1)]] });
     expect(batch.stats.filteredGroups).toBe(1);

@@ -37,7 +37,8 @@ export interface TrainingBatch {
  * Turns scored rollout groups into training sequences: errored rollouts are removed, the overlong
  * policy adjusts rewards or masks rollouts, zero-variance groups are dropped (unless `keep`),
  * advantages are computed over the remaining groups, and each trainable rollout is packed into
- * sequences carrying its advantage. Pure: no I/O, no randomness.
+ * sequences carrying its advantage and its rollout's `groupId` (so the engine groups by the
+ * scheduled group, not by equal prompts). Pure: no I/O, no randomness.
  */
 export function buildTrainingBatch(options: {
   groups: readonly (readonly RolloutResult[])[];
@@ -102,7 +103,14 @@ export function buildTrainingBatch(options: {
         const tokens = seq.lossMask.reduce<number>((a, b) => a + b, 0);
         if (tokens === 0) continue;
         stats.trainTokens += tokens;
-        sequences.push({ inputIds: seq.inputIds, lossMask: seq.lossMask, advantages: advantage, samplerLogprobs: seq.samplerLogprobs, ...(seq.policyVersion !== undefined ? { policyVersion: seq.policyVersion } : {}) });
+        sequences.push({
+          inputIds: seq.inputIds,
+          lossMask: seq.lossMask,
+          advantages: advantage,
+          samplerLogprobs: seq.samplerLogprobs,
+          ...(seq.policyVersion !== undefined ? { policyVersion: seq.policyVersion } : {}),
+          ...(entry.result.groupId !== undefined ? { groupId: entry.result.groupId } : {}),
+        });
       }
     });
   });
