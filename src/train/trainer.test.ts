@@ -117,6 +117,19 @@ describe('trainGrpo (fake engine)', () => {
     expect(fused.metrics.map((m) => m['gradNorm'])).toEqual(split.metrics.map((m) => m['gradNorm']));
   });
 
+  it('names each group where it is scheduled (step:index) and sends the id with its training sequences', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'keiko-train-'));
+    const { engine, backend } = makeEngine();
+    await trainGrpo({ config: parseTrainConfig({ ...base, steps: 2 }), env: makeEnv(), engine, runDir: dir, modelName: 'fake', evalBeforeAfter: false });
+    const forwards = backend.calls.filter((c) => c.kind === 'forward');
+    expect(forwards.map((c) => [...new Set(c.sequences!.map((s) => s.groupId))])).toEqual([
+      ['1:0', '1:1'],
+      ['2:0', '2:1'],
+    ]);
+    const rollouts = readJsonl(join(dir, 'rollouts', 'step-2.jsonl'), (x) => RolloutResult.parse(x));
+    expect(rollouts.map((r) => r.groupId)).toEqual([...Array(4).fill('2:0'), ...Array(4).fill('2:1')]);
+  });
+
   it('refuses to start a new run in a folder that already holds one', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'keiko-train-'));
     const config = parseTrainConfig({ ...base, steps: 1 });
