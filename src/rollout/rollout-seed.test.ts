@@ -2,10 +2,10 @@ import { describe, expect, it } from 'vitest';
 import type { Environment } from '../core/environment.js';
 import { Rng } from '../core/rng.js';
 import { singleTurnEnv } from '../envs/single-turn-env.js';
-import { runRollouts } from '../rollout/run-rollouts.js';
+import { runRollouts } from './run-rollouts.js';
 import { rubric } from '../rubrics/rubric.js';
 import { ScriptedSampler } from '../testing/scripted-sampler.js';
-import { sampleGroups } from '../rollout/sample-groups.js';
+import { sampleGroups } from './sample-groups.js';
 
 // Written before the two schedulers became one: the seeds each scheme gives a rollout must not move,
 // or eval results and the main job's numbers would change.
