@@ -43,7 +43,9 @@ export function exampleSeeding(options: { seed: number; samplingSeed?: number | 
 /**
  * Training's scheme: each rollout forks its rng from `rng` with the label `exampleIndex:sample`
  * (`:attempt` on retries) and draws its 31-bit sampling seed first from that fork. The forks advance
- * `rng`, so a step's seeds follow from the step rng and the order of its slots.
+ * `rng`, so a step's seeds follow from the step rng and the order of its slots. Every rollout's
+ * rng is its own; its sampling seed reaches the server unless a `CoalescingSampler` merges the
+ * group's first-turn requests into one `n`-choice request, which carries the first rollout's seed.
  */
 export function forkedSeeding(rng: Rng): SeedingPolicy {
   return {
