@@ -8,6 +8,7 @@ import { RolloutResult } from '../core/rollout-result.js';
 import { RunManifest, StepMetrics } from '../core/run-manifest.js';
 import { singleTurnEnv } from '../envs/index.js';
 import { rubric } from '../rubrics/index.js';
+import { RunStore } from '../runs/run-store.js';
 import { OpenAISampler } from '../samplers/openai-sampler.js';
 import { ScriptedSampler, startTestServer } from '../testing/index.js';
 import { parseTrainConfig, type TrainConfigInput } from './config.js';
@@ -74,6 +75,23 @@ describe('trainGrpo (fake engine)', () => {
     const fb = backend.calls.find((c) => c.kind === 'forward')!;
     expect(fb.loss).toMatchObject({ type: 'grpo', eps_low: 0.2, eps_high: 0.2, is_correction: 'truncated' });
     expect(fb.sequences![0]!.loss_mask).toContain(1);
+  });
+
+  it('writes its before, periodic and after evals where the run store (keiko view, keiko runs) reads them', async () => {
+    const runsDir = mkdtempSync(join(tmpdir(), 'keiko-train-'));
+    const result = await trainGrpo({ config: parseTrainConfig({ ...base, evalEvery: 2 }), env: makeEnv(), engine: makeEngine().engine, runDir: join(runsDir, 'run-1'), modelName: 'fake' });
+    const store = new RunStore({ runsDir });
+    const detail = await store.run({ runId: 'run-1' });
+    expect(detail.evalSources).toEqual(['evals/after', 'evals/before', 'evals/step-2']);
+    for (const source of detail.evalSources) {
+      const { summary, skipped } = await store.evalSummary({ runId: 'run-1', source });
+      expect(skipped).toBe(0);
+      expect(summary.examples).toHaveLength(3);
+    }
+    const before = await store.allRollouts({ runId: 'run-1', source: 'evals/before' });
+    expect(before.rollouts.reduce((a, r) => a + r.reward, 0) / before.rollouts.length).toBeCloseTo(result.before!.reward, 10);
+    const [row] = (await store.listRuns()).runs;
+    expect(row).toMatchObject({ id: 'run-1', kind: 'train', evalReward: result.after!.reward });
   });
 
   it('takes the optimizer step inside forward/backward when the backend can (one round trip), and the same steps otherwise', async () => {
