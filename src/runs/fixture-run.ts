@@ -142,7 +142,7 @@ export async function writeFixtureRun(options: FixtureRunOptions): Promise<RunMa
   await run.update({
     status,
     summary,
-    checkpoints: kind === 'train' && steps > 0 ? [{ step: steps - 1, path: `checkpoints/step-${steps - 1}` }] : [],
+    checkpoints: kind === 'train' && steps > 0 ? [{ step: steps - 1, path: runLayout.checkpoint(steps - 1) }] : [],
     ...(status !== 'running' && { endedAt: new Date(Date.parse(startedAt) + 3_600_000).toISOString() }),
     ...(status === 'failed' && { error: 'engine died: out of memory' }),
   });

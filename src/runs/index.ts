@@ -4,7 +4,7 @@ export { RunSummary } from './run-summary.js';
 export { RunStore, RunDetail, RunNotFoundError, ROLLOUT_SOURCE_PATTERN, type ReadReport } from './run-store.js';
 export { parseJsonl, JsonlCache, type JsonlRead } from './jsonl-file.js';
 export { readJsonlFile, type JsonlBadLine } from '../core/json-files.js';
-export { runLayout, TrainEvalSummary, EVAL_LABEL_PATTERN, rolloutSourceFile } from './run-layout.js';
+export { runLayout, TrainEvalSummary, EVAL_LABEL_PATTERN, rolloutSourceFile, stepSource } from './run-layout.js';
 export { queryRollouts, rolloutHasError, rolloutSearchText, ROLLOUT_SORTS, type RolloutSort, type RolloutPage, type IndexedRollout } from './rollout-query.js';
 export { passAtK, summarizeEval, EvalSummary, EvalExampleRow } from './eval-summary.js';
 export { isValidRunId, resolveInside, RUN_ID_PATTERN } from './run-paths.js';

@@ -25,7 +25,19 @@ export const runLayout = {
   evalRollouts: (label: string): string => `${RUN_FILES.evalsDir}/${label}.jsonl`,
   /** `evals/<label>.json`: the eval's summary (`TrainEvalSummary`). */
   evalSummary: (label: string): string => `${RUN_FILES.evalsDir}/${label}.json`,
+  /** `checkpoints/step-NNNNNN`: the checkpoint saved after step n. */
+  checkpoint: (step: number): string => `${RUN_FILES.checkpointsDir}/${checkpointDirName(step)}`,
 } as const;
+
+/** `step-000012`: the folder name of the checkpoint saved after step 12. */
+export function checkpointDirName(step: number): string {
+  return `step-${String(step).padStart(6, '0')}`;
+}
+
+/** The rollout source of training step n's rollouts: `rollouts/step-<n>`. */
+export function stepSource(step: number): string {
+  return `${RUN_FILES.rolloutsDir}/step-${step}`;
+}
 
 /** A label of a training eval: `before`, `after`, `step-<n>`, or any file-name-safe word. */
 export const EVAL_LABEL_PATTERN = /^[A-Za-z0-9_-][A-Za-z0-9._-]{0,120}$/;
@@ -52,6 +64,18 @@ export function labelOfEvalFile(name: string): string | undefined {
   if (!name.endsWith('.jsonl')) return undefined;
   const label = name.slice(0, -'.jsonl'.length);
   return EVAL_LABEL_PATTERN.test(label) ? label : undefined;
+}
+
+/** Orders eval labels as they ran: `before`, `step-<n>` by n, `after`; other labels after those, by name. */
+export function compareEvalLabels(a: string, b: string): number {
+  const rank = (label: string): number => {
+    if (label === 'before') return -1;
+    if (label === 'after') return Number.MAX_SAFE_INTEGER;
+    const m = /^step-(\d+)$/.exec(label);
+    return m ? Number(m[1]) : Infinity;
+  };
+  const d = rank(a) - rank(b);
+  return Number.isNaN(d) || d === 0 ? a.localeCompare(b, undefined, { numeric: true }) : d;
 }
 
 /** `evals/<label>.json`: what one held-out eval during training measured (its rollouts are beside it). */

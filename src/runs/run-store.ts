@@ -6,7 +6,7 @@ import { RUN_FILES, RunManifest, StepMetrics } from '../core/run-manifest.js';
 import { summarizeEval, type EvalSummary } from './eval-summary.js';
 import { JsonlCache } from './jsonl-file.js';
 import { RunIndex, type RunScan } from './run-index.js';
-import { labelOfEvalFile, ROLLOUT_SOURCE_PATTERN, rolloutSourceFile, stepOfRolloutsFile } from './run-layout.js';
+import { compareEvalLabels, labelOfEvalFile, ROLLOUT_SOURCE_PATTERN, rolloutSourceFile, stepOfRolloutsFile, stepSource } from './run-layout.js';
 import { resolveInside } from './run-paths.js';
 
 export { ROLLOUT_SOURCE_PATTERN } from './run-layout.js';
@@ -30,7 +30,7 @@ export const RunDetail = z.object({
   rolloutSteps: z.array(z.number().int()),
   /** Every rollout source: `results`, `rollouts/step-<n>`, `evals/<name>`. */
   sources: z.array(z.string()),
-  /** Sources holding eval results (`results`, `evals/<name>`). */
+  /** Sources holding eval results: `results`, then `evals/<label>` in the order they ran (before, step-N, after). */
   evalSources: z.array(z.string()),
 });
 export type RunDetail = z.infer<typeof RunDetail>;
@@ -82,7 +82,7 @@ export class RunStore {
     const evalNames = (await listNames(join(dir, RUN_FILES.evalsDir)))
       .map(labelOfEvalFile)
       .filter((label): label is string => label !== undefined)
-      .sort(naturalCompare);
+      .sort(compareEvalLabels);
     const top = new Set(await listNames(dir));
     const evalSources = [...(top.has(RUN_FILES.results) ? ['results'] : []), ...evalNames.map((n) => `evals/${n}`)];
     return {
@@ -91,7 +91,7 @@ export class RunStore {
       manifest,
       hasMetrics: top.has(RUN_FILES.metrics),
       rolloutSteps,
-      sources: [...evalSources, ...rolloutSteps.map((s) => `rollouts/step-${s}`)],
+      sources: [...evalSources, ...rolloutSteps.map(stepSource)],
       evalSources,
     };
   }
@@ -177,8 +177,4 @@ async function listNames(dir: string): Promise<string[]> {
   } catch {
     return [];
   }
-}
-
-function naturalCompare(a: string, b: string): number {
-  return a.localeCompare(b, undefined, { numeric: true });
 }

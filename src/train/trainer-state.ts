@@ -32,10 +32,7 @@ export const TrainerState = z.object({
 });
 export type TrainerState = z.infer<typeof TrainerState>;
 
-/** `checkpoints/step-000012` */
-export function checkpointDirName(step: number): string {
-  return `step-${String(step).padStart(6, '0')}`;
-}
+export { checkpointDirName } from '../runs/run-layout.js';
 
 /** Writes the trainer state into a checkpoint folder atomically (temp file + rename). */
 export async function writeTrainerState(dir: string, state: TrainerState): Promise<void> {

@@ -82,7 +82,7 @@ describe('trainGrpo (fake engine)', () => {
     const result = await trainGrpo({ config: parseTrainConfig({ ...base, evalEvery: 2 }), env: makeEnv(), engine: makeEngine().engine, runDir: join(runsDir, 'run-1'), modelName: 'fake' });
     const store = new RunStore({ runsDir });
     const detail = await store.run({ runId: 'run-1' });
-    expect(detail.evalSources).toEqual(['evals/after', 'evals/before', 'evals/step-2']);
+    expect(detail.evalSources).toEqual(['evals/before', 'evals/step-2', 'evals/after']);
     for (const source of detail.evalSources) {
       const { summary, skipped } = await store.evalSummary({ runId: 'run-1', source });
       expect(skipped).toBe(0);
