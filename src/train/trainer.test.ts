@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -8,6 +8,7 @@ import { RolloutResult } from '../core/rollout-result.js';
 import { RunManifest, StepMetrics } from '../core/run-manifest.js';
 import { singleTurnEnv } from '../envs/index.js';
 import { rubric } from '../rubrics/index.js';
+import { writeFixtureRun } from '../runs/fixture-run.js';
 import { RunStore } from '../runs/run-store.js';
 import { OpenAISampler } from '../samplers/openai-sampler.js';
 import { ScriptedSampler, startTestServer } from '../testing/index.js';
@@ -92,6 +93,25 @@ describe('trainGrpo (fake engine)', () => {
     expect(before.rollouts.reduce((a, r) => a + r.reward, 0) / before.rollouts.length).toBeCloseTo(result.before!.reward, 10);
     const [row] = (await store.listRuns()).runs;
     expect(row).toMatchObject({ id: 'run-1', kind: 'train', evalReward: result.after!.reward });
+  });
+
+  it('writes the layout the test fixture writes (so run-store and dashboard tests see real runs)', async () => {
+    const runsDir = mkdtempSync(join(tmpdir(), 'keiko-train-'));
+    await trainGrpo({ config: parseTrainConfig({ ...base, evalEvery: 2 }), env: makeEnv(), engine: makeEngine().engine, runDir: join(runsDir, 'real'), modelName: 'fake' });
+    await writeFixtureRun({ runsDir, id: 'fixture', steps: 5, evalEvery: 2 });
+    // Every file name, with step numbers and eval labels folded, outside the checkpoints' contents.
+    const shape = (id: string) =>
+      new Set(
+        (readdirSync(join(runsDir, id), { recursive: true }) as string[])
+          .filter((p) => !p.startsWith('checkpoints/'))
+          .map((p) => p.replace(/\d+/g, 'N').replace(/^evals\/(before|after)\./, 'evals/step-N.')),
+      );
+    expect(shape('fixture')).toEqual(shape('real'));
+    const real = RunManifest.parse(JSON.parse(readFileSync(join(runsDir, 'real', 'run.json'), 'utf8')));
+    const fixture = RunManifest.parse(JSON.parse(readFileSync(join(runsDir, 'fixture', 'run.json'), 'utf8')));
+    expect(Object.keys(fixture.summary).sort()).toEqual(Object.keys(real.summary).sort());
+    expect(fixture.checkpoints.at(-1)!.path).toMatch(/^checkpoints\/step-\d{6}$/);
+    expect(real.checkpoints.at(-1)!.path).toMatch(/^checkpoints\/step-\d{6}$/);
   });
 
   it('takes the optimizer step inside forward/backward when the backend can (one round trip), and the same steps otherwise', async () => {
