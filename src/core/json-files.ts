@@ -25,13 +25,13 @@ import { safeParseJson } from './parse.js';
 let tempCounter = 0;
 
 /**
- * Writes `text` to `path` atomically: a temp file in the same folder, then a rename over the target,
+ * Writes `data` to `path` atomically: a temp file in the same folder, then a rename over the target,
  * so a reader sees the old file or the new one, never half of one.
  */
-export async function writeFileAtomic(path: string, text: string): Promise<void> {
+export async function writeFileAtomic(path: string, data: string | Uint8Array): Promise<void> {
   const temp = `${path}.tmp-${process.pid}-${tempCounter++}`;
   try {
-    await writeFile(temp, text);
+    await writeFile(temp, data);
     await rename(temp, path);
   } catch (error) {
     await rm(temp, { force: true });
