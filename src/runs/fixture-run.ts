@@ -1,5 +1,6 @@
 import { appendFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { JsonlAppender } from '../core/json-files.js';
 import type { ChatMessage } from '../core/messages.js';
 import type { RolloutResult } from '../core/rollout-result.js';
 import { Rng } from '../core/rng.js';
@@ -64,10 +65,12 @@ export async function writeFixtureRun(options: FixtureRunOptions): Promise<RunMa
   const summary: RunManifest['summary'] = {};
   let run: RunWriter;
   if (kind === 'eval') {
-    // What `keiko eval` writes: results.jsonl line by line, then metadata.json.
+    // What `keiko eval` writes: results.jsonl streamed line by line (as `runRollouts` does), then metadata.json.
     run = await RunWriter.create({ runsDir, id, kind, env, model, config, now });
     const rollouts = makeGroups({ rng, groups, groupSize, skill: 0.55, idPrefix: 'ex' });
-    for (const r of rollouts) await run.appendJsonl(RUN_FILES.results, r);
+    const results = await JsonlAppender.open(run.path(RUN_FILES.results));
+    for (const r of rollouts) results.write(r);
+    await results.close();
     if (corrupt) await damage(run.path(RUN_FILES.results), CORRUPT_ROLLOUT_LINES);
     await run.writeJson(RUN_FILES.metadata, { env, model, examples: groups, rolloutsPerExample: groupSize });
     summary.rollouts = rollouts.length;
