@@ -1,18 +1,12 @@
-import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { dropTornTail, JsonlAppender, parseJsonl, readJsonlFile, toJsonl, writeFileAtomic } from './json-files.js';
 
 const Row = z.object({ n: z.number() });
-let dir: string;
-beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'keiko-json-files-'));
-});
-afterAll(async () => {
-  await rm(dir, { recursive: true, force: true });
-});
+const tmp = () => mkdtemp(join(tmpdir(), 'keiko-json-files-'));
 
 describe('parseJsonl (the JSONL policy)', () => {
   it('keeps valid lines, ignores blank ones, and skips corrupt lines and a torn last line with line numbers', () => {
@@ -48,6 +42,7 @@ describe('parseJsonl (the JSONL policy)', () => {
 
 describe('JSONL files', () => {
   it('round-trips appended lines, reads a missing file as undefined, and cuts a torn tail before appending again', async () => {
+    const dir = await tmp();
     const path = join(dir, 'sub', 'a.jsonl');
     const out = await JsonlAppender.open(path);
     out.write({ n: 1 });
@@ -63,6 +58,7 @@ describe('JSONL files', () => {
 
 describe('writeFileAtomic', () => {
   it('replaces the file whole and leaves no temp file behind', async () => {
+    const dir = await tmp();
     const path = join(dir, 'atomic.json');
     await writeFileAtomic(path, 'old');
     await writeFileAtomic(path, 'new');
@@ -71,6 +67,7 @@ describe('writeFileAtomic', () => {
   });
 
   it('removes its temp file when the rename fails', async () => {
+    const dir = await tmp();
     const target = join(dir, 'a-folder');
     await mkdir(join(target, 'inside'), { recursive: true }); // a non-empty folder cannot be renamed over
     await expect(writeFileAtomic(target, 'x')).rejects.toThrow();
