@@ -13,7 +13,7 @@ import { isZeroVariance } from './filtering.js';
 import { sampleGroups } from './sample-groups.js';
 import { learningRate } from './schedule.js';
 import { stepMetrics, type StepRecord } from './step-metrics.js';
-import { TrainRun } from './train-run.js';
+import { RunWriter } from '../runs/run-writer.js';
 import { checkpointDirName, lastCheckpoint, pruneCheckpoints, writeTrainerState, type TrainerState } from './trainer-state.js';
 import type { TrainingBackend } from '../engine/client.js';
 import type { ForwardBackwardResult, LossSpec, OptimStepRequest, OptimStepResult } from '../engine/wire.js';
@@ -73,16 +73,12 @@ const MAX_RESTARTS = 3;
  * reports) steps whose loss or gradient is not finite.
  */
 export async function trainGrpo(options: TrainGrpoOptions): Promise<GrpoResult> {
-  let run: TrainRun | undefined;
+  let run: RunWriter | undefined;
   try {
     return await trainGrpoInner(options, (r) => (run = r));
   } catch (error) {
     // A run-level failure: mark the run failed (its checkpoints and metrics stay) and rethrow.
-    (run as TrainRun | undefined)?.update((m) => {
-      m.status = 'failed';
-      m.endedAt = new Date().toISOString();
-      m.error = error instanceof Error ? error.message : String(error);
-    });
+    await (run as RunWriter | undefined)?.finish({ status: 'failed', error: error instanceof Error ? error.message : String(error) });
     throw error;
   }
 }
@@ -101,11 +97,11 @@ export interface TrainGrpoOptions {
   evalBeforeAfter?: boolean;
 }
 
-async function trainGrpoInner(options: TrainGrpoOptions, opened: (run: TrainRun) => void): Promise<GrpoResult> {
+async function trainGrpoInner(options: TrainGrpoOptions, opened: (run: RunWriter) => void): Promise<GrpoResult> {
   const { config, env, engine } = options;
   const emit = options.onEvent ?? (() => {});
   if (env.dataset.length === 0) throw new EngineError(`environment '${env.name}' has an empty dataset`);
-  const run = TrainRun.open({ dir: options.runDir, kind: 'train', env: env.name, model: options.modelName, config: { ...config }, resume: options.resume ?? false });
+  const run = await RunWriter.start({ dir: options.runDir, kind: 'train', env: env.name, model: options.modelName, config: { ...config }, resume: options.resume ?? false });
   opened(run);
   const evalExamples = (env.evalDataset ?? []).slice(0, config.evalExamples);
   const evalBeforeAfter = (options.evalBeforeAfter ?? true) && evalExamples.length > 0;
@@ -122,7 +118,7 @@ async function trainGrpoInner(options: TrainGrpoOptions, opened: (run: TrainRun)
       elapsedBefore = 0;
       data = new DataOrder({ size: env.dataset.length, seed: config.seed });
       rng = new Rng(config.seed);
-      run.rewindTo(0);
+      await run.rewindTo(0);
       policyVersion = (await engine.training.info()).step;
       return 0;
     }
@@ -133,7 +129,7 @@ async function trainGrpoInner(options: TrainGrpoOptions, opened: (run: TrainRun)
     data = new DataOrder({ size: env.dataset.length, seed: config.seed, epoch: s.epoch, position: s.position });
     rng = Rng.fromState(s.rng);
     policyVersion = loaded.step;
-    run.rewindTo(step);
+    await run.rewindTo(step);
     return step;
   };
 
@@ -161,14 +157,13 @@ async function trainGrpoInner(options: TrainGrpoOptions, opened: (run: TrainRun)
       concurrency: config.concurrency,
       seed: config.seed + 1,
     });
-    run.writeEval(label, { ...report, step, policyVersion });
+    await run.writeEval(label, { ...report, step, policyVersion });
     emit({ kind: 'eval', label, step, report });
     return report;
   };
 
   if (evalBeforeAfter && step === 0) {
     result.before = await evaluate('before');
-    run.update((m) => (m.summary = { ...m.summary, evalReward: result.before!.reward }));
   }
 
   const sampling = { temperature: config.temperature, topP: config.topP, maxTokens: config.maxTokens };
@@ -216,11 +211,9 @@ async function trainGrpoInner(options: TrainGrpoOptions, opened: (run: TrainRun)
     const dir = join(run.checkpointsDir, checkpointDirName(step));
     await engine.training.save({ path: dir, optimizer: true });
     const state: TrainerState = { schemaVersion: 1, kind: 'grpo', step, epoch: snapshot.epoch, position: snapshot.position, rng: snapshot.rng, elapsed: now(), policyVersion, savedAt: new Date().toISOString(), config: { ...config } };
-    writeTrainerState(dir, state);
+    await writeTrainerState(dir, state);
     pruneCheckpoints(run.checkpointsDir, config.keepCheckpoints);
-    run.update((m) => {
-      m.checkpoints = [...m.checkpoints.filter((c) => c.step !== step), { step, path: join('checkpoints', checkpointDirName(step)) }];
-    });
+    await run.update({ checkpoints: [...run.manifest.checkpoints.filter((c) => c.step !== step), { step, path: join('checkpoints', checkpointDirName(step)) }] });
     emit({ kind: 'checkpoint', step, dir });
   };
 
@@ -304,9 +297,9 @@ async function trainGrpoInner(options: TrainGrpoOptions, opened: (run: TrainRun)
       }
       if (config.logRollouts !== 0) {
         const all = built.groups.flat();
-        run.writeRollouts(step, config.logRollouts < 0 ? all : all.slice(0, config.logRollouts));
+        await run.writeRollouts(step, config.logRollouts < 0 ? all : all.slice(0, config.logRollouts));
       }
-      run.appendMetrics(metrics);
+      await run.appendMetrics(metrics);
       emit({ kind: 'step', step, steps: config.steps, metrics });
       if ((config.checkpointEvery > 0 && step % config.checkpointEvery === 0) || step === config.steps) {
         await checkpoint(lastSnapshot);
@@ -335,18 +328,15 @@ async function trainGrpoInner(options: TrainGrpoOptions, opened: (run: TrainRun)
   if (result.interrupted && checkpointedStep !== step && step > 0) await checkpoint(lastSnapshot);
 
   if (evalBeforeAfter && !result.interrupted) result.after = await evaluate('after');
-  const metrics = run.readMetrics();
+  const metrics = await run.readMetrics();
   const rewards = metrics.map((m) => m.reward).filter((r): r is number => typeof r === 'number');
-  run.update((m) => {
-    m.status = result.interrupted ? 'interrupted' : 'completed';
-    m.endedAt = new Date().toISOString();
-    m.summary = {
-      ...m.summary,
+  await run.finish({
+    status: result.interrupted ? 'interrupted' : 'completed',
+    summary: {
       steps: step,
       rollouts: metrics.reduce((a, x) => a + (typeof x['rollouts'] === 'number' ? x['rollouts'] : 0), 0),
       ...(rewards.length ? { meanReward: rewards.reduce((a, b) => a + b, 0) / rewards.length, bestReward: Math.max(...rewards) } : {}),
-      ...(result.after ? { evalReward: result.after.reward } : {}),
-    };
+    },
   });
   return result;
 }
