@@ -6,7 +6,7 @@ export { parseJsonl, JsonlCache, type JsonlRead } from './jsonl-file.js';
 export { readJsonlFile, type JsonlBadLine } from '../core/json-files.js';
 export { runLayout, TrainEvalSummary, EVAL_LABEL_PATTERN, rolloutSourceFile, stepSource } from './run-layout.js';
 export { queryRollouts, rolloutHasError, rolloutSearchText, ROLLOUT_SORTS, type RolloutSort, type RolloutPage, type IndexedRollout } from './rollout-query.js';
-export { passAtK, summarizeEval, EvalSummary, EvalExampleRow } from './eval-summary.js';
+export { summarizeEval, EvalSummary, EvalExampleRow } from './eval-summary.js';
 export { isValidRunId, resolveInside, RUN_ID_PATTERN } from './run-paths.js';
 export { StoredRollout, rolloutView, type RolloutView, type RolloutFields } from './stored-rollout.js';
 export { formatRunsTable } from './runs-table.js';
