@@ -9,6 +9,7 @@ import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
 import { safeParseJson } from '../../src/core/index.js';
+import { parseJsonl } from '../../src/core/json-files.js';
 import { StepMetrics } from '../../src/core/run-manifest.js';
 import { readTestResults } from './summarize.js';
 
@@ -33,18 +34,13 @@ interface Panel {
 
 const EvalFile = z.object({ reward: z.number(), step: z.number().int() }).loose();
 
+/** Valid metrics lines (torn and corrupt lines skipped, as `parseJsonl` does for every run file). */
 function readMetrics(path: string): StepMetrics[] {
   if (!existsSync(path)) return [];
-  const out: StepMetrics[] = [];
-  for (const line of readFileSync(path, 'utf8').split('\n')) {
-    if (!line.trim()) continue;
-    const parsed = safeParseJson(line, StepMetrics);
-    if (parsed.success) out.push(parsed.data);
-  }
-  return out;
+  return parseJsonl({ text: readFileSync(path, 'utf8'), schema: StepMetrics }).items;
 }
 
-/** Validation evals of a run (`evals/before.json`, `step-N.json`, `after.json`) as (step, reward). */
+/** Validation evals of a run (the summaries `evals/before.json`, `step-N.json`, `after.json`) as (step, reward). */
 function readEvals(runDir: string): [number, number][] {
   const dir = join(runDir, 'evals');
   if (!existsSync(dir)) return [];

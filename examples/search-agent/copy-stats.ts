@@ -4,7 +4,7 @@
  * in the first results, and the answer is the first title of the last results page; with cited
  * answers (`follow = 'cite'`), how often the city's page and then its country's page were opened,
  * and how often the episode answered after one page (the lazy habit). Reads the
- * episodes `run.ts` writes (`<run>/test/<label>.jsonl`, or a validation eval's `evals/*.json`).
+ * episodes `run.ts` writes (`<run>/test/<label>.jsonl`, or a validation eval's `evals/<label>.jsonl`).
  *
  *   npx tsx examples/search-agent/copy-stats.ts runs/search-agent-seed0/test/sft.jsonl [...more files]
  */

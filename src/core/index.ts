@@ -7,3 +7,4 @@ export * from './sampler.js';
 export * from './environment.js';
 export * from './parse.js';
 export * from './run-manifest.js';
+export { passAtK, defaultKs } from './pass-at-k.js';

@@ -3,6 +3,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { z } from 'zod';
 import { ConfigError } from '../core/errors.js';
 import { formatZodError } from '../core/parse.js';
+import { stepSource } from '../runs/run-layout.js';
 import { RunNotFoundError, type RunStore } from '../runs/run-store.js';
 import { HttpError, sendError, sendJson } from './http-util.js';
 import { streamRunEvents } from './live-events.js';
@@ -61,7 +62,7 @@ export async function handleApi(options: {
     if (sub === 'rollouts' && rest.length === 0) {
       const q = parseQuery(RolloutsQuery, query);
       if (q.source !== undefined && q.step !== undefined) throw new HttpError(400, 'bad_request', 'give either source or step, not both');
-      const source = q.step !== undefined ? `rollouts/step-${q.step}` : q.source;
+      const source = q.step !== undefined ? stepSource(q.step) : q.source;
       if (source === undefined) throw new HttpError(400, 'bad_request', "missing 'source' (results, rollouts/step-<n>, evals/<name>) or 'step'");
       const page = await store.rollouts({ runId, source, offset: q.offset, limit: q.limit, sort: q.sort, errorsOnly: q.errors, withTurns: q.turns, ...(q.q !== undefined && { search: q.q }) });
       const body: RolloutsResponse = { schemaVersion: DASHBOARD_API_VERSION, ...page };

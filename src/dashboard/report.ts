@@ -1,6 +1,7 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { queryRollouts } from '../runs/rollout-query.js';
+import { stepSource } from '../runs/run-layout.js';
 import { RunNotFoundError, RunStore } from '../runs/run-store.js';
 import type { EvalSummary } from '../runs/eval-summary.js';
 import type { RolloutView } from '../runs/stored-rollout.js';
@@ -30,8 +31,8 @@ export async function collectReportData(options: Omit<ReportOptions, 'webDir'>):
   const steps = run.rolloutSteps;
   const picked = [
     ...run.evalSources.slice(-2),
-    ...(steps.length ? [`rollouts/step-${steps[0]}`] : []),
-    ...(steps.length > 1 ? [`rollouts/step-${steps[steps.length - 1]}`] : []),
+    ...(steps.length ? [stepSource(steps[0]!)] : []),
+    ...(steps.length > 1 ? [stepSource(steps[steps.length - 1]!)] : []),
   ];
   const rollouts: Record<string, RolloutView[]> = {};
   const rolloutTotals: Record<string, number> = {};
@@ -47,7 +48,7 @@ export async function collectReportData(options: Omit<ReportOptions, 'webDir'>):
     schemaVersion: DASHBOARD_API_VERSION,
     generatedAt: new Date().toISOString(),
     summary,
-    run: { ...run, sources: run.sources.filter((s) => included.has(s)), rolloutSteps: steps.filter((s) => included.has(`rollouts/step-${s}`)) },
+    run: { ...run, sources: run.sources.filter((s) => included.has(s)), rolloutSteps: steps.filter((s) => included.has(stepSource(s))) },
     metrics,
     rollouts,
     rolloutTotals,

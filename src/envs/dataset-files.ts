@@ -2,23 +2,17 @@ import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
 import { asyncBufferFromFile, parquetReadObjects } from 'hyparquet';
 import { ConfigError, safeParseJson } from '../core/index.js';
+import { parseJsonl } from '../core/json-files.js';
 import type { DatasetRow } from './dataset.js';
 
 const Row = z.record(z.string(), z.unknown());
 
 /** Reads a JSONL file of objects (blank lines skipped); a bad line fails with its line number. */
 export async function loadJsonl(options: { path: string }): Promise<DatasetRow[]> {
-  const text = await readText(options.path);
-  const rows: DatasetRow[] = [];
-  const lines = text.split('\n');
-  for (let i = 0; i < lines.length; i++) {
-    const line = lines[i]!.trim();
-    if (line === '') continue;
-    const parsed = safeParseJson(line, Row);
-    if (!parsed.success) throw new ConfigError(`${options.path}:${i + 1}: not a JSON object (${parsed.error})`);
-    rows.push(parsed.data);
-  }
-  return rows;
+  const read = parseJsonl({ text: await readText(options.path), schema: Row, label: options.path });
+  const bad = read.bad[0];
+  if (bad) throw new ConfigError(`${options.path}:${bad.line}: not a JSON object (${bad.error})`);
+  return read.items;
 }
 
 /** Reads a JSON file holding an array of objects. */

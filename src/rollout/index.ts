@@ -1,7 +1,7 @@
 // The rollout engine: runs environments against samplers, scores, streams results to JSONL.
 export { runRollouts } from './run-rollouts.js';
 export type { RunRolloutsOptions, RolloutConcurrency, RolloutProgress } from './run-rollouts.js';
-export { summarizeRollouts, defaultKs } from './summary.js';
+export { summarizeRollouts } from './summary.js';
 export type { RolloutSummary } from './summary.js';
 export { readResultsFile, dropTornTail, resultKey, JsonlAppender } from './results-file.js';
 export type { ResultsFileContents } from './results-file.js';

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { RolloutResult } from '../core/rollout-result.js';
-import { defaultKs, summarizeRollouts } from './summary.js';
+import { defaultKs } from '../core/pass-at-k.js';
+import { summarizeRollouts } from './summary.js';
 
 function result(exampleId: string, sample: number, reward: number, extra: Partial<RolloutResult> = {}): RolloutResult {
   return {

@@ -1,5 +1,5 @@
 import type { RolloutResult } from '../core/rollout-result.js';
-import { passAtK } from '../runs/eval-summary.js';
+import { defaultKs, passAtK } from '../core/pass-at-k.js';
 
 /** Figures for a set of scored rollouts, as shown in `keiko eval`'s closing table. */
 export interface RolloutSummary {
@@ -19,14 +19,6 @@ export interface RolloutSummary {
   scoringErrors: number;
   stopReasons: Record<string, number>;
   meanCompletionTokens: number;
-}
-
-/** The ks worth reporting for groups of `n`: 1, 2, 4, … up to n, and n itself. */
-export function defaultKs(n: number): number[] {
-  const ks: number[] = [];
-  for (let k = 1; k <= n; k *= 2) ks.push(k);
-  if (n >= 1 && ks.at(-1) !== n) ks.push(n);
-  return ks;
 }
 
 function meanStd(values: readonly number[]): { mean: number; std: number } {

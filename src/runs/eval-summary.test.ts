@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { passAtK } from './eval-summary.js';
+import { passAtK } from '../core/pass-at-k.js';
 
 describe('passAtK', () => {
   it('matches the combinatorial definition', () => {

@@ -1,20 +1,7 @@
 import { z } from 'zod';
+import { defaultKs, passAtK } from '../core/pass-at-k.js';
 import type { RolloutFields } from './stored-rollout.js';
 import { rolloutHasError } from './rollout-query.js';
-
-/**
- * Unbiased pass@k for one example with `n` samples of which `c` passed: the chance that at least
- * one of `k` samples drawn without replacement passes, 1 - C(n-c, k) / C(n, k). Needs k <= n.
- */
-export function passAtK(options: { n: number; c: number; k: number }): number {
-  const { n, c, k } = options;
-  if (k < 1 || k > n) throw new RangeError(`pass@k needs 1 <= k <= n (k=${k}, n=${n})`);
-  if (n - c < k) return 1;
-  // product form avoids huge binomials: C(n-c,k)/C(n,k) = prod_{i=n-c+1..n} (1 - k/i)
-  let fail = 1;
-  for (let i = n - c + 1; i <= n; i++) fail *= 1 - k / i;
-  return 1 - fail;
-}
 
 /** Per-example row of an eval: samples, how many passed, rewards and pass@k. */
 export const EvalExampleRow = z.object({
@@ -58,9 +45,7 @@ export function summarizeEval(options: { rollouts: readonly RolloutFields[]; thr
     else groups.set(key, [r]);
   }
   const minN = groups.size ? Math.min(...[...groups.values()].map((g) => g.length)) : 0;
-  const ks: number[] = [];
-  for (let k = 1; k <= minN; k *= 2) ks.push(k);
-  if (minN > 0 && ks[ks.length - 1] !== minN) ks.push(minN);
+  const ks = defaultKs(minN);
 
   const examples: EvalExampleRow[] = [];
   for (const group of groups.values()) {

@@ -1,10 +1,13 @@
-import { appendFile, mkdir, writeFile } from 'node:fs/promises';
+import { appendFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { JsonlAppender } from '../core/json-files.js';
 import type { ChatMessage } from '../core/messages.js';
 import type { RolloutResult } from '../core/rollout-result.js';
 import { Rng } from '../core/rng.js';
 import { RUN_FILES, type RunManifest, type RunStatus, type StepMetrics } from '../core/run-manifest.js';
 import type { Turn } from '../core/trajectory.js';
+import { runLayout } from './run-layout.js';
+import { RunWriter } from './run-writer.js';
 
 /** Options of `writeFixtureRun`. Every field has a default so tests can name only what they check. */
 export interface FixtureRunOptions {
@@ -34,8 +37,9 @@ const ROLLOUT_FUNCTIONS = ['correct_answer', 'format', 'tool_use'] as const;
 
 /**
  * Writes a realistic run folder — run.json, config, metrics.jsonl, rollouts/step-N.jsonl with
- * multi-turn tool-calling rollouts, evals/ — from a seed. Used by the run store and dashboard tests
- * and by bench/dashboard. Returns the manifest it wrote.
+ * multi-turn tool-calling rollouts, evals/ — from a seed, through `RunWriter` (the writer `keiko eval`
+ * and the trainers use), so fixture and real runs share one layout. Used by the run store and
+ * dashboard tests and by bench/dashboard. Returns the manifest it wrote.
  */
 export async function writeFixtureRun(options: FixtureRunOptions): Promise<RunManifest> {
   const {
@@ -55,36 +59,41 @@ export async function writeFixtureRun(options: FixtureRunOptions): Promise<RunMa
     corrupt = false,
   } = options;
   const rng = new Rng(seed);
-  const dir = join(runsDir, id);
-  await mkdir(dir, { recursive: true });
+  const now = new Date(startedAt);
   const config = { env, model, groupSize, steps, seed, lr: 1e-5, loss: 'grpo' };
-  await writeFile(join(dir, RUN_FILES.config), JSON.stringify(config, null, 2));
 
   const summary: RunManifest['summary'] = {};
+  let run: RunWriter;
   if (kind === 'eval') {
+    // What `keiko eval` writes: results.jsonl streamed line by line (as `runRollouts` does), then metadata.json.
+    run = await RunWriter.create({ runsDir, id, kind, env, model, config, now });
     const rollouts = makeGroups({ rng, groups, groupSize, skill: 0.55, idPrefix: 'ex' });
-    await writeJsonl(join(dir, RUN_FILES.results), rollouts, corrupt);
-    await writeFile(join(dir, RUN_FILES.metadata), JSON.stringify({ env, model, examples: groups, rolloutsPerExample: groupSize }, null, 2));
+    const results = await JsonlAppender.open(run.path(RUN_FILES.results));
+    for (const r of rollouts) results.write(r);
+    await results.close();
+    if (corrupt) await damage(run.path(RUN_FILES.results), CORRUPT_ROLLOUT_LINES);
+    await run.writeJson(RUN_FILES.metadata, { env, model, examples: groups, rolloutsPerExample: groupSize });
     summary.rollouts = rollouts.length;
     summary.meanReward = mean(rollouts.map((r) => r.reward));
-    summary.bestReward = Math.max(...rollouts.map((r) => r.reward));
   } else {
-    await mkdir(join(dir, RUN_FILES.rolloutsDir), { recursive: true });
-    const metricsLines: string[] = [];
+    // What the GRPO trainer writes (src/train/trainer.ts), through the same writer.
+    run = await RunWriter.start({ dir: join(runsDir, id), kind, env, model, config, now });
     let best = -Infinity;
+    let last: number | undefined;
     let rolloutCount = 0;
-    let evalReward: number | undefined;
     for (let step = 0; step < steps; step++) {
       const skill = 0.15 + 0.7 * (step / Math.max(1, steps - 1));
       const rollouts = makeGroups({ rng, groups, groupSize, skill, idPrefix: `s${step}-p` });
       assignAdvantages(rollouts, groupSize);
       if (step % rolloutEvery === 0) {
-        await writeJsonl(join(dir, RUN_FILES.rolloutsDir, `step-${step}.jsonl`), rollouts, corrupt && step === 0);
+        await run.writeRollouts(step, rollouts);
+        if (corrupt && step === 0) await damage(run.path(runLayout.stepRollouts(step)), CORRUPT_ROLLOUT_LINES);
         rolloutCount += rollouts.length;
       }
       const rewards = rollouts.map((r) => r.reward);
       const m = mean(rewards);
       best = Math.max(best, m);
+      last = m;
       const advantages = rollouts.map((r) => r.advantage ?? 0);
       const lengths = rollouts.map((r) => r.usage.completionTokens);
       const stepSeconds = 10 + 5 * rng.next();
@@ -116,52 +125,44 @@ export async function writeFixtureRun(options: FixtureRunOptions): Promise<RunMa
       for (const fn of ROLLOUT_FUNCTIONS) row[`reward/${fn}`] = mean(rollouts.map((r) => r.metrics[fn] ?? 0));
       if (evalEvery > 0 && step % evalEvery === 0) {
         const evalRollouts = makeGroups({ rng, groups: Math.max(2, groups), groupSize: 2, skill, idPrefix: 'eval' });
-        await mkdir(join(dir, RUN_FILES.evalsDir), { recursive: true });
-        await writeJsonl(join(dir, RUN_FILES.evalsDir, `step-${step}.jsonl`), evalRollouts, false);
-        evalReward = mean(evalRollouts.map((r) => r.reward));
-        row.evalReward = evalReward;
+        const reward = mean(evalRollouts.map((r) => r.reward));
+        const metrics = Object.fromEntries(ROLLOUT_FUNCTIONS.map((fn) => [fn, mean(evalRollouts.map((r) => r.metrics[fn] ?? 0))]));
+        const errors = evalRollouts.filter((r) => r.stopReason === 'error').length;
+        await run.writeEval(`step-${step}`, { step, policyVersion: step, examples: Math.max(2, groups), samplesPerExample: 2, temperature: 1, reward, metrics, errors, seconds: 5, results: evalRollouts });
+        row.evalReward = reward;
       }
-      metricsLines.push(JSON.stringify(row));
+      await run.appendMetrics(row);
     }
-    let text = metricsLines.join('\n') + '\n';
-    if (corrupt) text += '{"step": "not a number", "time": 1}\nnot json at all\n{"step": 999, "ti';
-    await writeFile(join(dir, RUN_FILES.metrics), text);
+    if (corrupt) await damage(run.path(RUN_FILES.metrics), '{"step": "not a number", "time": 1}\nnot json at all\n{"step": 999, "ti');
     summary.steps = steps;
     summary.rollouts = rolloutCount;
-    if (steps > 0) {
+    if (last !== undefined) {
       summary.bestReward = best;
-      summary.meanReward = JSON.parse(metricsLines[metricsLines.length - 1]!).reward as number;
+      summary.meanReward = last;
     }
-    if (evalReward !== undefined) summary.evalReward = evalReward;
   }
 
-  const manifest: RunManifest = {
-    schemaVersion: 1,
-    id,
-    kind,
+  await run.update({
     status,
-    env,
-    model,
-    startedAt,
-    ...(status !== 'running' && { endedAt: new Date(Date.parse(startedAt) + 3_600_000).toISOString() }),
-    config,
     summary,
-    checkpoints: kind === 'train' && steps > 0 ? [{ step: steps - 1, path: `checkpoints/step-${steps - 1}` }] : [],
+    checkpoints: kind === 'train' && steps > 0 ? [{ step: steps - 1, path: runLayout.checkpoint(steps - 1) }] : [],
+    ...(status !== 'running' && { endedAt: new Date(Date.parse(startedAt) + 3_600_000).toISOString() }),
     ...(status === 'failed' && { error: 'engine died: out of memory' }),
-  };
-  await writeFile(join(dir, RUN_FILES.manifest), JSON.stringify(manifest, null, 2));
-  return manifest;
+  });
+  return run.manifest;
+}
+
+/** A corrupt line and a torn (unterminated) last line, as a crash leaves them. */
+const CORRUPT_ROLLOUT_LINES = '{"exampleId": 1, "reward": "oops"}\n{"exampleId": "torn", "sample": 0, "prom';
+
+/** Appends raw text to a file the writer wrote: the damage a crash or a bad disk leaves. */
+async function damage(path: string, text: string): Promise<void> {
+  await appendFile(path, text);
 }
 
 /** Appends one metrics row to a run (to test live updates). */
 export async function appendFixtureMetrics(options: { runsDir: string; id: string; row: StepMetrics }): Promise<void> {
   await appendFile(join(options.runsDir, options.id, RUN_FILES.metrics), JSON.stringify(options.row) + '\n');
-}
-
-async function writeJsonl(path: string, rows: readonly RolloutResult[], corrupt: boolean): Promise<void> {
-  let text = rows.map((r) => JSON.stringify(r)).join('\n') + '\n';
-  if (corrupt) text += '{"exampleId": 1, "reward": "oops"}\n{"exampleId": "torn", "sample": 0, "prom';
-  await writeFile(path, text);
 }
 
 function makeGroups(options: { rng: Rng; groups: number; groupSize: number; skill: number; idPrefix: string }): RolloutResult[] {

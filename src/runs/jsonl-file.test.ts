@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { JsonlCache, parseJsonl } from './jsonl-file.js';
+import { JsonlCache } from './jsonl-file.js';
 
 const Row = z.object({ n: z.number() });
 let dir: string;
@@ -12,18 +12,6 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
-});
-
-describe('parseJsonl', () => {
-  it('keeps valid lines, ignores blank ones, and skips bad and torn lines with line numbers', () => {
-    const read = parseJsonl({ text: '{"n":1}\n\n{"n":"x"}\nnope\n{"n":2}\n{"n":', schema: Row, label: 'f' });
-    expect(read.items).toEqual([{ n: 1 }, { n: 2 }]);
-    expect(read.lines).toEqual([1, 5]);
-    expect(read.skipped).toBe(3);
-    expect(read.warnings[0]).toMatch(/^f:3: skipped: n:/);
-    expect(read.warnings[1]).toMatch(/^f:4: skipped: invalid JSON/);
-    expect(read.warnings[2]).toBe('f:6: skipped: torn last line (still being written?)');
-  });
 });
 
 describe('JsonlCache', () => {

@@ -1,50 +1,8 @@
 import { readFile, stat } from 'node:fs/promises';
 import type { z } from 'zod';
-import { safeParseJson } from '../core/parse.js';
+import { parseJsonl, type JsonlRead } from '../core/json-files.js';
 
-/** What reading a JSONL file gave: the valid lines, how many were skipped, and why (capped). */
-export interface JsonlRead<T> {
-  items: T[];
-  /** Line number (1-based) of each item, in file order. */
-  lines: number[];
-  skipped: number;
-  warnings: string[];
-}
-
-const MAX_WARNINGS = 20;
-
-/**
- * Parses JSONL text line by line against `schema`. Blank lines are ignored; a line that is not
- * JSON or fails the schema (a run killed mid-write leaves a torn last line) is skipped with a
- * warning instead of failing the whole file.
- */
-export function parseJsonl<S extends z.ZodType>(options: { text: string; schema: S; label?: string }): JsonlRead<z.infer<S>> {
-  const { text, schema, label = 'jsonl' } = options;
-  const out: JsonlRead<z.infer<S>> = { items: [], lines: [], skipped: 0, warnings: [] };
-  let start = 0;
-  let lineNo = 0;
-  while (start < text.length) {
-    let end = text.indexOf('\n', start);
-    const torn = end === -1;
-    if (torn) end = text.length;
-    lineNo++;
-    const line = text.slice(start, end).trim();
-    start = end + 1;
-    if (line === '') continue;
-    const parsed = safeParseJson(line, schema);
-    if (parsed.success) {
-      out.items.push(parsed.data);
-      out.lines.push(lineNo);
-    } else {
-      out.skipped++;
-      if (out.warnings.length < MAX_WARNINGS) {
-        const why = torn ? 'torn last line (still being written?)' : parsed.error.slice(0, 200);
-        out.warnings.push(`${label}:${lineNo}: skipped: ${why}`);
-      }
-    }
-  }
-  return out;
-}
+export { parseJsonl, type JsonlRead } from '../core/json-files.js';
 
 interface CacheEntry {
   mtimeMs: number;

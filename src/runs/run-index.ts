@@ -89,6 +89,7 @@ export class RunIndex {
 
 function summarize(id: string, m: RunManifest): RunSummary {
   const s = m.summary;
+  const evalReward = s.evalReward ?? (m.kind === 'eval' ? s.meanReward : undefined);
   return {
     schemaVersion: 1,
     id,
@@ -102,7 +103,8 @@ function summarize(id: string, m: RunManifest): RunSummary {
     ...(s.rollouts !== undefined && { rollouts: s.rollouts }),
     ...(s.meanReward !== undefined && { meanReward: s.meanReward }),
     ...(s.bestReward !== undefined && { bestReward: s.bestReward }),
-    ...(s.evalReward !== undefined && { evalReward: s.evalReward }),
+    // An eval run's held-out score is its mean reward; a training run's is its latest eval's.
+    ...(evalReward !== undefined && { evalReward }),
     ...(m.error !== undefined && { error: m.error }),
   };
 }

@@ -6,7 +6,10 @@ import { RUN_FILES, RunManifest, StepMetrics } from '../core/run-manifest.js';
 import { summarizeEval, type EvalSummary } from './eval-summary.js';
 import { JsonlCache } from './jsonl-file.js';
 import { RunIndex, type RunScan } from './run-index.js';
+import { compareEvalLabels, labelOfEvalFile, ROLLOUT_SOURCE_PATTERN, rolloutSourceFile, stepOfRolloutsFile, stepSource } from './run-layout.js';
 import { resolveInside } from './run-paths.js';
+
+export { ROLLOUT_SOURCE_PATTERN } from './run-layout.js';
 import { rolloutView, StoredRollout, type RolloutView } from './stored-rollout.js';
 import { queryRollouts, rolloutSearchText, type RolloutPage, type RolloutSort } from './rollout-query.js';
 
@@ -16,12 +19,6 @@ export class RunNotFoundError extends KeikoError {
     super('run_not_found', message);
   }
 }
-
-/**
- * Where rollouts of a run live: `results` (an eval's results.jsonl), `rollouts/step-<n>` (a training
- * step) or `evals/<name>` (an eval during training).
- */
-export const ROLLOUT_SOURCE_PATTERN = /^(results|rollouts\/step-\d{1,9}|evals\/[A-Za-z0-9_-][A-Za-z0-9._-]{0,120})$/;
 
 /** A run's manifest plus what can be read from its folder. */
 export const RunDetail = z.object({
@@ -33,7 +30,7 @@ export const RunDetail = z.object({
   rolloutSteps: z.array(z.number().int()),
   /** Every rollout source: `results`, `rollouts/step-<n>`, `evals/<name>`. */
   sources: z.array(z.string()),
-  /** Sources holding eval results (`results`, `evals/<name>`). */
+  /** Sources holding eval results: `results`, then `evals/<label>` in the order they ran (before, step-N, after). */
   evalSources: z.array(z.string()),
 });
 export type RunDetail = z.infer<typeof RunDetail>;
@@ -79,15 +76,13 @@ export class RunStore {
   async run(options: { runId: string }): Promise<RunDetail> {
     const { dir, manifest } = await this.resolveRun(options.runId);
     const rolloutSteps = (await listNames(join(dir, RUN_FILES.rolloutsDir)))
-      .map((name) => /^step-(\d+)\.jsonl$/.exec(name)?.[1])
-      .filter((s): s is string => s !== undefined)
-      .map(Number)
+      .map(stepOfRolloutsFile)
+      .filter((s): s is number => s !== undefined)
       .sort((a, b) => a - b);
     const evalNames = (await listNames(join(dir, RUN_FILES.evalsDir)))
-      .filter((name) => name.endsWith('.jsonl'))
-      .map((name) => name.slice(0, -'.jsonl'.length))
-      .filter((name) => ROLLOUT_SOURCE_PATTERN.test(`evals/${name}`))
-      .sort(naturalCompare);
+      .map(labelOfEvalFile)
+      .filter((label): label is string => label !== undefined)
+      .sort(compareEvalLabels);
     const top = new Set(await listNames(dir));
     const evalSources = [...(top.has(RUN_FILES.results) ? ['results'] : []), ...evalNames.map((n) => `evals/${n}`)];
     return {
@@ -96,7 +91,7 @@ export class RunStore {
       manifest,
       hasMetrics: top.has(RUN_FILES.metrics),
       rolloutSteps,
-      sources: [...evalSources, ...rolloutSteps.map((s) => `rollouts/step-${s}`)],
+      sources: [...evalSources, ...rolloutSteps.map(stepSource)],
       evalSources,
     };
   }
@@ -161,7 +156,7 @@ export class RunStore {
       throw new ConfigError(`bad rollout source '${source}'; expected 'results', 'rollouts/step-<n>' or 'evals/<name>'`);
     }
     const { dir } = await this.resolveRun(runId);
-    const file = source === 'results' ? RUN_FILES.results : `${source}.jsonl`;
+    const file = rolloutSourceFile(source);
     const path = resolveInside({ root: dir, parts: file.split('/') });
     const read = path ? await this.files.read({ path, schema: StoredRollout, label: `${runId}/${file}` }) : undefined;
     if (!read) throw new RunNotFoundError(`run '${runId}' has no rollouts at '${source}'`);
@@ -182,8 +177,4 @@ async function listNames(dir: string): Promise<string[]> {
   } catch {
     return [];
   }
-}
-
-function naturalCompare(a: string, b: string): number {
-  return a.localeCompare(b, undefined, { numeric: true });
 }

@@ -20,6 +20,7 @@ export const RunSummary = RunManifest.pick({
   rollouts: z.number().optional(),
   meanReward: z.number().optional(),
   bestReward: z.number().optional(),
+  /** The held-out score: an eval run's mean reward; a training run's latest eval (before, step-N or after). */
   evalReward: z.number().optional(),
 });
 export type RunSummary = z.infer<typeof RunSummary>;

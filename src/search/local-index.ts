@@ -2,6 +2,7 @@ import { mkdirSync, openSync, closeSync, readFileSync, writeFileSync, writeSync,
 import { join } from 'node:path';
 import { z } from 'zod';
 import { ConfigError } from '../core/errors.js';
+import { writeFileAtomic } from '../core/json-files.js';
 import { formatZodError, safeParseJson } from '../core/parse.js';
 import type { BackendInfo, DocRef, PassageHit, SearchBackend } from './backend.js';
 import { SearchDocument } from './corpus/document.js';
@@ -207,9 +208,8 @@ export class LocalSearchIndex implements SearchBackend {
         titleBlob: titleList.blob,
         titleOffsets: titleList.offsets,
       });
-      writeFileSync(join(options.dir, INDEX_FILES.index + '.tmp'), bytes);
-      renameSync(join(options.dir, INDEX_FILES.index + '.tmp'), join(options.dir, INDEX_FILES.index));
-      renameSync(join(options.dir, INDEX_FILES.docs + '.tmp'), join(options.dir, INDEX_FILES.docs));
+      await writeFileAtomic(join(options.dir, INDEX_FILES.index), bytes);
+      renameSync(join(options.dir, INDEX_FILES.docs + '.tmp'), join(options.dir, INDEX_FILES.docs)); // streamed to .tmp above
       // The manifest goes last: a folder with a manifest is a complete index.
       writeFileSync(join(options.dir, INDEX_FILES.manifest), JSON.stringify({ ...manifest, sections: toc }, null, 2) + '\n');
       docs = new FileDocStore(join(options.dir, INDEX_FILES.docs), offsets);

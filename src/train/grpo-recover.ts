@@ -12,13 +12,13 @@ export const MAX_RESTARTS = 3;
  * optimizer reloaded, step, data order and rng as saved, the run folder's metrics and rollouts past
  * the step dropped. Without a checkpoint: back to step 0 and the config's seed. Returns the step.
  */
-export async function restore(run: GrpoRun, state: GrpoState, ref: CheckpointRef | undefined = lastCheckpoint(run.run.checkpointsDir)): Promise<number> {
+export async function restore(run: GrpoRun, state: GrpoState, ref: CheckpointRef | undefined = lastCheckpoint(run.folder.checkpointsDir)): Promise<number> {
   const { config, env, engine } = run;
   if (!ref) {
     state.step = 0;
     state.data = new DataOrder({ size: env.dataset.length, seed: config.seed });
     state.rng = new Rng(config.seed);
-    run.run.rewindTo(0);
+    await run.folder.rewindTo(0);
     state.policyVersion = (await engine.training.info()).step;
     return 0;
   }
@@ -28,7 +28,7 @@ export async function restore(run: GrpoRun, state: GrpoState, ref: CheckpointRef
   state.data = new DataOrder({ size: env.dataset.length, seed: config.seed, epoch: saved.epoch, position: saved.position });
   state.rng = Rng.fromState(saved.rng);
   state.policyVersion = loaded.step;
-  run.run.rewindTo(saved.step);
+  await run.folder.rewindTo(saved.step);
   return saved.step;
 }
 

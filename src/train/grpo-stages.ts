@@ -97,9 +97,9 @@ export async function record(run: GrpoRun, state: GrpoState, batch: BuiltBatch, 
   }
   if (config.logRollouts !== 0) {
     const all = built.groups.flat();
-    run.run.writeRollouts(step, config.logRollouts < 0 ? all : all.slice(0, config.logRollouts));
+    await run.folder.writeRollouts(step, config.logRollouts < 0 ? all : all.slice(0, config.logRollouts));
   }
-  run.run.appendMetrics(metrics);
+  await run.folder.appendMetrics(metrics);
   run.emit({ kind: 'step', step, steps: config.steps, metrics });
 }
 
@@ -116,14 +116,12 @@ export function checkpointDue(run: GrpoRun, step: number): boolean {
 export async function checkpoint(run: GrpoRun, state: GrpoState): Promise<void> {
   const { config } = run;
   const { step, lastSnapshot: snapshot } = state;
-  const dir = join(run.run.checkpointsDir, checkpointDirName(step));
+  const dir = join(run.folder.checkpointsDir, checkpointDirName(step));
   await run.engine.training.save({ path: dir, optimizer: true });
   const saved: TrainerState = { schemaVersion: 1, kind: 'grpo', step, epoch: snapshot.epoch, position: snapshot.position, rng: snapshot.rng, elapsed: elapsed(state), policyVersion: state.policyVersion, savedAt: new Date().toISOString(), config: { ...config } };
-  writeTrainerState(dir, saved);
-  pruneCheckpoints(run.run.checkpointsDir, config.keepCheckpoints);
-  run.run.update((m) => {
-    m.checkpoints = [...m.checkpoints.filter((c) => c.step !== step), { step, path: join('checkpoints', checkpointDirName(step)) }];
-  });
+  await writeTrainerState(dir, saved);
+  pruneCheckpoints(run.folder.checkpointsDir, config.keepCheckpoints);
+  await run.folder.update({ checkpoints: [...run.folder.manifest.checkpoints.filter((c) => c.step !== step), { step, path: join('checkpoints', checkpointDirName(step)) }] });
   state.checkpointedStep = step;
   run.emit({ kind: 'checkpoint', step, dir });
 }
@@ -144,7 +142,7 @@ export async function evaluate(run: GrpoRun, state: GrpoState, label: string): P
     concurrency: config.concurrency,
     seed: config.seed + 1,
   });
-  run.run.writeEval(label, { ...report, step: state.step, policyVersion: state.policyVersion });
+  await run.folder.writeEval(label, { ...report, step: state.step, policyVersion: state.policyVersion });
   run.emit({ kind: 'eval', label, step: state.step, report });
   return report;
 }

@@ -8,7 +8,7 @@ import type { TrainConfig } from './config.js';
 import { DataOrder } from './data-order.js';
 import type { EvalReport } from './evaluate.js';
 import type { StepMetrics } from '../core/run-manifest.js';
-import type { TrainRun } from './train-run.js';
+import type { RunWriter } from '../runs/run-writer.js';
 
 /** The policy the trainer samples from and updates: usually one engine process serving both. */
 export interface PolicyEngine {
@@ -51,7 +51,8 @@ export interface GrpoRun {
   config: TrainConfig;
   env: Environment;
   engine: PolicyEngine;
-  run: TrainRun;
+  /** The run folder. */
+  folder: RunWriter;
   emit: (event: TrainEvent) => void;
   evalExamples: readonly Example[];
   sampling: SamplingArgs;

@@ -4,14 +4,14 @@ import { z } from 'zod';
 import type { Environment } from '../core/environment.js';
 import { ConfigError } from '../core/errors.js';
 import { ChatMessage, ToolSchema } from '../core/messages.js';
-import { safeParseJson } from '../core/parse.js';
+import { parseJsonl } from '../core/json-files.js';
 import { Rng } from '../core/rng.js';
 import type { StepMetrics } from '../core/run-manifest.js';
 import type { ChatTokenizer } from '../engine/chat-tokenizer.js';
+import { RunWriter } from '../runs/run-writer.js';
 import { DataOrder } from './data-order.js';
 import { learningRate, type Schedule } from './schedule.js';
 import { buildSftSequence } from './sft-sequence.js';
-import { TrainRun } from './train-run.js';
 import { checkpointDirName, lastCheckpoint, writeTrainerState } from './trainer-state.js';
 import type { TrainingBackend } from '../engine/client.js';
 import type { TrainSequence } from '../engine/wire.js';
@@ -28,14 +28,12 @@ export function readSftJsonl(path: string): SftRecord[] {
   } catch (error) {
     throw new ConfigError(`cannot read SFT data '${path}': ${(error as Error).message}`, { cause: error });
   }
-  const out: SftRecord[] = [];
-  text.split('\n').forEach((line, i) => {
-    if (!line.trim()) return;
-    const parsed = safeParseJson(line, SftRecord);
-    if (!parsed.success) throw new ConfigError(`${path}:${i + 1}: not a conversation ({"messages": [...]}): ${parsed.error}`);
-    if (!parsed.data.messages.some((m) => m.role === 'assistant')) throw new ConfigError(`${path}:${i + 1}: conversation has no assistant message to learn from`);
-    out.push(parsed.data);
-  });
+  const read = parseJsonl({ text, schema: SftRecord, label: path });
+  const bad = read.bad[0];
+  if (bad) throw new ConfigError(`${path}:${bad.line}: not a conversation ({"messages": [...]}): ${bad.error}`);
+  const out = read.items;
+  const lonely = out.findIndex((c) => !c.messages.some((m) => m.role === 'assistant'));
+  if (lonely >= 0) throw new ConfigError(`${path}:${read.lines[lonely]}: conversation has no assistant message to learn from`);
   if (out.length === 0) throw new ConfigError(`SFT data '${path}' holds no conversations`);
   return out;
 }
@@ -93,7 +91,7 @@ export async function trainSft(options: {
   const envName = source.kind === 'env' ? source.env.name : 'jsonl';
   const size = source.kind === 'env' ? source.env.dataset.length : source.records.length;
   if (size === 0) throw new ConfigError('SFT source is empty');
-  const run = TrainRun.open({ dir: options.runDir, kind: 'sft', env: envName, model: options.modelName, config: options.config ?? { ...sft }, resume: false });
+  const run = await RunWriter.start({ dir: options.runDir, kind: 'sft', env: envName, model: options.modelName, config: options.config ?? { ...sft } });
   const data = new DataOrder({ size, seed: sft.seed });
   const rng = new Rng(sft.seed);
   const t0 = performance.now();
@@ -144,19 +142,14 @@ export async function trainSft(options: {
       tokenizeSeconds: (tTrain - tStep) / 1000,
       trainingSeconds: (performance.now() - tTrain) / 1000,
     };
-    run.appendMetrics(metrics);
+    await run.appendMetrics(metrics);
     options.onStep?.(metrics);
   }
   const dir = join(run.checkpointsDir, checkpointDirName(sft.steps));
   const saved = await training.save({ path: dir, optimizer: false });
-  writeTrainerState(dir, { schemaVersion: 1, kind: 'sft', step: sft.steps, epoch: data.epoch, position: data.position, rng: rng.state(), elapsed: (performance.now() - t0) / 1000, policyVersion: saved.step, savedAt: new Date().toISOString(), config: options.config ?? { ...sft } });
+  await writeTrainerState(dir, { schemaVersion: 1, kind: 'sft', step: sft.steps, epoch: data.epoch, position: data.position, rng: rng.state(), elapsed: (performance.now() - t0) / 1000, policyVersion: saved.step, savedAt: new Date().toISOString(), config: options.config ?? { ...sft } });
   const seconds = (performance.now() - t0) / 1000;
-  run.update((m) => {
-    m.status = 'completed';
-    m.endedAt = new Date().toISOString();
-    m.checkpoints = [{ step: sft.steps, path: join('checkpoints', checkpointDirName(sft.steps)) }];
-    m.summary = { ...m.summary, steps: sft.steps };
-  });
+  await run.update({ status: 'completed', endedAt: new Date().toISOString(), checkpoints: [{ step: sft.steps, path: join('checkpoints', checkpointDirName(sft.steps)) }], summary: { steps: sft.steps } });
   if (!lastCheckpoint(run.checkpointsDir)) throw new Error(`SFT checkpoint at ${dir} is incomplete`);
   return { steps: sft.steps, finalLoss, checkpoint: dir, seconds };
 }

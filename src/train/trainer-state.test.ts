@@ -9,16 +9,16 @@ function state(step: number): TrainerState {
 }
 
 describe('checkpoints', () => {
-  it('lists only complete checkpoints and finds the last', () => {
+  it('lists only complete checkpoints and finds the last', async () => {
     const root = mkdtempSync(join(tmpdir(), 'keiko-ckpt-'));
     for (const step of [2, 4, 6]) {
       const dir = join(root, checkpointDirName(step));
       mkdirSync(dir, { recursive: true });
       writeFileSync(join(dir, 'config.json'), '{}');
-      if (step !== 6) writeTrainerState(dir, state(step)); // step 6: killed before keiko's state was written
+      if (step !== 6) await writeTrainerState(dir, state(step)); // step 6: killed before keiko's state was written
     }
     mkdirSync(join(root, checkpointDirName(8)));
-    writeTrainerState(join(root, checkpointDirName(8)), state(8)); // no weights: incomplete
+    await writeTrainerState(join(root, checkpointDirName(8)), state(8)); // no weights: incomplete
     expect(listCheckpoints(root).map((c) => c.state.step)).toEqual([2, 4]);
     expect(lastCheckpoint(root)?.state.position).toBe(8);
     pruneCheckpoints(root, 1);

@@ -1,6 +1,8 @@
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
+import { writeJsonAtomic } from '../core/json-files.js';
 import { safeParseJson } from '../core/parse.js';
 
 export const TRAINER_STATE_SCHEMA_VERSION = 1;
@@ -30,17 +32,12 @@ export const TrainerState = z.object({
 });
 export type TrainerState = z.infer<typeof TrainerState>;
 
-/** `checkpoints/step-000012` */
-export function checkpointDirName(step: number): string {
-  return `step-${String(step).padStart(6, '0')}`;
-}
+export { checkpointDirName } from '../runs/run-layout.js';
 
 /** Writes the trainer state into a checkpoint folder atomically (temp file + rename). */
-export function writeTrainerState(dir: string, state: TrainerState): void {
-  mkdirSync(dir, { recursive: true });
-  const tmp = join(dir, `.${TRAINER_STATE_FILE}.tmp`);
-  writeFileSync(tmp, JSON.stringify(TrainerState.parse(state), null, 2) + '\n');
-  renameSync(tmp, join(dir, TRAINER_STATE_FILE));
+export async function writeTrainerState(dir: string, state: TrainerState): Promise<void> {
+  await mkdir(dir, { recursive: true });
+  await writeJsonAtomic(join(dir, TRAINER_STATE_FILE), TrainerState.parse(state));
 }
 
 /** Reads a checkpoint's trainer state, or undefined when the folder is incomplete or broken. */

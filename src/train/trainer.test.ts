@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -8,6 +8,8 @@ import { RolloutResult } from '../core/rollout-result.js';
 import { RunManifest, StepMetrics } from '../core/run-manifest.js';
 import { singleTurnEnv } from '../envs/index.js';
 import { rubric } from '../rubrics/index.js';
+import { writeFixtureRun } from '../runs/fixture-run.js';
+import { RunStore } from '../runs/run-store.js';
 import { OpenAISampler } from '../samplers/openai-sampler.js';
 import { ScriptedSampler, startTestServer } from '../testing/index.js';
 import { parseTrainConfig, type TrainConfigInput } from './config.js';
@@ -94,6 +96,42 @@ describe('trainGrpo (fake engine)', () => {
     expect(dr.requests.every((r) => r.sampling?.topP === 0.9)).toBe(true);
     const set = await run({ loss: 'dr_grpo', maxTokens: 7, drGrpoTokens: 64 });
     expect(set.forward.loss).toMatchObject({ maxTokens: 64 });
+  });
+
+  it('writes its before, periodic and after evals where the run store (keiko view, keiko runs) reads them', async () => {
+    const runsDir = mkdtempSync(join(tmpdir(), 'keiko-train-'));
+    const result = await trainGrpo({ config: parseTrainConfig({ ...base, evalEvery: 2 }), env: makeEnv(), engine: makeEngine().engine, runDir: join(runsDir, 'run-1'), modelName: 'fake' });
+    const store = new RunStore({ runsDir });
+    const detail = await store.run({ runId: 'run-1' });
+    expect(detail.evalSources).toEqual(['evals/before', 'evals/step-2', 'evals/after']);
+    for (const source of detail.evalSources) {
+      const { summary, skipped } = await store.evalSummary({ runId: 'run-1', source });
+      expect(skipped).toBe(0);
+      expect(summary.examples).toHaveLength(3);
+    }
+    const before = await store.allRollouts({ runId: 'run-1', source: 'evals/before' });
+    expect(before.rollouts.reduce((a, r) => a + r.reward, 0) / before.rollouts.length).toBeCloseTo(result.before!.reward, 10);
+    const [row] = (await store.listRuns()).runs;
+    expect(row).toMatchObject({ id: 'run-1', kind: 'train', evalReward: result.after!.reward });
+  });
+
+  it('writes the layout the test fixture writes (so run-store and dashboard tests see real runs)', async () => {
+    const runsDir = mkdtempSync(join(tmpdir(), 'keiko-train-'));
+    await trainGrpo({ config: parseTrainConfig({ ...base, evalEvery: 2 }), env: makeEnv(), engine: makeEngine().engine, runDir: join(runsDir, 'real'), modelName: 'fake' });
+    await writeFixtureRun({ runsDir, id: 'fixture', steps: 5, evalEvery: 2 });
+    // Every file name, with step numbers and eval labels folded, outside the checkpoints' contents.
+    const shape = (id: string) =>
+      new Set(
+        (readdirSync(join(runsDir, id), { recursive: true }) as string[])
+          .filter((p) => !p.startsWith('checkpoints/'))
+          .map((p) => p.replace(/\d+/g, 'N').replace(/^evals\/(before|after)\./, 'evals/step-N.')),
+      );
+    expect(shape('fixture')).toEqual(shape('real'));
+    const real = RunManifest.parse(JSON.parse(readFileSync(join(runsDir, 'real', 'run.json'), 'utf8')));
+    const fixture = RunManifest.parse(JSON.parse(readFileSync(join(runsDir, 'fixture', 'run.json'), 'utf8')));
+    expect(Object.keys(fixture.summary).sort()).toEqual(Object.keys(real.summary).sort());
+    expect(fixture.checkpoints.at(-1)!.path).toMatch(/^checkpoints\/step-\d{6}$/);
+    expect(real.checkpoints.at(-1)!.path).toMatch(/^checkpoints\/step-\d{6}$/);
   });
 
   it('takes the optimizer step inside forward/backward when the backend can (one round trip), and the same steps otherwise', async () => {

@@ -1,13 +1,13 @@
 import type { Environment } from '../core/environment.js';
 import { EngineError } from '../core/errors.js';
 import type { LossSpec } from '../engine/wire.js';
+import { RunWriter } from '../runs/run-writer.js';
 import type { TrainConfig } from './config.js';
 import type { EvalReport } from './evaluate.js';
 import { nextBatch } from './grpo-sample.js';
 import { buildBatch, checkpoint, checkpointDue, evaluate, optimise, record } from './grpo-stages.js';
 import { canRecover, recover, restore } from './grpo-recover.js';
 import { freshState, snapshotOf, type GrpoRun, type GrpoState, type PolicyEngine, type SampledBatch, type TrainEvent } from './grpo-state.js';
-import { TrainRun } from './train-run.js';
 import { lastCheckpoint } from './trainer-state.js';
 
 export type { PolicyEngine, TrainEvent } from './grpo-state.js';
@@ -52,30 +52,26 @@ export interface TrainGrpoOptions {
  * steps whose loss or gradient is not finite are skipped and reported.
  */
 export async function trainGrpo(options: TrainGrpoOptions): Promise<GrpoResult> {
-  let run: TrainRun | undefined;
+  let run: RunWriter | undefined;
   try {
     return await trainGrpoInner(options, (r) => (run = r));
   } catch (error) {
     // A run-level failure: mark the run failed (its checkpoints and metrics stay) and rethrow.
-    (run as TrainRun | undefined)?.update((m) => {
-      m.status = 'failed';
-      m.endedAt = new Date().toISOString();
-      m.error = error instanceof Error ? error.message : String(error);
-    });
+    await (run as RunWriter | undefined)?.finish({ status: 'failed', error: error instanceof Error ? error.message : String(error) });
     throw error;
   }
 }
 
-async function trainGrpoInner(options: TrainGrpoOptions, opened: (run: TrainRun) => void): Promise<GrpoResult> {
+async function trainGrpoInner(options: TrainGrpoOptions, opened: (run: RunWriter) => void): Promise<GrpoResult> {
   const { config, env } = options;
   if (env.dataset.length === 0) throw new EngineError(`environment '${env.name}' has an empty dataset`);
-  const folder = TrainRun.open({ dir: options.runDir, kind: 'train', env: env.name, model: options.modelName, config: { ...config }, resume: options.resume ?? false });
+  const folder = await RunWriter.start({ dir: options.runDir, kind: 'train', env: env.name, model: options.modelName, config: { ...config }, resume: options.resume ?? false });
   opened(folder);
   const run: GrpoRun = {
     config,
     env,
     engine: options.engine,
-    run: folder,
+    folder,
     emit: options.onEvent ?? (() => {}),
     evalExamples: (env.evalDataset ?? []).slice(0, config.evalExamples),
     sampling: { temperature: config.temperature, topP: config.topP, maxTokens: config.maxTokens },
@@ -86,10 +82,7 @@ async function trainGrpoInner(options: TrainGrpoOptions, opened: (run: TrainRun)
   if (options.resume) await resumeRun(run, state);
 
   let before: EvalReport | undefined;
-  if (evalBeforeAfter && state.step === 0) {
-    before = await evaluate(run, state, 'before');
-    folder.update((m) => (m.summary = { ...m.summary, evalReward: before!.reward }));
-  }
+  if (evalBeforeAfter && state.step === 0) before = await evaluate(run, state, 'before');
   while (state.step < config.steps) {
     if (options.signal?.aborted) {
       state.interrupted = true;
@@ -100,7 +93,7 @@ async function trainGrpoInner(options: TrainGrpoOptions, opened: (run: TrainRun)
   if (state.pending) await state.pending.catch(() => undefined);
   if (state.interrupted && state.checkpointedStep !== state.step && state.step > 0) await checkpoint(run, state);
   const after = evalBeforeAfter && !state.interrupted ? await evaluate(run, state, 'after') : undefined;
-  finishRun(run, state, after);
+  await finishRun(run, state);
   return { runDir: options.runDir, steps: state.step, restarts: state.restarts, interrupted: state.interrupted, ...(before ? { before } : {}), ...(after ? { after } : {}) };
 }
 
@@ -124,27 +117,24 @@ async function trainStep(run: GrpoRun, state: GrpoState): Promise<void> {
 
 /** `resume`: back to the newest complete checkpoint (or a fresh start), with the clock continuing from it. */
 async function resumeRun(run: GrpoRun, state: GrpoState): Promise<void> {
-  const ref = lastCheckpoint(run.run.checkpointsDir);
+  const ref = lastCheckpoint(run.folder.checkpointsDir);
   await restore(run, state, ref);
   state.clockOrigin = performance.now() - (ref?.state.elapsed ?? 0) * 1000;
   state.lastSnapshot = snapshotOf(state.data, state.rng);
   if (ref) run.emit({ kind: 'resume', step: state.step, dir: ref.dir });
 }
 
-/** The run manifest's final status and summary (steps, rollouts, mean and best reward, last eval). */
-function finishRun(run: GrpoRun, state: GrpoState, after: EvalReport | undefined): void {
-  const metrics = run.run.readMetrics();
+/** The run manifest's final status and summary (steps, rollouts, mean and best reward; the writer adds the last eval). */
+async function finishRun(run: GrpoRun, state: GrpoState): Promise<void> {
+  const metrics = await run.folder.readMetrics();
   const rewards = metrics.map((m) => m.reward).filter((r): r is number => typeof r === 'number');
-  run.run.update((m) => {
-    m.status = state.interrupted ? 'interrupted' : 'completed';
-    m.endedAt = new Date().toISOString();
-    m.summary = {
-      ...m.summary,
+  await run.folder.finish({
+    status: state.interrupted ? 'interrupted' : 'completed',
+    summary: {
       steps: state.step,
       rollouts: metrics.reduce((a, x) => a + (typeof x['rollouts'] === 'number' ? x['rollouts'] : 0), 0),
       ...(rewards.length ? { meanReward: rewards.reduce((a, b) => a + b, 0) / rewards.length, bestReward: Math.max(...rewards) } : {}),
-      ...(after ? { evalReward: after.reward } : {}),
-    };
+    },
   });
 }
 
