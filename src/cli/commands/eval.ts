@@ -16,7 +16,7 @@ import { collectList, finiteNumber, integer, nonNegativeInt, positiveInt, positi
 import { EvalConfig, EvalMetadata } from '../eval/eval-config.js';
 import { EvalProgress } from '../eval/eval-progress.js';
 import { formatEvalTable } from '../eval/eval-table.js';
-import { loadEnvironmentSpec } from '../eval/load-environment.js';
+import { loadEnvironment } from '../load-environment.js';
 
 interface EvalFlags {
   config?: string;
@@ -178,7 +178,7 @@ async function runEvalCommand(flags: EvalFlags, command: Command): Promise<void>
     if (config.seed !== undefined && config.sampling.seed === undefined && fromCli('seed')) config.sampling.seed = config.seed;
 
     // 2. Environment and examples.
-    const environment = await loadEnvironmentSpec({ spec: config.env, args: config.envArgs });
+    const environment = await loadEnvironment({ spec: config.env, args: config.envArgs });
     const split = config.split === 'train' ? environment.dataset : (environment.evalDataset ?? environment.dataset);
     if (split.length === 0) throw new ConfigError(`environment '${environment.name}' has no ${config.split} examples`);
     if (config.examples !== undefined && config.examples > split.length) {

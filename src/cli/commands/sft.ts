@@ -6,7 +6,7 @@ import { EngineClient } from '../../samplers/engine-client.js';
 import { EngineChatTokenizer } from '../../train/chat-tokenizer.js';
 import { demonstrationSource, readSftJsonl, trainSft, type SftSource } from '../../train/sft.js';
 import { EngineTrainingClient } from '../../train/training-backend.js';
-import { resolveEnvironment } from './train.js';
+import { loadEnvironment } from '../load-environment.js';
 
 interface SftFlags {
   model: string;
@@ -54,7 +54,7 @@ export function register(program: Command): void {
           throw new ConfigError(`--env-args is not JSON: ${flags.envArgs}`);
         }
         if (typeof args !== 'object' || args === null || Array.isArray(args)) throw new ConfigError('--env-args must be a JSON object');
-        source = demonstrationSource(await resolveEnvironment(flags.env!, args as Record<string, unknown>));
+        source = demonstrationSource(await loadEnvironment({ spec: flags.env!, args: args as Record<string, unknown> }));
       }
       const runDir = resolve(flags.out ?? join('runs', `sft-${new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19)}`));
       const threads = positiveInt('--threads', flags.threads);

@@ -1,13 +1,11 @@
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import cliProgress from 'cli-progress';
 import type { Command } from 'commander';
 import { ConfigError } from '../../core/errors.js';
-import type { Environment, LoadEnvironment } from '../../core/environment.js';
 import { configChanges, formatConfig, loadTrainConfig, readConfigFile, type TrainConfig } from '../../train/config.js';
 import { runTrainJob, type JobEvent } from '../../train/train-job.js';
-import { loadBuiltinEnvironment } from '../../../environments/index.js';
+import { loadEnvironment } from '../load-environment.js';
 
 /** Registers `keiko train`. */
 export function register(program: Command): void {
@@ -42,22 +40,9 @@ export function register(program: Command): void {
     });
 }
 
-/** Resolves a built-in environment name or a module path exporting `loadEnvironment`. */
-export async function resolveEnvironment(name: string, args: Record<string, unknown>): Promise<Environment> {
-  if (/[\\/]|\.[cm]?[jt]s$/.test(name)) {
-    const path = resolve(name);
-    if (!existsSync(path)) throw new ConfigError(`environment module '${name}' not found`);
-    const mod = (await import(pathToFileURL(path).href)) as { loadEnvironment?: LoadEnvironment; default?: LoadEnvironment };
-    const load = mod.loadEnvironment ?? mod.default;
-    if (typeof load !== 'function') throw new ConfigError(`environment module '${name}' must export loadEnvironment(args)`);
-    return load(args);
-  }
-  return loadBuiltinEnvironment(name, args);
-}
-
 async function trainCommand(options: { config: TrainConfig; runDir: string; resume: boolean }): Promise<void> {
   const { config, runDir } = options;
-  const env = await resolveEnvironment(config.env, config.envArgs);
+  const env = await loadEnvironment({ spec: config.env, args: config.envArgs });
   const out = process.stdout;
   out.write(`keiko train → ${runDir}\n${formatConfig(config)}\n`);
   out.write(`  environment: ${env.name} · ${env.dataset.length} training examples · ${env.evalDataset?.length ?? 0} held-out (eval uses ${Math.min(config.evalExamples, env.evalDataset?.length ?? 0)})\n`);
