@@ -113,7 +113,7 @@ async function main(): Promise<void> {
 
   process.stdout.write(`==> scoring teacher, SFT model and GRPO model on the held-out ${split} split\n`);
   const teacher = await teacherAccuracy({ env: testEnv, seed: config.seed });
-  const sftDir = config.sftSteps > 0 ? lastCheckpoint(join(runDir, 'sft', 'checkpoints'))?.dir : undefined;
+  const sftDir = (config.sftSteps ?? 0) > 0 ? lastCheckpoint(join(runDir, 'sft', 'checkpoints'))?.dir : undefined;
   const grpoDir = config.steps > 0 ? lastCheckpoint(join(runDir, 'checkpoints'))?.dir : undefined;
   if (config.steps > 0 && !grpoDir) throw new Error(`no GRPO checkpoint in ${runDir}/checkpoints`);
   // The starting policy: the SFT checkpoint, else the model given with `--model`, else the created one.

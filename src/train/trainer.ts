@@ -153,7 +153,7 @@ async function trainGrpoInner(options: TrainGrpoOptions, opened: (run: TrainRun)
       examples: evalExamples,
       label,
       temperature: config.evalTemperature,
-      samples: config.evalTemperature === 0 ? 1 : config.evalSamples,
+      samples: config.evalTemperature === 0 ? 1 : config.evalGroupSize,
       maxTokens: config.maxTokens,
       maxTurns: config.maxTurns,
       concurrency: config.concurrency,
@@ -301,7 +301,7 @@ async function trainGrpoInner(options: TrainGrpoOptions, opened: (run: TrainRun)
       }
       if (config.logRollouts !== 0) {
         const all = built.groups.flat();
-        run.writeRollouts(step, config.logRollouts < 0 ? all : all.slice(0, config.logRollouts));
+        run.writeRollouts(step, config.logRollouts === undefined ? all : all.slice(0, config.logRollouts));
       }
       run.appendMetrics(metrics);
       emit({ kind: 'step', step, steps: config.steps, metrics });

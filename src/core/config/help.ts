@@ -29,7 +29,7 @@ export function formatSettingsHelp(spec: SettingsSpec, options: { description?: 
   const shortOf = new Map(Object.entries(spec.short ?? {}).map(([s, key]) => [key, s]));
   const rows = fields.map((f) => {
     const s = shortOf.get(f.key);
-    const flag = `${s ? `-${s}, ` : ''}--${f.key}${valueLabel(f)}${f.kind === 'record' ? ` or --${f.key}.<key> <value>` : ''}`;
+    const flag = `${s ? `-${s}, ` : ''}--${f.key}${valueLabel(f)}${f.kind === 'record' ? ` or --${f.key}.<key> <value>` : ''}${f.kind === 'boolean' ? ` / --no-${f.key}` : ''}`;
     const dflt = f.kind === 'object' ? '' : f.hasDefault ? ` (default: ${JSON.stringify(f.defaultValue)})` : ' (default: unset)';
     return [flag, `${f.doc}${dflt}`.trim()] as const;
   });
