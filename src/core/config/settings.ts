@@ -71,8 +71,9 @@ class Resolver {
       const parent = this.byKey.get(parts.slice(0, i).join('.'));
       if (parent?.kind === 'record') return { field: parent, sub: parts.slice(i).join('.') };
     }
-    const candidates = [...this.byKey.keys(), ...Object.keys(this.spec.aliases ?? {}).filter((k) => !this.spec.aliases![k]!.deprecated)];
-    const guess = closestName(name, candidates);
+    // Old names are suggested by their new name.
+    const near = closestName(name, [...this.byKey.keys(), ...Object.keys(this.spec.aliases ?? {})]);
+    const guess = near && this.spec.aliases?.[near]?.deprecated ? this.spec.aliases[near].to : near;
     throw new ConfigError(
       `unknown setting ${show(raw)} for ${this.spec.command}${guess ? `; did you mean ${show(guess)}?` : ''} (${this.spec.command} --help lists every setting)`,
     );
@@ -91,7 +92,9 @@ class Resolver {
         if (/^(false|0|no)$/i.test(text)) return false;
         throw new ConfigError(`${flag} expects true or false, got '${text}'`);
       case 'string':
+        return text;
       case 'enum':
+        if (field.options && !field.options.includes(text)) throw new ConfigError(`${flag} must be one of ${field.options.join(', ')}; got '${text}'`);
         return text;
       case 'array': {
         let items: unknown[];
