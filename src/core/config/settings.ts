@@ -9,10 +9,10 @@ import { readConfigFile } from './read-config-file.js';
  * How one command takes its settings: a zod object schema (`.describe()` docs, `.default()`s,
  * nested objects) from which its flags, file keys, help text and defaults all come.
  */
-export interface SettingsSpec {
+export interface SettingsSpec<S extends z.ZodObject = z.ZodObject> {
   /** The command, for messages and help: `keiko train`. */
   command: string;
-  schema: z.ZodObject;
+  schema: S;
   /** Single-letter flags: `{ n: 'examples' }` makes `-n 5` set `examples`. */
   short?: Readonly<Record<string, string>>;
   /**
@@ -290,7 +290,7 @@ export interface ResolvedSettings<T> {
  * The whole mechanism for a command whose schema parses the merged settings as they are:
  * defaults < `base` < file (`--config` or the positional) < flags, validated by the schema.
  */
-export function resolveSettings<S extends z.ZodObject>(spec: SettingsSpec & { schema: S }, argv: readonly string[], options: { base?: Record<string, unknown> } = {}): ResolvedSettings<z.infer<S>> {
+export function resolveSettings<S extends z.ZodObject>(spec: SettingsSpec<S>, argv: readonly string[], options: { base?: Record<string, unknown> } = {}): ResolvedSettings<z.infer<S>> {
   const parsed = parseSettingsArgv(spec, argv);
   const file = parsed.configFile ?? parsed.positionals[0];
   const fromFile = file ? readSettingsFile(spec, file) : { values: {}, notices: [] };
