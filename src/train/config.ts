@@ -103,6 +103,7 @@ export const TRAIN_SETTINGS: SettingsSpec = {
   schema: TrainConfig,
   aliases: { evalSamples: { to: 'evalGroupSize', deprecated: true } },
   positional: '[config.toml|config.json]',
+  positionalConfigFile: true,
 };
 
 /**

@@ -30,7 +30,7 @@ export function formatSettingsHelp(spec: SettingsSpec, options: { description?: 
   const rows = fields.map((f) => {
     const s = shortOf.get(f.key);
     const flag = `${s ? `-${s}, ` : ''}--${f.key}${valueLabel(f)}${f.kind === 'record' ? ` or --${f.key}.<key> <value>` : ''}${f.kind === 'boolean' ? ` / --no-${f.key}` : ''}`;
-    const dflt = f.kind === 'object' ? '' : f.hasDefault ? ` (default: ${JSON.stringify(f.defaultValue)})` : ' (default: unset)';
+    const dflt = f.kind === 'object' ? '' : f.hasDefault ? ` (default: ${JSON.stringify(f.defaultValue)})` : f.required ? ' (required)' : ' (default: unset)';
     return [flag, `${f.doc}${dflt}`.trim()] as const;
   });
   const width = Math.min(48, Math.max(...rows.map((r) => r[0].length)));

@@ -26,6 +26,7 @@ const spec: SettingsSpec = {
   short: { r: 'groupSize', b: 'baseUrls' },
   aliases: { samples: { to: 'groupSize', deprecated: true }, maxTokens: { to: 'sampling.maxTokens' } },
   positional: '[config.toml]',
+  positionalConfigFile: true,
 };
 
 describe('settings from argv', () => {

@@ -20,8 +20,10 @@ export interface SettingsSpec<S extends z.ZodObject = z.ZodObject> {
    * new key; the others are shorthands (`maxTokens` for `sampling.maxTokens`).
    */
   aliases?: Readonly<Record<string, { to: string; deprecated?: boolean }>>;
-  /** Name of the positional argument in help (`[config.toml]`); without it positionals are errors. */
+  /** Name of the positional arguments in help (`[config.toml]`); without it positionals are errors. */
   positional?: string;
+  /** The first positional is a config file (as `--config <file>`). */
+  positionalConfigFile?: boolean;
 }
 
 /** Settings read from argv, before they are merged with a file and validated. */
@@ -292,7 +294,7 @@ export interface ResolvedSettings<T> {
  */
 export function resolveSettings<S extends z.ZodObject>(spec: SettingsSpec<S>, argv: readonly string[], options: { base?: Record<string, unknown> } = {}): ResolvedSettings<z.infer<S>> {
   const parsed = parseSettingsArgv(spec, argv);
-  const file = parsed.configFile ?? parsed.positionals[0];
+  const file = parsed.configFile ?? (spec.positionalConfigFile ? parsed.positionals[0] : undefined);
   const fromFile = file ? readSettingsFile(spec, file) : { values: {}, notices: [] };
   const merged = mergeSettings(options.base ?? {}, fromFile.values, parsed.values);
   const checked = spec.schema.safeParse(merged);
