@@ -63,7 +63,7 @@ export async function scoreModel(options: { model: string; env: Environment; con
     const examples = env.evalDataset ?? [];
     const common = { env, sampler, examples, maxTokens: config.maxTokens, maxTurns: 1, concurrency: config.concurrency, seed: config.seed + 7 };
     const greedy = await evaluatePolicy({ ...common, label: `${options.label}-greedy`, temperature: 0 });
-    const sampled = await evaluatePolicy({ ...common, label: `${options.label}-sampled`, temperature: 1, samples: 4 });
+    const sampled = await evaluatePolicy({ ...common, label: `${options.label}-sampled`, temperature: 1, groupSize: 4 });
     const bySlip = (report: EvalReport, slips: boolean) => {
       const ids = new Set(examples.filter((e) => e.info['slips'] === slips).map((e) => e.id));
       const rs = report.results.filter((r) => ids.has(r.exampleId));

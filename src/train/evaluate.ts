@@ -31,12 +31,15 @@ export async function evaluatePolicy(options: {
   label: string;
   temperature: number;
   maxTokens: number;
+  /** Rollouts per example (default 1). */
+  groupSize?: number;
+  /** @deprecated The old name of `groupSize`; read for one release. */
   samples?: number;
   maxTurns?: number;
   concurrency?: number;
   seed?: number;
 }): Promise<EvalReport> {
-  const samples = options.samples ?? 1;
+  const samples = options.groupSize ?? options.samples ?? 1;
   const t0 = performance.now();
   const sampled = await sampleGroups({
     env: options.env,

@@ -153,7 +153,7 @@ async function trainGrpoInner(options: TrainGrpoOptions, opened: (run: TrainRun)
       examples: evalExamples,
       label,
       temperature: config.evalTemperature,
-      samples: config.evalTemperature === 0 ? 1 : config.evalGroupSize,
+      groupSize: config.evalTemperature === 0 ? 1 : config.evalGroupSize,
       maxTokens: config.maxTokens,
       maxTurns: config.maxTurns,
       concurrency: config.concurrency,
