@@ -40,10 +40,14 @@ describe('train config', () => {
     expect(() => loadTrainConfig({ overrides: ['run.toml', '--steps', '5', 'extra'] })).toThrow(/unexpected argument 'extra'/);
   });
 
-  it('reads configs saved with the old -1 sentinels as unset', () => {
-    const config = loadTrainConfig({ base: { ...JSON.parse(JSON.stringify(parseTrainConfig({}))), sftSteps: -1, logRollouts: -1 } as Record<string, unknown> });
+  it('reads configs saved under old names and with the old -1 sentinels', () => {
+    const saved = { ...JSON.parse(JSON.stringify(parseTrainConfig({}))), sftSteps: -1, logRollouts: -1, evalSamples: 3 } as Record<string, unknown>;
+    delete saved['evalGroupSize'];
+    const config = loadTrainConfig({ base: saved });
     expect(config.sftSteps).toBeUndefined();
     expect(config.logRollouts).toBeUndefined();
+    expect(config.evalGroupSize).toBe(3);
+    expect(configChanges(loadTrainConfig({ base: saved }), loadTrainConfig({ base: saved, overrides: ['--steps', '7'] })).map((c) => c.key)).toEqual(['steps']);
   });
 
   it('layers TOML file and overrides, later wins, objects merged', () => {

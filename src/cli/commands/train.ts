@@ -37,7 +37,8 @@ export function register(program: Command): void {
         if (!existsSync(saved)) throw new ConfigError(`cannot resume: ${saved} not found`);
         const stored = readConfigFile(saved);
         config = loadTrainConfig({ base: stored, overrides: rest });
-        changes = configChanges(stored, config);
+        // Compared with the saved config read under today's names (old keys and -1 sentinels mapped).
+        changes = configChanges(loadTrainConfig({ base: stored }), config);
       } else {
         config = loadTrainConfig({ overrides: rest });
         runDir = resolve(config.outDir, config.runName || `train-${new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19)}`);
