@@ -249,11 +249,33 @@ describe('keiko eval (end to end)', () => {
   });
 });
 
+describe('keiko eval settings', () => {
+  it('takes every file key as a flag (--key value, --key=value, kebab-case, nested) and prints the resolved config', async () => {
+    const run = await keiko(['eval', '-e', 'arithmetic', '--test-server', 'arithmetic', '--examples', '3', '--group-size=2', '--sampling.topP=0.9', '--timeoutS', '30', '--print-config']);
+    expect(run.code, run.stderr).toBe(0);
+    expect(JSON.parse(run.stdout)).toMatchObject({ env: 'arithmetic', testServer: 'arithmetic', examples: 3, groupSize: 2, sampling: { topP: 0.9 }, timeoutS: 30 });
+  });
+
+  it('reads the old names with a notice: -n/-r and --max-tokens stay, --rollouts is now --groupSize', async () => {
+    const run = await keiko(['eval', '-e', 'arithmetic', '-m', 'm', '-n', '4', '-r', '3', '--rollouts', '2', '--max-tokens', '7', '-T', '0.5', '--print-config']);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stderr).toMatch(/'rollouts' is deprecated; use 'groupSize'/);
+    expect(JSON.parse(run.stdout)).toMatchObject({ examples: 4, groupSize: 2, sampling: { maxTokens: 7, temperature: 0.5 } });
+  });
+
+  it('--help lists every setting with its default and doc', async () => {
+    const run = await keiko(['eval', '--help']);
+    expect(run.code).toBe(0);
+    for (const key of ['env', 'envArgs', 'model', 'baseUrls', 'examples', 'groupSize', 'sampling.temperature', 'timeoutS', 'testServer', 'out', 'json']) expect(run.stdout).toContain(`--${key}`);
+    expect(run.stdout).toMatch(/-r, --groupSize <n> +Rollouts per example .*\(default: 1\)/);
+  });
+});
+
 describe('keiko eval (bad input)', () => {
   const cases: [string, string[], RegExp][] = [
-    ['an unknown flag, listing valid options', ['eval', '-e', 'arithmetic', '--bogus'], /unknown option '--bogus'[\s\S]*valid options for keiko eval:[\s\S]*--num-examples/],
-    ['a non-numeric count', ['eval', '-e', 'arithmetic', '-n', 'abc'], /'-n, --num-examples <n>' argument 'abc' is invalid\. expected a positive integer/],
-    ['a bad split', ['eval', '-e', 'arithmetic', '--split', 'dev'], /Allowed choices are eval, train/],
+    ['an unknown flag, with a did-you-mean', ['eval', '-e', 'arithmetic', '--num-exampels', '3'], /unknown setting '--num-exampels' for keiko eval; did you mean '--examples'\?/],
+    ['a non-numeric count', ['eval', '-e', 'arithmetic', '-n', 'abc'], /-n expects a number, got 'abc'/],
+    ['a bad split', ['eval', '-e', 'arithmetic', '--split', 'dev'], /--split must be one of eval, train; got 'dev'/],
     ['an unknown environment', ['eval', '-e', 'nope', '--test-server', 'echo'], /unknown environment 'nope'; available: .*arithmetic/],
     ['invalid --env-args JSON', ['eval', '-e', 'arithmetic', '--test-server', 'echo', '--env-args', '{digits:3}'], /--env-args must be a JSON object/],
     ['env args the environment rejects', ['eval', '-e', 'arithmetic', '--test-server', 'echo', '--env-args', '{"digits":"many"}'], /digits/],
@@ -271,14 +293,13 @@ describe('keiko eval (bad input)', () => {
     });
   }
 
-  it('rejects a config file with an unknown key, naming it, with exit 2', async () => {
+  it('rejects a config file with an unknown key, nested ones too, with a did-you-mean and exit 2', async () => {
     const file = join(await tmp(), 'eval.toml');
-    await writeFile(file, 'env = "arithmetic"\ntestServer = "arithmetic"\nnumExamples = 3\n');
+    await writeFile(file, 'env = "arithmetic"\ntestServer = "arithmetic"\n[sampling]\nmax_tokens = 3\n');
     const run = await keiko(['eval', '--config', file]);
     expect(run.code).toBe(2);
-    expect(run.stderr).toMatch(/invalid eval config file .*numExamples/);
+    expect(run.stderr).toMatch(/unknown setting 'sampling\.max_tokens' in .*eval\.toml for keiko eval; did you mean 'sampling\.maxTokens'/);
   });
-
   it('fails with exit 1 and a clear message when the server is unreachable', async () => {
     const run = await keiko(['eval', '-e', 'arithmetic', '-m', 'm', '-b', 'http://127.0.0.1:9/v1', '--out', await tmp()]);
     expect(run.code).toBe(1);

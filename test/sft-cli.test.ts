@@ -23,6 +23,17 @@ const conversations = [
 ];
 
 describe('keiko sft', () => {
+  it('takes its settings like every command: --key value or --key=value, a did-you-mean, --help, --print-config', async () => {
+    const printed = await keiko(['sft', '--model', 'm', '--env', 'arithmetic', '--env-args', '{"digits":2}', '--steps=5', '--batch', '4', '--print-config']);
+    expect(printed.code, printed.out).toBe(0);
+    expect(JSON.parse(printed.out)).toEqual({ model: 'm', env: 'arithmetic', envArgs: { digits: 2 }, steps: 5, batch: 4, lr: 3e-3, seed: 0, threads: 1 });
+    const typo = await keiko(['sft', '--model', 'm', '--bacth', '4']);
+    expect(typo.code).toBe(2);
+    expect(typo.out).toMatch(/unknown setting '--bacth' for keiko sft; did you mean '--batch'\?/);
+    const help = await keiko(['sft', '--help']);
+    expect(help.out).toMatch(/--steps <n> +Optimizer steps\. \(default: 200\)/);
+  });
+
   it('rejects data without a conversation, naming the line, with exit 2', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'keiko-sft-cli-'));
     await writeFile(join(dir, 'config.json'), '{}');

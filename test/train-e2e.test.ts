@@ -32,7 +32,7 @@ describe.skipIf(!hasEngine)('keiko train end to end (real engine)', () => {
     promptsPerStep: 8,
     lr: 1e-3,
     evalExamples: 20,
-    evalSamples: 2,
+    evalGroupSize: 2,
     checkpointEvery: 10,
     seed: 0,
   };
@@ -77,7 +77,7 @@ describe.skipIf(!hasEngine)('keiko train end to end (real engine)', () => {
       '--steps=10',
       '--checkpointEvery=1',
       '--evalExamples=5',
-      '--evalSamples=1',
+      '--evalGroupSize=1',
       `--outDir=${root}`,
       '--runName=killed',
     ];
@@ -110,7 +110,7 @@ describe.skipIf(!hasEngine)('keiko train end to end (real engine)', () => {
   }, 400_000);
 
   it('restarts a killed engine and continues from the last checkpoint', async () => {
-    const config = parseTrainConfig({ model: job.modelDir, envArgs: { digits: 1, count: 8 }, promptsPerStep: 8, steps: 8, checkpointEvery: 2, evalExamples: 5, evalSamples: 1, outDir: root, runName: 'engine-killed' });
+    const config = parseTrainConfig({ model: job.modelDir, envArgs: { digits: 1, count: 8 }, promptsPerStep: 8, steps: 8, checkpointEvery: 2, evalExamples: 5, evalGroupSize: 1, outDir: root, runName: 'engine-killed' });
     const env = await loadBuiltinEnvironment(config.env, config.envArgs);
     const pids: number[] = [];
     let killed = false;

@@ -64,7 +64,7 @@ export async function scoreModel(options: { model: string; env: Environment; con
     const examples = env.evalDataset ?? [];
     const common = { env, sampler, examples, maxTokens: config.maxTokens, maxTurns: 1, concurrency: config.concurrency, seed: config.seed + 7 };
     const greedy = await evaluatePolicy({ ...common, label: `${options.label}-greedy`, temperature: 0 });
-    const sampled = await evaluatePolicy({ ...common, label: `${options.label}-sampled`, temperature: 1, samples: 4 });
+    const sampled = await evaluatePolicy({ ...common, label: `${options.label}-sampled`, temperature: 1, groupSize: 4 });
     const bySlip = (report: EvalReport, slips: boolean) => {
       const ids = new Set(examples.filter((e) => e.info['slips'] === slips).map((e) => e.id));
       const rs = report.results.filter((r) => ids.has(r.exampleId));
@@ -114,7 +114,7 @@ async function main(): Promise<void> {
 
   process.stdout.write(`==> scoring teacher, SFT model and GRPO model on the held-out ${split} split\n`);
   const teacher = await teacherAccuracy({ env: testEnv, seed: config.seed });
-  const sftDir = config.sftSteps > 0 ? lastCheckpoint(join(runDir, 'sft', 'checkpoints'))?.dir : undefined;
+  const sftDir = (config.sftSteps ?? 0) > 0 ? lastCheckpoint(join(runDir, 'sft', 'checkpoints'))?.dir : undefined;
   const grpoDir = config.steps > 0 ? lastCheckpoint(join(runDir, 'checkpoints'))?.dir : undefined;
   if (config.steps > 0 && !grpoDir) throw new Error(`no GRPO checkpoint in ${runDir}/checkpoints`);
   // The starting policy: the SFT checkpoint, else the model given with `--model`, else the created one.

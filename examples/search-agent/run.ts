@@ -162,7 +162,7 @@ async function main(): Promise<void> {
 
   process.stdout.write(`==> scoring teacher, SFT model and GRPO model on the held-out ${split} questions\n`);
   const teacher = await teacherScores(testEnv, config.seed);
-  const sftDir = config.sftSteps > 0 ? lastCheckpoint(join(runDir, 'sft', 'checkpoints'))?.dir : undefined;
+  const sftDir = (config.sftSteps ?? 0) > 0 ? lastCheckpoint(join(runDir, 'sft', 'checkpoints'))?.dir : undefined;
   const grpoDir = lastCheckpoint(join(runDir, 'checkpoints'))?.dir;
   if (!grpoDir) throw new Error(`no GRPO checkpoint in ${runDir}/checkpoints`);
   const start = await scorePolicy({ model: sftDir ?? trainConfig.model, env: testEnv, config, label: sftDir ? 'sft' : 'init', runDir });

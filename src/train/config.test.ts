@@ -6,15 +6,15 @@ import { ConfigError } from '../core/errors.js';
 import { TRAIN_CONFIG_KEYS, configChanges, deriveFigures, effectiveSftSteps, formatConfig, loadTrainConfig, parseOverrides, parseTrainConfig } from './config.js';
 
 describe('train config', () => {
-  it('has a default for every field but those whose default is the engine\'s', () => {
+  it('has a default for every field but the optional ones (no -1/0 magic values; unset microBatchSize/drGrpoTokens: the engine\'s default, maxTokens)', () => {
     const config = parseTrainConfig({});
-    const engineDefaults = ['drGrpoTokens', 'microBatchSize'];
-    expect(Object.keys(config).sort()).toEqual([...TRAIN_CONFIG_KEYS].filter((k) => !engineDefaults.includes(k)).sort());
+    const optional = ['sftSteps', 'logRollouts', 'drGrpoTokens', 'microBatchSize'];
+    expect(Object.keys(config).sort()).toEqual(TRAIN_CONFIG_KEYS.filter((k) => !optional.includes(k)).sort());
   });
 
-  it('rejects unknown keys and names the valid ones', () => {
+  it('rejects unknown keys with a did-you-mean', () => {
     expect(() => parseTrainConfig({ groupsize: 4 })).toThrow(ConfigError);
-    expect(() => parseTrainConfig({ groupsize: 4 })).toThrow(/unknown config key 'groupsize'; valid keys: .*groupSize/);
+    expect(() => parseTrainConfig({ groupsize: 4 })).toThrow(/unknown setting 'groupsize' in the training config for keiko train; did you mean 'groupSize' in the training config\?/);
   });
 
   it('rejects bad values with the field name', () => {
@@ -24,16 +24,31 @@ describe('train config', () => {
     expect(() => parseTrainConfig({ loss: 'dapo', epsLow: 0.3, epsHigh: 0.2 })).toThrow(/epsHigh/);
   });
 
-  it('parses --key=value overrides as JSON when possible', () => {
-    expect(parseOverrides(['--groupSize=4', '--loss=dapo', '--async', '--envArgs.digits=2', '--runName=007', '--outDir=123'])).toEqual({
+  it('parses loose --key=value flags as JSON when possible', () => {
+    expect(parseOverrides(['--groupSize=4', '--loss=dapo', '--async', '--envArgs.digits=2', '--runName=007'])).toEqual({
       groupSize: 4,
       loss: 'dapo',
       async: true,
       envArgs: { digits: 2 },
       runName: '007',
-      outDir: '123',
     });
     expect(() => parseOverrides(['groupSize'])).toThrow(/--key=value/);
+  });
+
+  it('reads train flags by the schema: --key value, kebab-case, string fields kept as text', () => {
+    const config = loadTrainConfig({ overrides: ['--steps', '5', '--sft-steps=7', '--runName=007', '--out-dir', '123', '--no-coalesce'] });
+    expect(config).toMatchObject({ steps: 5, sftSteps: 7, runName: '007', outDir: '123', coalesce: false });
+    expect(() => loadTrainConfig({ overrides: ['run.toml', '--steps', '5', 'extra'] })).toThrow(/unexpected argument 'extra'/);
+  });
+
+  it('reads configs saved under old names and with the old -1 sentinels', () => {
+    const saved = { ...JSON.parse(JSON.stringify(parseTrainConfig({}))), sftSteps: -1, logRollouts: -1, evalSamples: 3 } as Record<string, unknown>;
+    delete saved['evalGroupSize'];
+    const config = loadTrainConfig({ base: saved });
+    expect(config.sftSteps).toBeUndefined();
+    expect(config.logRollouts).toBeUndefined();
+    expect(config.evalGroupSize).toBe(3);
+    expect(configChanges(loadTrainConfig({ base: saved }), loadTrainConfig({ base: saved, overrides: ['--steps', '7'] })).map((c) => c.key)).toEqual(['steps']);
   });
 
   it('layers TOML file and overrides, later wins, objects merged', () => {
@@ -46,7 +61,7 @@ describe('train config', () => {
     expect(config.envArgs).toEqual({ maxNumber: 9, ops: '+' });
   });
 
-  it('resolves sftSteps=-1 to a warm start only for a created model', () => {
+  it('resolves an unset sftSteps to a warm start only for a created model', () => {
     expect(effectiveSftSteps(parseTrainConfig({}))).toBe(400);
     expect(effectiveSftSteps(parseTrainConfig({ model: 'some/dir' }))).toBe(0);
     expect(effectiveSftSteps(parseTrainConfig({ model: 'some/dir', sftSteps: 50 }))).toBe(50);
@@ -62,7 +77,7 @@ describe('train config', () => {
     const dir = mkdtempSync(join(tmpdir(), 'keiko-config-'));
     const file = join(dir, 'train.json');
     writeFileSync(file, '{"lr": 0.01, "bogus": 1}');
-    expect(() => loadTrainConfig({ file })).toThrow(/unknown config key 'bogus'/);
+    expect(() => loadTrainConfig({ file })).toThrow(/unknown setting 'bogus' in .*train\.json/);
     expect(() => loadTrainConfig({ file: join(dir, 'missing.toml') })).toThrow(/cannot read config file/);
     writeFileSync(join(dir, 'bad.yaml'), 'a: 1');
     expect(() => loadTrainConfig({ file: join(dir, 'bad.yaml') })).toThrow(/\.toml or \.json/);

@@ -1,9 +1,9 @@
-import { readFileSync } from 'node:fs';
-import { extname } from 'node:path';
-import { parse as parseToml } from 'smol-toml';
 import { z } from 'zod';
+import { checkSettings, mergeSettings, parseSettingsArgv, readConfigFile, type SettingsSpec } from '../core/config/index.js';
 import { ConfigError } from '../core/errors.js';
 import { formatZodError } from '../core/parse.js';
+
+export { readConfigFile };
 
 export const TRAIN_CONFIG_SCHEMA_VERSION = 1;
 
@@ -15,133 +15,78 @@ export const TRAIN_CONFIG_SCHEMA_VERSION = 1;
 export const TrainConfig = z
   .object({
     // ── environment ────────────────────────────────────────────────────────────────────────────
-    /** Built-in environment name or path to a module exporting `loadEnvironment`. */
-    env: z.string().min(1).default('arithmetic'),
-    /**
-     * Arguments handed to the environment loader. The default suits the built-in arithmetic main
-     * job (1-digit sums, a teacher that is wrong 30% of the time); when a config or override sets
-     * `env` without `envArgs`, envArgs start empty instead.
-     */
-    envArgs: z.record(z.string(), z.unknown()).default({ digits: 1, demoErrorRate: 0.3 }),
+    env: z.string().min(1).default('arithmetic').describe('Built-in environment name or path to a module exporting `loadEnvironment`.'),
+    envArgs: z.record(z.string(), z.unknown()).default({ digits: 1, demoErrorRate: 0.3 }).describe('Arguments handed to the environment loader. The default suits the built-in arithmetic main job (1-digit sums, a teacher that is wrong 30% of the time); when a config or override sets `env` without `envArgs`, envArgs start empty instead.'),
 
     // ── model ──────────────────────────────────────────────────────────────────────────────────
-    /** HF-format model directory. Empty: create keiko's built-in tiny model (see `create*`). */
-    model: z.string().default(''),
-    /** Tiny-model shape used when `model` is empty (engine `create`). */
-    createLayers: z.number().int().positive().default(2),
-    createHidden: z.number().int().positive().default(64),
-    createHeads: z.number().int().positive().default(4),
-    /** Vocabulary size of the tokenizer trained for the created model. */
-    createVocab: z.number().int().positive().default(320),
-    /** Number of environment examples whose text trains the created model's tokenizer. */
-    createCorpusExamples: z.number().int().positive().default(2000),
-    /** Device for the engine: auto = cuda when available, else cpu. */
-    device: z.enum(['auto', 'cpu', 'cuda']).default('auto'),
-    /** Torch CPU threads in the engine (1 measured fastest for tiny models on 2-core machines). */
-    threads: z.number().int().positive().default(1),
-    /** URL of an already running engine (it holds the model; no create/SFT/restarts); empty: keiko spawns one. */
-    engineUrl: z.string().default(''),
+    model: z.string().default('').describe("HF-format model directory. Empty: create keiko's built-in tiny model (see `create*`)."),
+    createLayers: z.number().int().positive().default(2).describe('Transformer blocks of the created model (used when `model` is empty).'),
+    createHidden: z.number().int().positive().default(64).describe('Hidden size of the created model.'),
+    createHeads: z.number().int().positive().default(4).describe('Attention heads of the created model.'),
+    createVocab: z.number().int().positive().default(320).describe('Vocabulary size of the tokenizer trained for the created model.'),
+    createCorpusExamples: z.number().int().positive().default(2000).describe("Number of environment examples whose text trains the created model's tokenizer."),
+    device: z.enum(['auto', 'cpu', 'cuda']).default('auto').describe('Device for the engine: auto = cuda when available, else cpu.'),
+    threads: z.number().int().positive().default(1).describe('Torch CPU threads in the engine (1 measured fastest for tiny models on 2-core machines).'),
+    engineUrl: z.string().default('').describe('URL of an already running engine (it holds the model; no create/SFT/restarts); empty: keiko spawns one.'),
 
     // ── SFT warm start (before GRPO) ───────────────────────────────────────────────────────────
-    /**
-     * Supervised steps on the environment's demonstrations before RL; 0 skips the warm start.
-     * -1 (default) = auto: 400 when keiko creates the model (`model` empty), 0 when `model` is given.
-     */
-    sftSteps: z.number().int().min(-1).default(-1),
-    /** Demonstrations per SFT step. */
-    sftBatch: z.number().int().positive().default(32),
-    /** SFT learning rate. */
-    sftLr: z.number().positive().default(5e-3),
+    sftSteps: z.number().int().nonnegative().optional().describe("Supervised steps on the environment's demonstrations before RL; 0 skips the warm start. Unset: 400 when keiko creates the model (`model` empty), 0 when `model` is given."),
+    sftBatch: z.number().int().positive().default(32).describe('Demonstrations per SFT step.'),
+    sftLr: z.number().positive().default(5e-3).describe('SFT learning rate.'),
 
     // ── sampling ───────────────────────────────────────────────────────────────────────────────
-    /** RL steps (optimizer steps). */
-    steps: z.number().int().nonnegative().default(120),
-    /** Distinct prompts per step. */
-    promptsPerStep: z.number().int().positive().default(32),
-    /** Completions sampled per prompt (the GRPO group). */
-    groupSize: z.number().int().min(2).default(8),
-    /** Max new tokens per model call. */
-    maxTokens: z.number().int().positive().default(12),
-    temperature: z.number().min(0).max(5).default(1),
-    topP: z.number().gt(0).max(1).default(1),
-    /** Max turns per rollout (multi-turn environments). */
-    maxTurns: z.number().int().positive().default(8),
-    /** Rollouts in flight at once. */
-    concurrency: z.number().int().positive().default(256),
-    /** Merge a group's identical first-turn requests into one request with n choices (fewer HTTP calls). */
-    coalesce: z.boolean().default(true),
-    /** Attempts per failing model call before the rollout is recorded as an error. */
-    samplerRetries: z.number().int().nonnegative().default(2),
+    steps: z.number().int().nonnegative().default(120).describe('RL steps (optimizer steps).'),
+    promptsPerStep: z.number().int().positive().default(32).describe('Distinct prompts per step.'),
+    groupSize: z.number().int().min(2).default(8).describe('Completions sampled per prompt (the GRPO group).'),
+    maxTokens: z.number().int().positive().default(12).describe('Max new tokens per model call.'),
+    temperature: z.number().min(0).max(5).default(1).describe('Sampling temperature of training rollouts.'),
+    topP: z.number().gt(0).max(1).default(1).describe('Nucleus sampling p of training rollouts.'),
+    maxTurns: z.number().int().positive().default(8).describe('Max turns per rollout (multi-turn environments).'),
+    concurrency: z.number().int().positive().default(256).describe('Rollouts in flight at once.'),
+    coalesce: z.boolean().default(true).describe("Merge a group's identical first-turn requests into one request with n choices (fewer HTTP calls)."),
+    samplerRetries: z.number().int().nonnegative().default(2).describe('Attempts per failing model call before the rollout is recorded as an error.'),
 
     // ── optimisation ───────────────────────────────────────────────────────────────────────────
-    lr: z.number().positive().default(5e-4),
-    /** Learning-rate schedule over `steps` (after warmup). */
-    schedule: z.enum(['constant', 'linear', 'cosine']).default('constant'),
-    warmupSteps: z.number().int().nonnegative().default(0),
-    /** AdamW weight decay, in GRPO and in the SFT warm start. */
-    weightDecay: z.number().min(0).default(0),
-    /** Gradient-norm clip; 0 disables. */
-    maxGradNorm: z.number().min(0).default(1),
-    /** Policy loss, computed by the engine. */
-    loss: z.enum(['grpo', 'dr_grpo', 'dapo', 'gspo']).default('grpo'),
-    /** Sequences per engine forward/backward chunk (memory vs speed); unset: the engine's default (32). */
-    microBatchSize: z.number().int().positive().optional(),
-    /** dr_grpo's constant per-sequence token normaliser (TRL: the max completion length); unset: maxTokens. */
-    drGrpoTokens: z.number().int().positive().optional(),
-    /** PPO clip range below / above 1 (DAPO's clip-higher uses a larger epsHigh). */
-    epsLow: z.number().min(0).default(0.2),
-    epsHigh: z.number().min(0).default(0.2),
-    /** KL penalty to the reference (initial) model; 0 disables and skips the reference model. */
-    klBeta: z.number().min(0).default(0),
-    /** Importance-sampling correction for sampler/trainer mismatch (truncated IS weights). */
-    isCorrection: z.boolean().default(true),
-    /** Cap on the truncated IS weight. */
-    isCap: z.number().positive().default(2),
-    /** Train LoRA adapters instead of all weights. */
-    lora: z.boolean().default(false),
-    loraRank: z.number().int().positive().default(8),
-    loraAlpha: z.number().positive().default(16),
+    lr: z.number().positive().default(5e-4).describe('GRPO learning rate (AdamW).'),
+    schedule: z.enum(['constant', 'linear', 'cosine']).default('constant').describe('Learning-rate schedule over `steps` (after warmup).'),
+    warmupSteps: z.number().int().nonnegative().default(0).describe('Linear learning-rate warmup steps.'),
+    weightDecay: z.number().min(0).default(0).describe('AdamW weight decay, in GRPO and in the SFT warm start.'),
+    maxGradNorm: z.number().min(0).default(1).describe('Gradient-norm clip; 0 disables.'),
+    loss: z.enum(['grpo', 'dr_grpo', 'dapo', 'gspo']).default('grpo').describe('Policy loss, computed by the engine.'),
+    microBatchSize: z.number().int().positive().optional().describe("Sequences per engine forward/backward chunk (memory vs speed); unset: the engine's default (32)."),
+    drGrpoTokens: z.number().int().positive().optional().describe("dr_grpo's constant per-sequence token normaliser (TRL: the max completion length); unset: maxTokens."),
+    epsLow: z.number().min(0).default(0.2).describe('PPO clip range below 1.'),
+    epsHigh: z.number().min(0).default(0.2).describe("PPO clip range above 1 (DAPO's clip-higher uses a larger epsHigh)."),
+    klBeta: z.number().min(0).default(0).describe('KL penalty to the reference (initial) model; 0 disables and skips the reference model.'),
+    isCorrection: z.boolean().default(true).describe('Truncated importance sampling for sampler/trainer mismatch on on-policy sequences (stale ones are PPO-clipped against the sampler instead).'),
+    isCap: z.number().positive().default(2).describe('Cap on the truncated IS weight.'),
+    lora: z.boolean().default(false).describe('Train LoRA adapters instead of all weights.'),
+    loraRank: z.number().int().positive().default(8).describe('LoRA rank (with `lora`).'),
+    loraAlpha: z.number().positive().default(16).describe('LoRA alpha (with `lora`).'),
 
     // ── advantages and filtering ───────────────────────────────────────────────────────────────
-    /** Std scaling of group-centred rewards: per group (GRPO), over the batch, or none (Dr. GRPO). */
-    advantageScale: z.enum(['group', 'batch', 'none']).default('group'),
-    /** Leave-one-out baseline (RLOO) instead of the group mean. */
-    rloo: z.boolean().default(false),
-    /** Groups whose rewards are all equal: keep, drop, or drop and sample new prompts (DAPO). */
-    zeroVariance: z.enum(['keep', 'drop', 'resample']).default('drop'),
-    /** Extra sampling rounds allowed per step when `zeroVariance = resample`. */
-    maxResampleRounds: z.number().int().nonnegative().default(2),
-    /** Truncated (overlong) rollouts: train on them, mask them out of the loss, or penalise. */
-    overlong: z.enum(['none', 'mask', 'penalty']).default('none'),
-    /** Reward added to truncated rollouts when `overlong = penalty`. */
-    overlongPenalty: z.number().default(-1),
+    advantageScale: z.enum(['group', 'batch', 'none']).default('group').describe('Std scaling of group-centred rewards: per group (GRPO), over the batch, or none (Dr. GRPO).'),
+    rloo: z.boolean().default(false).describe('Leave-one-out baseline (RLOO) instead of the group mean.'),
+    zeroVariance: z.enum(['keep', 'drop', 'resample']).default('drop').describe('Groups whose rewards are all equal: keep, drop, or drop and sample new prompts (DAPO).'),
+    maxResampleRounds: z.number().int().nonnegative().default(2).describe('Extra sampling rounds allowed per step when `zeroVariance = resample`.'),
+    overlong: z.enum(['none', 'mask', 'penalty']).default('none').describe('Truncated (overlong) rollouts: train on them, mask them out of the loss, or penalise.'),
+    overlongPenalty: z.number().default(-1).describe('Reward added to truncated rollouts when `overlong = penalty`.'),
 
     // ── async ──────────────────────────────────────────────────────────────────────────────────
-    /** Generate the next step's rollouts while the current step trains. */
-    async: z.boolean().default(false),
-    /** Max optimizer steps between the policy that sampled a batch and the one it trains. */
-    maxStaleness: z.number().int().nonnegative().default(1),
+    async: z.boolean().default(false).describe("Generate the next step's rollouts while the current step trains."),
+    maxStaleness: z.number().int().nonnegative().default(1).describe('Max optimizer steps between the policy that sampled a batch and the one it trains.'),
 
     // ── eval, checkpoints, bookkeeping ─────────────────────────────────────────────────────────
-    /** Held-out eval every N steps (0: only before and after training). */
-    evalEvery: z.number().int().nonnegative().default(0),
-    /** Held-out examples per eval. */
-    evalExamples: z.number().int().positive().default(100),
-    /** Samples per held-out example (more = less noisy eval at temperature > 0). */
-    evalSamples: z.number().int().positive().default(4),
-    /** Eval sampling temperature; 1 = the policy being trained, 0 = greedy. */
-    evalTemperature: z.number().min(0).max(5).default(1),
-    /** Checkpoint every N steps (0: only at the end). */
-    checkpointEvery: z.number().int().nonnegative().default(10),
-    /** Keep only the newest N checkpoints (0 keeps all). */
-    keepCheckpoints: z.number().int().nonnegative().default(2),
-    /** Rollouts written to `rollouts/step-N.jsonl` per step (0: none, -1: all). */
-    logRollouts: z.number().int().min(-1).default(-1),
-    seed: z.number().int().default(0),
-    /** Parent folder of run folders. */
-    outDir: z.string().default('runs'),
-    /** Run folder name; empty: `train-<timestamp>`. */
-    runName: z.string().default(''),
+    evalEvery: z.number().int().nonnegative().default(0).describe('Held-out eval every N steps (0: only before and after training).'),
+    evalExamples: z.number().int().positive().default(100).describe('Held-out examples per eval.'),
+    evalGroupSize: z.number().int().positive().default(4).describe('Rollouts per held-out example (more = less noisy eval at temperature > 0).'),
+    evalTemperature: z.number().min(0).max(5).default(1).describe('Eval sampling temperature; 1 = the policy being trained, 0 = greedy.'),
+    checkpointEvery: z.number().int().nonnegative().default(10).describe('Checkpoint every N steps (0: only at the end).'),
+    keepCheckpoints: z.number().int().nonnegative().default(2).describe('Keep only the newest N checkpoints (0 keeps all).'),
+    logRollouts: z.number().int().nonnegative().optional().describe('Rollouts written to `rollouts/step-N.jsonl` per step (0: none; unset: all).'),
+    seed: z.number().int().default(0).describe('Random seed.'),
+    outDir: z.string().default('runs').describe('Parent folder of run folders.'),
+    runName: z.string().default('').describe('Run folder name; empty: `train-<timestamp>`.'),
   })
   .strict();
 export type TrainConfig = z.infer<typeof TrainConfig>;
@@ -151,20 +96,26 @@ export type TrainConfigInput = z.input<typeof TrainConfig>;
 export const TRAIN_CONFIG_KEYS: readonly string[] = Object.keys(TrainConfig.shape);
 
 /**
- * Validates a raw config object. Unknown keys are a `ConfigError` naming the valid keys; bad
- * values name the field and the rule.
+ * How `keiko train` takes its settings (flags, file keys, help): the schema above, the short flags
+ * and the old names still read for one release.
+ */
+export const TRAIN_SETTINGS: SettingsSpec = {
+  command: 'keiko train',
+  schema: TrainConfig,
+  aliases: { evalSamples: { to: 'evalGroupSize', deprecated: true } },
+  positional: '[config.toml|config.json]',
+  positionalConfigFile: true,
+};
+
+/**
+ * Validates a raw config object. Unknown keys are a `ConfigError` with a did-you-mean; bad values
+ * name the field and the rule.
  */
 export function parseTrainConfig(raw: unknown): TrainConfig {
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
     throw new ConfigError('training config must be an object of key = value pairs');
   }
-  const unknown = Object.keys(raw).filter((k) => !TRAIN_CONFIG_KEYS.includes(k));
-  if (unknown.length > 0) {
-    throw new ConfigError(
-      `unknown config key${unknown.length > 1 ? 's' : ''} ${unknown.map((k) => `'${k}'`).join(', ')}; valid keys: ${TRAIN_CONFIG_KEYS.join(', ')}`,
-    );
-  }
-  const parsed = TrainConfig.safeParse(raw);
+  const parsed = TrainConfig.safeParse(checkSettings(TRAIN_SETTINGS, raw as Record<string, unknown>, 'the training config').values);
   if (!parsed.success) throw new ConfigError(`invalid training config: ${formatZodError(parsed.error)}`);
   const config = parsed.data;
   if (config.epsHigh < config.epsLow && config.loss === 'dapo') {
@@ -173,58 +124,25 @@ export function parseTrainConfig(raw: unknown): TrainConfig {
   return config;
 }
 
-/** Reads a TOML (`.toml`) or JSON (`.json`) config file into a plain object (not yet validated). */
-export function readConfigFile(path: string): Record<string, unknown> {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (error) {
-    throw new ConfigError(`cannot read config file '${path}': ${(error as Error).message}`, { cause: error });
-  }
-  const ext = extname(path).toLowerCase();
-  let raw: unknown;
-  try {
-    if (ext === '.toml') raw = parseToml(text);
-    else if (ext === '.json') raw = JSON.parse(text) as unknown;
-    else throw new ConfigError(`config file '${path}' must end in .toml or .json`);
-  } catch (error) {
-    if (error instanceof ConfigError) throw error;
-    throw new ConfigError(`cannot parse config file '${path}': ${(error as Error).message}`, { cause: error });
-  }
-  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
-    throw new ConfigError(`config file '${path}' must hold an object of key = value pairs`);
-  }
-  return raw as Record<string, unknown>;
-}
-
 /**
- * Parses `--key=value` overrides. Values are read as JSON when they parse (numbers, booleans,
- * objects), otherwise kept as strings. `--envArgs.digits=2` sets one key inside an object field.
+ * Parses loose `--key=value` flags (no schema): values are read as JSON when they parse, otherwise
+ * kept as strings; `--a.b=1` sets a key inside an object. For scripts with flags of their own;
+ * `keiko train` reads its flags with `loadTrainConfig`.
  */
 export function parseOverrides(args: readonly string[]): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const arg of args) {
     const match = /^--?([A-Za-z][\w.]*)(?:=(.*))?$/s.exec(arg);
-    if (!match) throw new ConfigError(`cannot read override '${arg}'; write --key=value (valid keys: ${TRAIN_CONFIG_KEYS.join(', ')})`);
-    const key = match[1]!;
-    const [head, ...rest] = key.split('.');
-    // String fields keep the text as written (`--runName=007`); others are read as JSON.
-    const stringField = rest.length === 0 && typeof STRING_DEFAULTS[head!] === 'string';
-    const value = match[2] === undefined ? true : stringField ? match[2] : coerce(match[2]);
-    if (rest.length === 0) {
-      out[head!] = value;
-    } else {
-      const target = (out[head!] ??= {}) as Record<string, unknown>;
-      if (typeof target !== 'object' || target === null) throw new ConfigError(`override '${arg}' sets a key inside '${head}', which is not an object`);
-      target[rest.join('.')] = value;
-    }
+    if (!match) throw new ConfigError(`cannot read override '${arg}'; write --key=value`);
+    const [head, ...rest] = match[1]!.split('.');
+    const value = match[2] === undefined ? true : looseValue(match[2]);
+    if (rest.length === 0) out[head!] = value;
+    else ((out[head!] ??= {}) as Record<string, unknown>)[rest.join('.')] = value;
   }
   return out;
 }
 
-const STRING_DEFAULTS: Record<string, unknown> = TrainConfig.parse({});
-
-function coerce(text: string): unknown {
+function looseValue(text: string): unknown {
   try {
     return JSON.parse(text) as unknown;
   } catch {
@@ -232,30 +150,38 @@ function coerce(text: string): unknown {
   }
 }
 
-/** Merges layers (later wins; object fields such as `envArgs` are merged key by key) and validates. */
+/**
+ * The settings layers of `keiko train`, merged (later wins; object fields such as `envArgs` merge
+ * key by key) and validated: defaults < `base` (a resumed run's saved config) < `file` < `overrides`
+ * (argv: `--key value`, `--key=value`, kebab-case, `--envArgs.digits=2`; a config file may also come
+ * as its first positional or `--config <file>`). Deprecated names print a notice on stderr.
+ */
 export function loadTrainConfig(options: { file?: string; overrides?: readonly string[]; base?: Record<string, unknown> }): TrainConfig {
-  const layers = [options.base ?? {}, options.file ? readConfigFile(options.file) : {}, parseOverrides(options.overrides ?? [])];
-  const merged: Record<string, unknown> = {};
-  for (const layer of layers) {
-    for (const [k, v] of Object.entries(layer)) {
-      const prev = merged[k];
-      merged[k] = isPlainObject(prev) && isPlainObject(v) ? { ...prev, ...v } : v;
-    }
-  }
+  const argv = parseSettingsArgv(TRAIN_SETTINGS, options.overrides ?? []);
+  const path = options.file ?? argv.configFile ?? argv.positionals[0];
+  const extra = argv.positionals.slice(options.file || argv.configFile ? 0 : 1);
+  if (extra.length > 0) throw new ConfigError(`unexpected argument '${extra[0]}'; keiko train takes one config file, then --key value or --key=value settings`);
+  const base = options.base ? checkSettings(TRAIN_SETTINGS, dropSentinels(options.base), 'the saved config') : { values: {}, notices: [] };
+  const file = path ? checkSettings(TRAIN_SETTINGS, readConfigFile(path), path) : { values: {}, notices: [] };
+  for (const notice of [...new Set([...file.notices, ...argv.notices])]) process.stderr.write(`${notice}\n`);
+  const layers = [base.values, dropSentinels(file.values), dropSentinels(argv.values)];
+  const merged = mergeSettings(...layers);
   const setsEnv = layers.some((l) => 'env' in l);
   const setsEnvArgs = layers.some((l) => 'envArgs' in l);
   if (setsEnv && !setsEnvArgs) merged['envArgs'] = {};
   return parseTrainConfig(merged);
 }
 
-function isPlainObject(v: unknown): v is Record<string, unknown> {
-  return v !== null && typeof v === 'object' && !Array.isArray(v);
+/** Configs saved before `sftSteps` and `logRollouts` became optional wrote -1 for "unset". */
+function dropSentinels(raw: Record<string, unknown>): Record<string, unknown> {
+  const out = { ...raw };
+  for (const key of ['sftSteps', 'logRollouts']) if (out[key] === -1) delete out[key];
+  return out;
 }
 
-/** SFT steps the job will run: `sftSteps`, with -1 resolved (400 for a created model, else 0). */
+/** SFT steps the job will run: `sftSteps`, or when unset 400 for a created model and 0 for a given one. */
 export function effectiveSftSteps(config: TrainConfig): number {
-  if (config.sftSteps >= 0) return config.sftSteps;
-  return config.model ? 0 : 400;
+  return config.sftSteps ?? (config.model ? 0 : 400);
 }
 
 /** Figures derived from the config, printed at start. */
@@ -278,7 +204,8 @@ export function deriveFigures(config: TrainConfig): DerivedFigures {
 /** The config as aligned `key = value` lines followed by the derived figures. */
 export function formatConfig(config: TrainConfig): string {
   const width = Math.max(...TRAIN_CONFIG_KEYS.map((k) => k.length));
-  const lines = Object.entries(config).map(([k, v]) => `  ${k.padEnd(width)} = ${JSON.stringify(v)}`);
+  const values = config as Record<string, unknown>;
+  const lines = TRAIN_CONFIG_KEYS.map((k) => `  ${k.padEnd(width)} = ${k in values ? JSON.stringify(values[k]) : 'unset'}`);
   const d = deriveFigures(config);
   lines.push(
     `  prompts per step: ${config.promptsPerStep} · rollouts per step: ${d.rolloutsPerStep} · ` +

@@ -33,12 +33,15 @@ export async function evaluatePolicy(options: {
   maxTokens: number;
   /** Nucleus sampling (the policy being trained samples with the training run's topP). Default: the sampler's. */
   topP?: number;
+  /** Rollouts per example (default 1). */
+  groupSize?: number;
+  /** @deprecated The old name of `groupSize`; read for one release. */
   samples?: number;
   maxTurns?: number;
   concurrency?: number;
   seed?: number;
 }): Promise<EvalReport> {
-  const samples = options.samples ?? 1;
+  const samples = options.groupSize ?? options.samples ?? 1;
   const t0 = performance.now();
   const sampled = await sampleGroups({
     env: options.env,

@@ -97,7 +97,7 @@ export async function record(run: GrpoRun, state: GrpoState, batch: BuiltBatch, 
   }
   if (config.logRollouts !== 0) {
     const all = built.groups.flat();
-    await run.folder.writeRollouts(step, config.logRollouts < 0 ? all : all.slice(0, config.logRollouts));
+    await run.folder.writeRollouts(step, config.logRollouts === undefined ? all : all.slice(0, config.logRollouts));
   }
   await run.folder.appendMetrics(metrics);
   run.emit({ kind: 'step', step, steps: config.steps, metrics });
@@ -126,7 +126,7 @@ export async function checkpoint(run: GrpoRun, state: GrpoState): Promise<void> 
   run.emit({ kind: 'checkpoint', step, dir });
 }
 
-/** A held-out eval of the current policy (fixed seed, `evalSamples` per example unless greedy), written to `evals/<label>.json`. */
+/** A held-out eval of the current policy (fixed seed, `evalGroupSize` per example unless greedy), written to `evals/<label>.json`. */
 export async function evaluate(run: GrpoRun, state: GrpoState, label: string): Promise<EvalReport> {
   const { config, env } = run;
   const report = await evaluatePolicy({
@@ -136,7 +136,7 @@ export async function evaluate(run: GrpoRun, state: GrpoState, label: string): P
     label,
     temperature: config.evalTemperature,
     topP: config.topP,
-    samples: config.evalTemperature === 0 ? 1 : config.evalSamples,
+    groupSize: config.evalTemperature === 0 ? 1 : config.evalGroupSize,
     maxTokens: config.maxTokens,
     maxTurns: config.maxTurns,
     concurrency: config.concurrency,

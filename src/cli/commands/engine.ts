@@ -1,94 +1,56 @@
 import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
+import { z } from 'zod';
 import { ConfigError } from '../../core/errors.js';
 import { EngineClient } from '../../engine/client.js';
 import { defaultEnginePython } from '../../engine/process.js';
 import { spawn } from 'node:child_process';
+import { settingsCommand } from '../settings-command.js';
 
-function int(name: string) {
-  return (value: string): number => {
-    const n = Number(value);
-    if (!Number.isInteger(n)) throw new ConfigError(`--${name} must be an integer, got '${value}'`);
-    return n;
-  };
-}
+const ServeSettings = z
+  .object({
+    model: z.string().min(1).describe('Local Hugging Face model directory.'),
+    host: z.string().default('127.0.0.1').describe('Address to bind.'),
+    port: z.number().int().nonnegative().optional().describe('Port (unset: a free one).'),
+    device: z.enum(['auto', 'cpu', 'cuda']).default('auto').describe('Device: auto = cuda when available, else cpu.'),
+    threads: z.number().int().positive().optional().describe('Torch CPU threads (unset: the measured best).'),
+    dtype: z.enum(['auto', 'float32', 'bfloat16']).optional().describe('Weights dtype (unset: auto = bfloat16 autocast on a GPU, float32 on a CPU).'),
+    loraRank: z.number().int().positive().optional().describe('Train LoRA adapters of this rank instead of all weights.'),
+    loraAlpha: z.number().positive().optional().describe('LoRA alpha (unset: 2 × loraRank).'),
+    microBatchSize: z.number().int().positive().optional().describe('Sequences per forward/backward chunk when a request does not say (unset: 32).'),
+    reference: z.string().optional().describe('KL reference: auto | none | DIR.'),
+    seed: z.number().int().optional().describe('Seed for requests without one.'),
+  })
+  .strict();
 
-function num(name: string) {
-  return (value: string): number => {
-    const n = Number(value);
-    if (!Number.isFinite(n) || n <= 0) throw new ConfigError(`--${name} must be a positive number, got '${value}'`);
-    return n;
-  };
-}
-
-function dtype(value: string): 'auto' | 'float32' | 'bfloat16' {
-  if (value === 'auto' || value === 'float32' || value === 'bfloat16') return value;
-  throw new ConfigError(`unknown dtype '${value}'; available: auto, float32, bfloat16`);
-}
-
-function device(value: string): 'auto' | 'cpu' | 'cuda' {
-  if (value === 'auto' || value === 'cpu' || value === 'cuda') return value;
-  throw new ConfigError(`unknown device '${value}'; available: auto, cpu, cuda`);
-}
-
-interface ServeFlags {
-  model: string;
-  host: string;
-  port?: number;
-  device: 'auto' | 'cpu' | 'cuda';
-  threads?: number;
-  dtype?: 'auto' | 'float32' | 'bfloat16';
-  loraRank?: number;
-  loraAlpha?: number;
-  microBatchSize?: number;
-  reference?: string;
-  seed?: number;
-}
-
-interface CreateFlags {
-  out: string;
-  corpus: string[];
-  architecture: string;
-  vocabSize?: number;
-  hidden?: number;
-  layers?: number;
-  heads?: number;
-  maxContext?: number;
-  seed?: number;
-}
+const CreateSettings = z
+  .object({
+    out: z.string().min(1).describe('Output directory.'),
+    corpus: z.array(z.string()).min(1).describe('Text file(s) to train the tokenizer on (repeat the flag, or list them after it).'),
+    architecture: z.enum(['qwen2', 'llama']).default('qwen2').describe('Model architecture.'),
+    vocabSize: z.number().int().positive().optional().describe('BPE vocabulary size (unset: 512).'),
+    hidden: z.number().int().positive().optional().describe('Hidden size (unset: 64).'),
+    layers: z.number().int().positive().optional().describe('Transformer blocks (unset: 2).'),
+    heads: z.number().int().positive().optional().describe('Attention heads (unset: 4).'),
+    maxContext: z.number().int().positive().optional().describe('Max positions (unset: 512).'),
+    seed: z.number().int().optional().describe('Weight init seed (unset: 0).'),
+  })
+  .strict();
 
 /** Registers `keiko engine serve|create|info`: the Python engine, started and watched from TypeScript. */
 export function register(program: Command): void {
   const engine = program.command('engine').description('the Python engine that holds the weights (sampling + training over HTTP)');
 
-  engine
-    .command('serve')
-    .description('start the engine on a local model directory, wait until healthy, restart it if it dies')
-    .requiredOption('--model <dir>', 'local Hugging Face model directory')
-    .option('--host <host>', 'address to bind', '127.0.0.1')
-    .option('--port <n>', 'port (default: a free one)', int('port'))
-    .option('--device <d>', 'auto | cpu | cuda', device, 'auto')
-    .option('--threads <n>', 'torch CPU threads (default: the measured best)', int('threads'))
-    .option('--dtype <t>', 'auto | float32 | bfloat16 (autocast on a GPU)', dtype)
-    .option('--lora-rank <r>', 'train LoRA adapters of this rank instead of all weights', int('lora-rank'))
-    .option('--lora-alpha <a>', 'LoRA alpha (default: 2 × rank)', num('lora-alpha'))
-    .option('--micro-batch-size <n>', 'sequences per forward/backward chunk when a request does not say (default 32)', int('micro-batch-size'))
-    .option('--reference <ref>', 'KL reference: auto | none | DIR')
-    .option('--seed <n>', 'seed for requests without one', int('seed'))
-    .action(async (flags: ServeFlags) => {
+  settingsCommand(
+    engine,
+    'serve',
+    { command: 'keiko engine serve', schema: ServeSettings },
+    'start the engine on a local model directory, wait until healthy, restart it if it dies',
+    async (flags) => {
       if (!existsSync(flags.model)) throw new ConfigError(`model directory not found: ${flags.model}`);
+      // the settings are EngineSpawnOptions by name; unset ones are left to the engine
       const client = await EngineClient.spawn({
-        model: flags.model,
-        host: flags.host,
-        device: flags.device,
-        ...(flags.port !== undefined ? { port: flags.port } : {}),
-        ...(flags.threads !== undefined ? { threads: flags.threads } : {}),
-        ...(flags.dtype !== undefined ? { dtype: flags.dtype } : {}),
-        ...(flags.loraRank !== undefined ? { loraRank: flags.loraRank } : {}),
-        ...(flags.loraAlpha !== undefined ? { loraAlpha: flags.loraAlpha } : {}),
-        ...(flags.microBatchSize !== undefined ? { microBatchSize: flags.microBatchSize } : {}),
-        ...(flags.reference !== undefined ? { reference: flags.reference } : {}),
-        ...(flags.seed !== undefined ? { seed: flags.seed } : {}),
+        ...flags,
         onOutput: (line) => process.stderr.write(`[engine] ${line}\n`),
         onRestart: ({ restarts, model }) => process.stderr.write(`keiko: engine died; restarted (${restarts}) from ${model}\n`),
       });
@@ -102,24 +64,17 @@ export function register(program: Command): void {
         process.once('SIGINT', stop);
         process.once('SIGTERM', stop);
       });
-    });
+    },
+  );
 
-  engine
-    .command('create')
-    .description('create a tiny random model with a BPE tokenizer trained on a corpus and a chat template')
-    .requiredOption('--out <dir>', 'output directory')
-    .requiredOption('--corpus <files...>', 'text file(s) to train the tokenizer on')
-    .option('--architecture <a>', 'qwen2 | llama', 'qwen2')
-    .option('--vocab-size <n>', 'BPE vocabulary size (default 512)', int('vocab-size'))
-    .option('--hidden <n>', 'hidden size (default 64)', int('hidden'))
-    .option('--layers <n>', 'transformer blocks (default 2)', int('layers'))
-    .option('--heads <n>', 'attention heads (default 4)', int('heads'))
-    .option('--max-context <n>', 'max positions (default 512)', int('max-context'))
-    .option('--seed <n>', 'weight init seed (default 0)', int('seed'))
-    .action(async (flags: CreateFlags) => {
-      if (flags.architecture !== 'qwen2' && flags.architecture !== 'llama') {
-        throw new ConfigError(`unknown architecture '${flags.architecture}'; available: qwen2, llama`);
-      }
+  settingsCommand(
+    engine,
+    'create',
+    // `--corpus a.txt b.txt`: files after the first are positionals, read as more corpus files.
+    { command: 'keiko engine create', schema: CreateSettings, positional: '[corpus files...]' },
+    'create a tiny random model with a BPE tokenizer trained on a corpus and a chat template',
+    async (settings, more) => {
+      const flags = { ...settings, corpus: [...settings.corpus, ...more] };
       for (const f of flags.corpus) if (!existsSync(f)) throw new ConfigError(`corpus file not found: ${f}`);
       const out = await EngineClient.createModel({
         out: flags.out,
@@ -133,7 +88,8 @@ export function register(program: Command): void {
         ...(flags.seed !== undefined ? { seed: flags.seed } : {}),
       });
       process.stdout.write(`model written to ${out}\n`);
-    });
+    },
+  );
 
   engine
     .command('info')

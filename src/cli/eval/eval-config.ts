@@ -14,7 +14,8 @@ export const EvalConfig = z.object({
   baseUrls: z.array(z.url()).min(1),
   /** Examples to evaluate; undefined = the whole split. */
   examples: z.number().int().positive().optional(),
-  rolloutsPerExample: z.number().int().positive().default(1),
+  /** Rollouts per example (the group of pass@k; `groupSize` in `keiko train` too). */
+  groupSize: z.number().int().positive().default(1),
   concurrency: z.number().int().positive().default(32),
   scoringConcurrency: z.number().int().positive().optional(),
   sampling: SamplingArgs.default({}),

@@ -1,14 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { formatEvalTable } from './eval-table.js';
 import { formatSeconds } from './eval-progress.js';
-import { collectList, positiveInt } from './cli-parsers.js';
 
 describe('formatEvalTable', () => {
   it('shows reward mean ± std, each metric, pass@k, errors and throughput', () => {
     const text = formatEvalTable({
       env: 'arithmetic',
       model: 'm',
-      rolloutsPerExample: 2,
+      groupSize: 2,
       seconds: 2,
       freshRollouts: 4,
       resultsPath: 'runs/x/results.jsonl',
@@ -42,12 +41,5 @@ describe('cli helpers', () => {
     expect(formatSeconds(185)).toBe('3m05s');
     expect(formatSeconds(3720)).toBe('1h02m');
     expect(formatSeconds(Number.POSITIVE_INFINITY)).toBe('?');
-  });
-
-  it('parses repeatable comma lists and rejects bad integers', () => {
-    expect(collectList('a, b', ['x'])).toEqual(['x', 'a', 'b']);
-    expect(positiveInt('12')).toBe(12);
-    expect(() => positiveInt('1.5')).toThrow(/positive integer/);
-    expect(() => positiveInt('0')).toThrow(/positive integer/);
   });
 });

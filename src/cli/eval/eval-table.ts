@@ -7,7 +7,7 @@ export function formatEvalTable(options: {
   env: string;
   model: string;
   summary: RolloutSummary;
-  rolloutsPerExample: number;
+  groupSize: number;
   seconds: number;
   freshRollouts: number;
   resultsPath: string;
@@ -26,6 +26,6 @@ export function formatEvalTable(options: {
   rows.push(['throughput', `${options.freshRollouts} rollouts in ${options.seconds.toFixed(1)} s (${rate.toFixed(1)}/s)`]);
   rows.push(['results', options.resultsPath]);
   const width = Math.max(...rows.map(([k]) => k.length));
-  const header = `${options.env} · ${options.model} · ${s.examples} examples × ${options.rolloutsPerExample} = ${s.rollouts} rollouts`;
+  const header = `${options.env} · ${options.model} · ${s.examples} examples × ${options.groupSize} = ${s.rollouts} rollouts`;
   return [header, '-'.repeat(Math.min(header.length, 80)), ...rows.map(([k, v]) => `${k.padEnd(width)}  ${v}`)].join('\n');
 }

@@ -1,9 +1,9 @@
 import { existsSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { ConfigError } from '../../core/errors.js';
-import type { Environment, LoadEnvironment } from '../../core/environment.js';
-import { loadBuiltinEnvironment } from '../../../environments/index.js';
+import { ConfigError } from '../core/errors.js';
+import type { Environment, LoadEnvironment } from '../core/environment.js';
+import { loadBuiltinEnvironment } from '../../environments/index.js';
 
 /** True when `spec` names a module file rather than a built-in environment. */
 export function isModuleSpec(spec: string): boolean {
@@ -11,10 +11,11 @@ export function isModuleSpec(spec: string): boolean {
 }
 
 /**
- * Resolves `-e`: a built-in environment name, or a path to a module exporting `loadEnvironment(args)`
- * (TypeScript modules load directly through tsx).
+ * The one environment loader of every command (`eval -e`, `train --env`, `sft --env`): a built-in
+ * environment name, or a path to a module whose `loadEnvironment(args)` is a named export, the
+ * default export, or a method of the default export (TypeScript modules load directly through tsx).
  */
-export async function loadEnvironmentSpec(options: { spec: string; args: Record<string, unknown> }): Promise<Environment> {
+export async function loadEnvironment(options: { spec: string; args: Record<string, unknown> }): Promise<Environment> {
   const { spec, args } = options;
   if (!isModuleSpec(spec)) return loadBuiltinEnvironment(spec, args);
   const path = resolve(spec);
@@ -29,7 +30,8 @@ export async function loadEnvironmentSpec(options: { spec: string; args: Record<
       : '';
     throw new ConfigError(`could not import environment module ${spec}: ${message.split('\n')[0]}${hint}`, { cause: error });
   }
-  const load = (mod.loadEnvironment ?? (mod.default as Record<string, unknown> | undefined)?.loadEnvironment) as LoadEnvironment | undefined;
+  const fallback = mod.default as LoadEnvironment | { loadEnvironment?: LoadEnvironment } | undefined;
+  const load = (mod.loadEnvironment ?? (typeof fallback === 'function' ? fallback : fallback?.loadEnvironment)) as LoadEnvironment | undefined;
   if (typeof load !== 'function') {
     const exported = Object.keys(mod);
     throw new ConfigError(`environment module ${spec} must export a function loadEnvironment(args); it exports: ${exported.length ? exported.join(', ') : '(nothing)'}`);
