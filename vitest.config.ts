@@ -6,6 +6,8 @@ export default defineConfig({
   resolve: {
     alias: [
       { find: /^keiko\/testing$/, replacement: fileURLToPath(new URL('./src/testing/index.ts', import.meta.url)) },
+      { find: /^keiko\/search$/, replacement: fileURLToPath(new URL('./src/search/index.ts', import.meta.url)) },
+      { find: /^keiko\/proxy$/, replacement: fileURLToPath(new URL('./src/proxy/index.ts', import.meta.url)) },
       { find: /^keiko$/, replacement: fileURLToPath(new URL('./src/index.ts', import.meta.url)) },
     ],
   },

@@ -1,5 +1,6 @@
 // The layers of src/, guarded: an import may only point down (to a lower layer), never up and never
-// sideways between folders of the same layer. docs/architecture.md draws the same picture.
+// sideways between folders of the same layer; cli/ and dashboard/ reach other folders only through
+// their public surface (the folder's index.ts). docs/architecture.md draws the same picture.
 import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, normalize, relative, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -28,6 +29,7 @@ interface Edge {
   file: string; // relative to src/
   from: string; // folder
   to: string; // folder
+  target: string; // the imported module, relative to src/
 }
 
 function sourceFiles(dir: string): string[] {
@@ -47,7 +49,7 @@ function crossFolderImports(): Edge[] {
     for (const m of text.matchAll(/(?:from|import)\s*\(?\s*'(\.{1,2}\/[^']+)'/g)) {
       const target = relative(SRC, normalize(join(dirname(path), m[1]!)));
       const to = target.split('/')[0]!;
-      if (to !== from && !to.startsWith('..')) edges.push({ file, from, to });
+      if (to !== from && !to.startsWith('..')) edges.push({ file, from, to, target });
     }
   }
   return edges;
@@ -66,11 +68,27 @@ function violations(edges: readonly Edge[]): string[] {
   return out;
 }
 
+/** Imports by cli/ and dashboard/ of another folder's internals instead of its index.ts. */
+function internalImports(edges: readonly Edge[]): string[] {
+  return edges
+    .filter((e) => (e.from === 'cli' || e.from === 'dashboard') && e.to !== 'index.ts' && !e.target.endsWith('/index.js'))
+    .map((e) => `${e.file}: imports ${e.target}; use ${e.to}/index.ts (its public surface)`);
+}
+
 describe('architecture', () => {
   it('every import points down the layers', () => {
     const edges = crossFolderImports();
     expect(edges.length).toBeGreaterThan(50); // the scan sees the real imports
     expect(violations(edges)).toEqual([]);
+  });
+
+  it('cli and dashboard use other folders through their public surface only', () => {
+    const edges = crossFolderImports();
+    expect(edges.filter((e) => e.from === 'cli').length).toBeGreaterThan(10);
+    expect(internalImports(edges)).toEqual([]);
+    expect(internalImports([{ file: 'cli/x.ts', from: 'cli', to: 'train', target: 'train/config.js' }])).toEqual([
+      'cli/x.ts: imports train/config.js; use train/index.ts (its public surface)',
+    ]);
   });
 
   it('core imports nothing from keiko', () => {
@@ -80,9 +98,9 @@ describe('architecture', () => {
   it('reports an import that runs back up, or sideways', () => {
     expect(
       violations([
-        { file: 'core/x.ts', from: 'core', to: 'train' },
-        { file: 'envs/y.ts', from: 'envs', to: 'rubrics' },
-        { file: 'train/z.ts', from: 'train', to: 'core' },
+        { file: 'core/x.ts', from: 'core', to: 'train', target: 'train/index.js' },
+        { file: 'envs/y.ts', from: 'envs', to: 'rubrics', target: 'rubrics/index.js' },
+        { file: 'train/z.ts', from: 'train', to: 'core', target: 'core/index.js' },
       ]),
     ).toEqual([
       'core/x.ts: core (layer 0) imports train (layer 3); imports must point to a lower layer',

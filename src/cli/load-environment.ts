@@ -1,8 +1,8 @@
 import { existsSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { ConfigError } from '../core/errors.js';
-import type { Environment, LoadEnvironment } from '../core/environment.js';
+import { ConfigError } from '../core/index.js';
+import type { Environment, LoadEnvironment } from '../core/index.js';
 import { loadBuiltinEnvironment } from '../../environments/index.js';
 
 /** True when `spec` names a module file rather than a built-in environment. */

@@ -1,5 +1,5 @@
 import { CommanderError, type Command } from 'commander';
-import { ConfigError, KeikoError } from '../core/errors.js';
+import { ConfigError, KeikoError } from '../core/index.js';
 
 /** Exit codes: 0 ok, 1 run failure, 2 usage/config error. */
 export const EXIT = { ok: 0, failure: 1, usage: 2 } as const;

@@ -1,10 +1,10 @@
 import { join } from 'node:path';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { z } from 'zod';
-import { ConfigError } from '../core/errors.js';
-import { formatZodError } from '../core/parse.js';
-import { stepSource } from '../runs/run-layout.js';
-import { RunNotFoundError, type RunStore } from '../runs/run-store.js';
+import { ConfigError } from '../core/index.js';
+import { formatZodError } from '../core/index.js';
+import { stepSource } from '../runs/index.js';
+import { RunNotFoundError, type RunStore } from '../runs/index.js';
 import { HttpError, sendError, sendJson } from './http-util.js';
 import { streamRunEvents } from './live-events.js';
 import {

@@ -1,7 +1,7 @@
 import { stat } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { join } from 'node:path';
-import { RUN_FILES } from '../core/run-manifest.js';
+import { RUN_FILES } from '../core/index.js';
 import type { UpdateEvent } from './payloads.js';
 
 /**

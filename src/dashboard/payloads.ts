@@ -1,10 +1,10 @@
 import { z } from 'zod';
-import type { StepMetrics } from '../core/run-manifest.js';
-import type { EvalSummary } from '../runs/eval-summary.js';
-import type { RolloutPage } from '../runs/rollout-query.js';
-import type { RunDetail } from '../runs/run-store.js';
-import type { RunSummary } from '../runs/run-summary.js';
-import type { RolloutView } from '../runs/stored-rollout.js';
+import type { StepMetrics } from '../core/index.js';
+import type { EvalSummary } from '../runs/index.js';
+import type { RolloutPage } from '../runs/index.js';
+import type { RunDetail } from '../runs/index.js';
+import type { RunSummary } from '../runs/index.js';
+import type { RolloutView } from '../runs/index.js';
 
 /** Version of the dashboard's JSON API payloads (`schemaVersion` in every response). */
 export const DASHBOARD_API_VERSION = 1;

@@ -1,10 +1,10 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { queryRollouts } from '../runs/rollout-query.js';
-import { stepSource } from '../runs/run-layout.js';
-import { RunNotFoundError, RunStore } from '../runs/run-store.js';
-import type { EvalSummary } from '../runs/eval-summary.js';
-import type { RolloutView } from '../runs/stored-rollout.js';
+import { queryRollouts } from '../runs/index.js';
+import { stepSource } from '../runs/index.js';
+import { RunNotFoundError, RunStore } from '../runs/index.js';
+import type { EvalSummary } from '../runs/index.js';
+import type { RolloutView } from '../runs/index.js';
 import { DASHBOARD_API_VERSION, type ReportData } from './payloads.js';
 
 /** Options of `buildReport`. */

@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { RunStore } from '../runs/run-store.js';
+import { RunStore } from '../runs/index.js';
 import { handleApi } from './api-routes.js';
 import { sendError } from './http-util.js';
 import { serveFile } from './static-files.js';

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ConfigError } from '../core/errors.js';
+import { ConfigError } from '../core/index.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 

@@ -1,5 +1,5 @@
 // Training: config, advantages, filtering, packing, the GRPO loop, SFT, checkpoints, the main job.
-export { TrainConfig, TRAIN_CONFIG_KEYS, parseTrainConfig, loadTrainConfig, parseOverrides, readConfigFile, deriveFigures, formatConfig, configChanges } from './config.js';
+export { TrainConfig, TRAIN_SETTINGS, TRAIN_CONFIG_KEYS, parseTrainConfig, loadTrainConfig, parseOverrides, readConfigFile, deriveFigures, formatConfig, configChanges } from './config.js';
 export type { TrainConfigInput, DerivedFigures, ConfigChange } from './config.js';
 export { computeAdvantages, summarize, ADVANTAGE_EPS } from './advantages.js';
 export type { AdvantageScale } from './advantages.js';

@@ -1,9 +1,9 @@
 import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
 import { z } from 'zod';
-import { ConfigError } from '../../core/errors.js';
-import { EngineClient } from '../../engine/client.js';
-import { defaultEnginePython } from '../../engine/process.js';
+import { ConfigError } from '../../core/index.js';
+import { EngineClient } from '../../engine/index.js';
+import { defaultEnginePython } from '../../engine/index.js';
 import { spawn } from 'node:child_process';
 import { settingsCommand } from '../settings-command.js';
 

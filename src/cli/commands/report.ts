@@ -1,11 +1,11 @@
 import type { Command } from 'commander';
 import { existsSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
-import { ConfigError } from '../../core/errors.js';
-import { RUN_FILES } from '../../core/run-manifest.js';
-import { writeReport } from '../../dashboard/report.js';
-import { ensureWebBuilt } from '../../dashboard/web-assets.js';
-import { RunNotFoundError } from '../../runs/run-store.js';
+import { ConfigError } from '../../core/index.js';
+import { RUN_FILES } from '../../core/index.js';
+import { writeReport } from '../../dashboard/index.js';
+import { ensureWebBuilt } from '../../dashboard/index.js';
+import { RunNotFoundError } from '../../runs/index.js';
 
 /** Registers `keiko report RUN`: one self-contained HTML file of a run (curves + sample rollouts). */
 export function register(program: Command): void {

@@ -1,9 +1,9 @@
 import type { Command } from 'commander';
 import { resolve } from 'node:path';
-import { ConfigError } from '../../core/errors.js';
-import { RunKind, RunStatus } from '../../core/run-manifest.js';
-import { RunStore } from '../../runs/run-store.js';
-import { formatRunsTable } from '../../runs/runs-table.js';
+import { ConfigError } from '../../core/index.js';
+import { RunKind, RunStatus } from '../../core/index.js';
+import { RunStore } from '../../runs/index.js';
+import { formatRunsTable } from '../../runs/index.js';
 
 /** Registers `keiko runs [dir]`: the runs of a folder as a table. */
 export function register(program: Command): void {

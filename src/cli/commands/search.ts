@@ -2,17 +2,17 @@ import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { type Command } from 'commander';
 import { z } from 'zod';
-import { ConfigError, unknownNameMessage } from '../../core/errors.js';
-import type { SearchDocument } from '../../search/corpus/document.js';
-import { availableBuiltinSources, BUILTIN_SOURCES, builtinCorpus, type BuiltinSource } from '../../search/corpus/builtin-corpus.js';
-import { readJsonlCorpus } from '../../search/corpus/jsonl-source.js';
-import { readParquetCorpus } from '../../search/corpus/parquet-source.js';
-import { INDEX_FILES, LocalSearchIndex, type BuildProgress } from '../../search/local-index.js';
-import { startSearchServer } from '../../search/server/search-server.js';
-import { renderFind, renderPage, renderSerp } from '../../search/web/render-text.js';
-import { SearchWeb } from '../../search/web/search-web.js';
-import { QA_KINDS, synthesizeQa } from '../../search/synth/qa-synth.js';
-import { writeQaSplits } from '../../search/synth/write-splits.js';
+import { ConfigError, unknownNameMessage } from '../../core/index.js';
+import type { SearchDocument } from '../../search/index.js';
+import { availableBuiltinSources, BUILTIN_SOURCES, builtinCorpus, type BuiltinSource } from '../../search/index.js';
+import { readJsonlCorpus } from '../../search/index.js';
+import { readParquetCorpus } from '../../search/index.js';
+import { INDEX_FILES, LocalSearchIndex, type BuildProgress } from '../../search/index.js';
+import { startSearchServer } from '../../search/index.js';
+import { renderFind, renderPage, renderSerp } from '../../search/index.js';
+import { SearchWeb } from '../../search/index.js';
+import { QA_KINDS, synthesizeQa } from '../../search/index.js';
+import { writeQaSplits } from '../../search/index.js';
 import { settingsCommand } from '../settings-command.js';
 
 /** Where `keiko search build` puts the built-in corpus's index unless told otherwise. */

@@ -3,10 +3,10 @@ import { basename, join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { z } from 'zod';
 import { formatSettingsHelp, resolveSettings, type SettingsSpec } from '../../core/config/index.js';
-import { ConfigError } from '../../core/errors.js';
-import { EngineClient } from '../../engine/client.js';
-import { EngineChatTokenizer } from '../../engine/chat-tokenizer.js';
-import { demonstrationSource, readSftJsonl, trainSft, type SftSource } from '../../train/sft.js';
+import { ConfigError } from '../../core/index.js';
+import { EngineClient } from '../../engine/index.js';
+import { EngineChatTokenizer } from '../../engine/index.js';
+import { demonstrationSource, readSftJsonl, trainSft, type SftSource } from '../../train/index.js';
 import { loadEnvironment } from '../load-environment.js';
 
 const DESCRIPTION = "Supervised warm start: train a model on a JSONL of conversations or on an environment's scripted demonstrations.";

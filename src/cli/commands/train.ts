@@ -2,10 +2,10 @@ import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import cliProgress from 'cli-progress';
 import type { Command } from 'commander';
-import { ConfigError } from '../../core/errors.js';
+import { ConfigError } from '../../core/index.js';
 import { formatSettingsHelp, parseSettingsArgv } from '../../core/config/index.js';
-import { configChanges, formatConfig, loadTrainConfig, readConfigFile, TRAIN_SETTINGS, type ConfigChange, type TrainConfig } from '../../train/config.js';
-import { runTrainJob, type JobEvent } from '../../train/train-job.js';
+import { configChanges, formatConfig, loadTrainConfig, readConfigFile, TRAIN_SETTINGS, type ConfigChange, type TrainConfig } from '../../train/index.js';
+import { runTrainJob, type JobEvent } from '../../train/index.js';
 import { loadEnvironment } from '../load-environment.js';
 
 const DESCRIPTION =

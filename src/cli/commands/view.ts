@@ -1,8 +1,8 @@
 import type { Command } from 'commander';
 import { resolve } from 'node:path';
-import { ConfigError } from '../../core/errors.js';
-import { ensureWebBuilt } from '../../dashboard/web-assets.js';
-import { startDashboard } from '../../dashboard/server.js';
+import { ConfigError } from '../../core/index.js';
+import { ensureWebBuilt } from '../../dashboard/index.js';
+import { startDashboard } from '../../dashboard/index.js';
 
 /** Registers `keiko view [runs-dir]`: serves the dashboard for a runs folder until interrupted. */
 export function register(program: Command): void {

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { SamplingArgs } from '../../core/sampler.js';
+import { SamplingArgs } from '../../core/index.js';
 
 /**
  * The validated settings of one `keiko eval` run; stored as the run's `config` in `run.json` so that

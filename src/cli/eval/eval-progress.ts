@@ -1,5 +1,5 @@
 import cliProgress from 'cli-progress';
-import type { RolloutProgress } from '../../rollout/run-rollouts.js';
+import type { RolloutProgress } from '../../rollout/index.js';
 
 /** Shows eval progress: a bar with rate and ETA on a terminal, a line every few seconds otherwise. */
 export class EvalProgress {

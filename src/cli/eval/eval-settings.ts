@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { SettingsSpec } from '../../core/config/index.js';
-import { TEST_SERVER_RULES } from '../../testing/test-server-rules.js';
+import { TEST_SERVER_RULES } from '../../testing/index.js';
 
 const ruleNames = Object.keys(TEST_SERVER_RULES) as [string, ...string[]];
 

@@ -1,4 +1,4 @@
-import type { RolloutSummary } from '../../rollout/summary.js';
+import type { RolloutSummary } from '../../rollout/index.js';
 
 const fmt = (v: number) => (Number.isFinite(v) ? v.toFixed(3) : '-');
 

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
-import { ConfigError } from '../../core/errors.js';
+import { ConfigError } from '../../core/index.js';
 
 /** Environment names: lower-case words joined by dashes, usable as folder and module names. */
 export const ENV_NAME_PATTERN = /^[a-z][a-z0-9]*(-[a-z0-9]+)*$/;
