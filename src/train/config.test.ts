@@ -8,7 +8,7 @@ import { TRAIN_CONFIG_KEYS, configChanges, deriveFigures, effectiveSftSteps, for
 describe('train config', () => {
   it('has a default for every field but the optional ones (no -1/0 magic values; unset microBatchSize/drGrpoTokens: the engine\'s default, maxTokens)', () => {
     const config = parseTrainConfig({});
-    const optional = ['sftSteps', 'logRollouts', 'drGrpoTokens', 'microBatchSize'];
+    const optional = ['sftSteps', 'logRollouts', 'evalEvery', 'drGrpoTokens', 'microBatchSize'];
     expect(Object.keys(config).sort()).toEqual(TRAIN_CONFIG_KEYS.filter((k) => !optional.includes(k)).sort());
   });
 
@@ -42,11 +42,13 @@ describe('train config', () => {
   });
 
   it('reads configs saved under old names and with the old -1 sentinels', () => {
-    const saved = { ...JSON.parse(JSON.stringify(parseTrainConfig({}))), sftSteps: -1, logRollouts: -1, evalSamples: 3 } as Record<string, unknown>;
+    const saved = { ...JSON.parse(JSON.stringify(parseTrainConfig({}))), sftSteps: -1, logRollouts: -1, evalEvery: 0, evalSamples: 3 } as Record<string, unknown>;
     delete saved['evalGroupSize'];
     const config = loadTrainConfig({ base: saved });
     expect(config.sftSteps).toBeUndefined();
     expect(config.logRollouts).toBeUndefined();
+    expect(config.evalEvery).toBeUndefined();
+    expect(() => parseTrainConfig({ evalEvery: 0 })).toThrow(/evalEvery/); // 0 is no longer a magic "off": leave it unset
     expect(config.evalGroupSize).toBe(3);
     expect(configChanges(loadTrainConfig({ base: saved }), loadTrainConfig({ base: saved, overrides: ['--steps', '7'] })).map((c) => c.key)).toEqual(['steps']);
   });

@@ -5,7 +5,6 @@ import { formatZodError } from '../core/parse.js';
 
 export { readConfigFile };
 
-export const TRAIN_CONFIG_SCHEMA_VERSION = 1;
 
 /**
  * The one flat training config (nanoGPT style). Every field has a default; `keiko train` with no
@@ -77,7 +76,7 @@ export const TrainConfig = z
     maxStaleness: z.number().int().nonnegative().default(1).describe('Max optimizer steps between the policy that sampled a batch and the one it trains.'),
 
     // ── eval, checkpoints, bookkeeping ─────────────────────────────────────────────────────────
-    evalEvery: z.number().int().nonnegative().default(0).describe('Held-out eval every N steps (0: only before and after training).'),
+    evalEvery: z.number().int().positive().optional().describe('Held-out eval every N steps as well (unset: only before and after training).'),
     evalExamples: z.number().int().positive().default(100).describe('Held-out examples per eval.'),
     evalGroupSize: z.number().int().positive().default(4).describe('Rollouts per held-out example (more = less noisy eval at temperature > 0).'),
     evalTemperature: z.number().min(0).max(5).default(1).describe('Eval sampling temperature; 1 = the policy being trained, 0 = greedy.'),
@@ -172,10 +171,11 @@ export function loadTrainConfig(options: { file?: string; overrides?: readonly s
   return parseTrainConfig(merged);
 }
 
-/** Configs saved before `sftSteps` and `logRollouts` became optional wrote -1 for "unset". */
+/** Configs saved before `sftSteps`, `logRollouts` and `evalEvery` became optional wrote -1 (0 for `evalEvery`) for "unset". */
 function dropSentinels(raw: Record<string, unknown>): Record<string, unknown> {
   const out = { ...raw };
   for (const key of ['sftSteps', 'logRollouts']) if (out[key] === -1) delete out[key];
+  if (out['evalEvery'] === 0) delete out['evalEvery'];
   return out;
 }
 

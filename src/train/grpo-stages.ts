@@ -92,7 +92,7 @@ export async function record(run: GrpoRun, state: GrpoState, batch: BuiltBatch, 
     resampleRounds: sampled.resampleRounds,
     ...(skipReason ? { skipReason } : {}),
   });
-  if (config.evalEvery > 0 && step % config.evalEvery === 0 && step < config.steps && run.evalExamples.length > 0) {
+  if (config.evalEvery !== undefined && step % config.evalEvery === 0 && step < config.steps && run.evalExamples.length > 0) {
     metrics.evalReward = (await evaluate(run, state, `step-${step}`)).reward;
   }
   if (config.logRollouts !== 0) {
