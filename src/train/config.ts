@@ -5,7 +5,6 @@ import { formatZodError } from '../core/parse.js';
 
 export { readConfigFile };
 
-
 /**
  * The one flat training config (nanoGPT style). Every field has a default; `keiko train` with no
  * arguments runs the built-in main job: create the tiny model, SFT-warm-start it on the arithmetic
