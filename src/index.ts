@@ -65,19 +65,7 @@ export type { TrainingBackend, EngineConnectOptions, CreateModelOptions, EngineS
 export type { EngineSpawnOptions } from './engine/process.js';
 export { EngineSampler } from './engine/sampler.js';
 export type { BatchChatSampler } from './engine/sampler.js';
-export type {
-  EngineInfo,
-  LossType,
-  LossSpec,
-  TrainSequence,
-  ForwardBackwardRequest,
-  ForwardBackwardResult,
-  OptimStepRequest,
-  OptimStepResult,
-  SaveRequest,
-  SaveResult,
-  LoadResult,
-} from './engine/wire.js';
+export type * from './engine/wire.js'; // the wire contract's types (EngineInfo, LossSpec, TrainSequence, ForwardBackwardRequest…)
 
 // ── rollouts and evaluation ──────────────────────────────────────────────────────────────────────
 export { runRollouts } from './rollout/run-rollouts.js';

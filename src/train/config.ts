@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { checkSettings, mergeSettings, parseSettingsArgv, readConfigFile, type SettingsSpec } from '../core/config/index.js';
+import { checkSettings, looseValue, mergeSettings, parseSettingsArgv, readConfigFile, type SettingsSpec } from '../core/config/index.js';
 import { ConfigError } from '../core/errors.js';
 import { formatZodError } from '../core/parse.js';
 
@@ -138,14 +138,6 @@ export function parseOverrides(args: readonly string[]): Record<string, unknown>
     else ((out[head!] ??= {}) as Record<string, unknown>)[rest.join('.')] = value;
   }
   return out;
-}
-
-function looseValue(text: string): unknown {
-  try {
-    return JSON.parse(text) as unknown;
-  } catch {
-    return text;
-  }
 }
 
 /**

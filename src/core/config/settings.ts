@@ -223,7 +223,7 @@ class Resolver {
 }
 
 /** A JSON reading of `text` when it parses (numbers, booleans, objects), else the text itself. */
-function looseValue(text: string): unknown {
+export function looseValue(text: string): unknown {
   try {
     return JSON.parse(text) as unknown;
   } catch {
