@@ -268,6 +268,7 @@ def test_a_rank_killed_mid_step_takes_the_whole_engine_down(tiny_model_dir, tmp_
         t0 = time.monotonic()
         code = r.proc.wait(120)
         t.join(30)
+        print(f"killed a rank: torchrun exited {code} after {time.monotonic() - t0:.1f} s; the request got {result}")
         assert code != 0 and time.monotonic() - t0 < 120
         assert "error" in result or result.get("status") != 200
     finally:
