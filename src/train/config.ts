@@ -39,6 +39,11 @@ export const TrainConfig = z
     device: z.enum(['auto', 'cpu', 'cuda']).default('auto'),
     /** Torch CPU threads in the engine (1 measured fastest for tiny models on 2-core machines). */
     threads: z.number().int().positive().default(1),
+    /**
+     * Engine processes that train the model (torchrun ranks, FSDP2). 1 = one process that samples and
+     * trains. A multi-rank engine does not sample, so > 1 needs a separate sampler (not available yet).
+     */
+    ranks: z.number().int().positive().default(1),
     /** URL of an already running engine (it holds the model; no create/SFT/restarts); empty: keiko spawns one. */
     engineUrl: z.string().default(''),
 
@@ -167,6 +172,13 @@ export function parseTrainConfig(raw: unknown): TrainConfig {
   const parsed = TrainConfig.safeParse(raw);
   if (!parsed.success) throw new ConfigError(`invalid training config: ${formatZodError(parsed.error)}`);
   const config = parsed.data;
+  if (config.ranks > 1) {
+    // the engine on N ranks trains only: the GRPO loop would have nothing to sample from
+    throw new ConfigError(
+      `ranks = ${config.ranks}: an engine on several ranks trains but does not sample, and keiko train has no separate sampler yet ` +
+        '(a vLLM sampler is planned); run with ranks = 1, or drive a multi-rank engine (`keiko engine serve --ranks N`) from your own trainer',
+    );
+  }
   if (config.epsHigh < config.epsLow && config.loss === 'dapo') {
     throw new ConfigError('dapo expects epsHigh >= epsLow (clip-higher); set epsHigh, e.g. --epsHigh=0.28');
   }

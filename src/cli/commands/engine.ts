@@ -43,6 +43,11 @@ interface ServeFlags {
   microBatchSize?: number;
   reference?: string;
   seed?: number;
+  ranks?: number;
+  nnodes?: number;
+  nodeRank?: number;
+  masterAddr?: string;
+  masterPort?: number;
 }
 
 interface CreateFlags {
@@ -75,8 +80,18 @@ export function register(program: Command): void {
     .option('--micro-batch-size <n>', 'sequences per forward/backward chunk when a request does not say (default 32)', int('micro-batch-size'))
     .option('--reference <ref>', 'KL reference: auto | none | DIR')
     .option('--seed <n>', 'seed for requests without one', int('seed'))
+    .option('--ranks <n>', 'processes that train the model with FSDP2 under torchrun (default 1); > 1: training only, no sampling', int('ranks'))
+    .option('--nnodes <n>', 'multi-node: number of nodes (torchrun --nnodes; with --node-rank, --master-addr, --master-port)', int('nnodes'))
+    .option('--node-rank <n>', 'multi-node: this node\'s rank (0 serves HTTP)', int('node-rank'))
+    .option('--master-addr <host>', 'multi-node: address of node 0')
+    .option('--master-port <n>', 'multi-node: rendezvous port on node 0', int('master-port'))
     .action(async (flags: ServeFlags) => {
       if (!existsSync(flags.model)) throw new ConfigError(`model directory not found: ${flags.model}`);
+      if (flags.ranks !== undefined && flags.ranks < 1) throw new ConfigError(`--ranks must be >= 1, got ${flags.ranks}`);
+      const multiNode = flags.nnodes !== undefined && flags.nnodes > 1;
+      if (multiNode && (flags.nodeRank === undefined || flags.masterAddr === undefined || flags.masterPort === undefined)) {
+        throw new ConfigError('--nnodes > 1 needs --node-rank, --master-addr and --master-port (torchrun\'s static rendezvous)');
+      }
       const client = await EngineClient.spawn({
         model: flags.model,
         host: flags.host,
@@ -89,13 +104,19 @@ export function register(program: Command): void {
         ...(flags.microBatchSize !== undefined ? { microBatchSize: flags.microBatchSize } : {}),
         ...(flags.reference !== undefined ? { reference: flags.reference } : {}),
         ...(flags.seed !== undefined ? { seed: flags.seed } : {}),
+        ...(flags.ranks !== undefined ? { ranks: flags.ranks } : {}),
+        ...(multiNode ? { nodes: { count: flags.nnodes!, rank: flags.nodeRank!, masterAddr: flags.masterAddr!, masterPort: flags.masterPort! } } : {}),
         onOutput: (line) => process.stderr.write(`[engine] ${line}\n`),
         onRestart: ({ restarts, model }) => process.stderr.write(`keiko: engine died; restarted (${restarts}) from ${model}\n`),
       });
       const info = await client.info();
       process.stdout.write(
         `engine ready: ${info.model} (${info.architecture}, ${info.parameters.toLocaleString('en-US')} params, ${info.device}, ` +
-          `${info.threads} thread(s), step ${info.step})\n  OpenAI base URL: ${client.openaiBaseUrl}\n  press Ctrl-C to stop\n`,
+          `${info.threads} thread(s), step ${info.step})\n` +
+          (info.ranks > 1
+            ? `  training on ${info.ranks} ranks (FSDP2); this engine does not sample\n`
+            : `  OpenAI base URL: ${client.openaiBaseUrl}\n`) +
+          '  press Ctrl-C to stop\n',
       );
       await new Promise<void>((resolve) => {
         const stop = () => void client.stop().then(resolve);
