@@ -246,12 +246,17 @@ def _children(pid: int) -> list[int]:
     return out
 
 
-def test_a_rank_killed_mid_step_takes_the_whole_engine_down(tiny_model_dir, tmp_path):
-    r = Ranked(tiny_model_dir, tmp_path / "engine.log", extra=("--dist-timeout", "60"))
+def test_an_idle_engine_outlives_its_timeout_and_a_rank_killed_mid_step_takes_it_down(tiny_model_dir, tmp_path):
+    """Collectives time out after --dist-timeout; an idle rank 0 broadcasts no-ops so that the waiting
+    followers do not. A rank that dies mid-step stops the whole engine (no hang)."""
+    r = Ranked(tiny_model_dir, tmp_path / "engine.log", extra=("--dist-timeout", "15"))
     try:
         ranks = _children(r.proc.pid)
         assert len(ranks) == 2
         one = single(tiny_model_dir)
+        time.sleep(25)  # idle for longer than the timeout
+        assert r.proc.poll() is None
+        assert not r.post("/train/forward_backward", {"sequences": batch(one), "loss": {"type": "sft"}})["nonfinite"]
         seqs = batch(one) * 40  # long enough to be killed in the middle of
         result: dict = {}
 
