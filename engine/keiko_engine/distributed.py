@@ -291,6 +291,9 @@ class DistributedEngine(Engine):
                 finite = torch.tensor([1.0 if bool(torch.isfinite(out.loss)) else 0.0])
                 dist.all_reduce(finite, op=dist.ReduceOp.MIN)  # every rank stops together, before the backward
                 if finite.item() == 0.0:
+                    # a forward without its backward leaves the root's parameters unsharded (FSDP
+                    # reshards the root after the backward): put every module back as it was
+                    self.model.reset_iter_state()
                     ok = False
                     break
                 (out.loss * (0.0 if dummy else scale)).backward()

@@ -171,6 +171,28 @@ def test_one_step_on_two_ranks_equals_one_rank(ranked, tiny_model_dir, tmp_path,
     assert diff <= REL
 
 
+def test_accumulated_calls_and_a_nonfinite_call_match_one_rank(ranked, tiny_model_dir, tmp_path):
+    """Two scaled calls accumulate into one step; a call whose loss is infinite on one rank's share
+    only is dropped on every rank (nothing accumulated) and the next step is unaffected."""
+    one = single(tiny_model_dir)
+    seqs = batch(one)
+    bad = dict(seqs[0], advantages=-1.0, sampler_logprobs=[0.0] + [-1e4] * (len(seqs[0]["input_ids"]) - 1))  # ratio exp(1e4) = inf
+    loss = {"type": "dapo"}
+    ranked.post("/train/load", {"path": tiny_model_dir})
+    for part in (seqs[:3], seqs[3:]):
+        got = ranked.post("/train/forward_backward", {"sequences": part, "loss": loss, "scale": 0.5, "micro_batch_size": 2})
+        want = one.forward_backward(part, LossSpec(**loss), 0.5, 2)
+        assert rel(got["loss"], want["loss"]) <= REL
+    got = ranked.post("/train/forward_backward", {"sequences": [bad] + seqs[1:], "loss": loss, "micro_batch_size": 2})
+    want = one.forward_backward([bad] + seqs[1:], LossSpec(**loss), 1.0, 2)
+    assert got["nonfinite"] and want["nonfinite"] and got["loss"] is None
+    step = {"lr": 1e-2, "eps": 1e-4}
+    got, want = ranked.post("/train/optim_step", step), one.optim_step(**step)
+    assert rel(got["grad_norm"], want["grad_norm"]) <= REL and got["step"] == want["step"] == 1
+    ranked.post("/train/save", {"path": str(tmp_path / "after"), "optimizer": False})
+    assert max_rel_weight_diff(tmp_path / "after", one) <= REL
+
+
 def test_checkpoints_move_between_rank_counts_with_the_optimizer_state(ranked, tiny_model_dir, tmp_path):
     from transformers import AutoModelForCausalLM
 
