@@ -1,8 +1,8 @@
 import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
-import { ConfigError } from '../../core/errors.js';
+import { ConfigError, EngineError } from '../../core/errors.js';
 import { EngineClient } from '../../engine/client.js';
-import { defaultEnginePython } from '../../engine/process.js';
+import { defaultEnginePython, serveArgs } from '../../engine/process.js';
 import { spawn } from 'node:child_process';
 
 function int(name: string) {
@@ -92,7 +92,7 @@ export function register(program: Command): void {
       if (multiNode && (flags.nodeRank === undefined || flags.masterAddr === undefined || flags.masterPort === undefined)) {
         throw new ConfigError('--nnodes > 1 needs --node-rank, --master-addr and --master-port (torchrun\'s static rendezvous)');
       }
-      const client = await EngineClient.spawn({
+      const options = {
         model: flags.model,
         host: flags.host,
         device: flags.device,
@@ -106,6 +106,16 @@ export function register(program: Command): void {
         ...(flags.seed !== undefined ? { seed: flags.seed } : {}),
         ...(flags.ranks !== undefined ? { ranks: flags.ranks } : {}),
         ...(multiNode ? { nodes: { count: flags.nnodes!, rank: flags.nodeRank!, masterAddr: flags.masterAddr!, masterPort: flags.masterPort! } } : {}),
+      };
+      if (multiNode && flags.nodeRank! > 0) {
+        // a worker node: its ranks follow rank 0 on node 0, which alone serves HTTP; run until they exit
+        const child = spawn(defaultEnginePython(), serveArgs({ ...options, port: flags.port ?? 8321 }, flags.model), { stdio: 'inherit' });
+        const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+        if (code !== 0) throw new EngineError(`engine ranks on node ${flags.nodeRank} exited with code ${code}`);
+        return;
+      }
+      const client = await EngineClient.spawn({
+        ...options,
         onOutput: (line) => process.stderr.write(`[engine] ${line}\n`),
         onRestart: ({ restarts, model }) => process.stderr.write(`keiko: engine died; restarted (${restarts}) from ${model}\n`),
       });
