@@ -13,7 +13,8 @@ Used only when `python -m keiko_engine serve` runs with WORLD_SIZE > 1 (started 
 - One logical step, identical to one rank (up to float rounding): rank 0 validates the request (a
   bad request is refused before any rank sees it), computes the whole batch's loss denominators
   (`Norm`: sequences, trained tokens, max_tokens), orders the sequences by prompt and cuts them into
-  N contiguous shares of about equal token count. Each rank's loss is its share's contribution to
+  N contiguous shares of about equal token count (the whole batch is broadcast, pickled, to every
+  rank; each takes its share). Each rank's loss is its share's contribution to
   the batch loss (the denominators are global), FSDP sums (does not average) the gradients across
   ranks, the gradient norm is the global norm over every shard, and the reported metrics are
   all-reduced sums. Every rank runs the same number of micro-batches (a rank with fewer runs
