@@ -137,6 +137,13 @@ def test_split_by_tokens_keeps_order_and_balances():
     assert sorted(len(s) for s in split_by_tokens(seqs[:1], 3)) == [0, 0, 1]  # more ranks than sequences: empty shares
 
 
+def test_lora_is_refused_on_several_ranks_before_anything_starts(tiny_model_dir):
+    from keiko_engine.distributed import DistributedEngine
+
+    with pytest.raises(ValueError, match="--lora-rank with more than one rank is not supported yet; run LoRA with --ranks 1"):
+        DistributedEngine(EngineOptions(model=tiny_model_dir, device="cpu", lora_rank=4))
+
+
 LOSSES = {
     "grpo": {"type": "grpo", "kl_beta": 0.1},  # the auto reference (a copy made on every rank at step 0)
     "dr_grpo": {"type": "dr_grpo", "max_tokens": 24},
