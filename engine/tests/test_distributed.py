@@ -146,7 +146,7 @@ def test_lora_is_refused_on_several_ranks_before_anything_starts(tiny_model_dir)
 
 LOSSES = {
     "grpo": {"type": "grpo", "kl_beta": 0.1},  # the auto reference (a copy made on every rank at step 0)
-    "dr_grpo": {"type": "dr_grpo", "max_tokens": 24},
+    "dr_grpo": {"type": "dr_grpo"},  # no max_tokens: the longest sequence of the whole batch, not of a rank's share
     "dapo": {"type": "dapo", "eps_high": 0.28, "is_correction": "truncated", "is_cap": 2.0},
     "gspo": {"type": "gspo", "eps_low": 3e-4, "eps_high": 4e-4},
     "sft": {"type": "sft"},
