@@ -60,15 +60,18 @@ describe.skipIf(!python)('EngineClient on 2 ranks', () => {
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
-  it('trains, refuses to sample, and stops every rank', async () => {
+  it('trains, refuses to sample, restarts and stops every rank', async () => {
     expect((await engine!.info()).ranks).toBe(2);
     const fb = await engine!.forwardBackward({ sequences: [{ inputIds: [5, 6, 7, 8], lossMask: [0, 1, 1, 1] }, { inputIds: [5, 9, 10], lossMask: [0, 1, 1] }], loss: { type: 'sft' } });
     expect(fb.tokens).toBe(5);
     expect((await engine!.optimStep({ lr: 1e-3 })).step).toBe(1);
     await expect(engine!.sampler().chat({ messages: [{ role: 'user', content: 'hi' }] })).rejects.toThrow(/sampling_unavailable|does not sample/);
     expect(processesMentioning(dir).length).toBeGreaterThanOrEqual(3); // torchrun + 2 ranks
+    // a restart stops every rank first (the new rank 0 binds the same port) and starts from the model
+    await engine!.restart();
+    expect((await engine!.info()).step).toBe(0);
     await engine!.stop();
     engine = undefined;
     expect(processesMentioning(dir)).toEqual([]);
-  }, 120_000);
+  }, 240_000);
 });

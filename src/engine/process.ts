@@ -157,14 +157,14 @@ export class EngineProcess {
     await this.readyPromise.catch(() => undefined); // let an automatic restart in flight settle first
     const proc = this.proc;
     this.proc = undefined; // its exit is ours, not a crash to restart from
-    if (proc) await killProcess(proc);
+    if (proc) await killProcess(proc, isDistributed(this.options));
     await this.start(model);
   }
 
   /** SIGTERM, then SIGKILL after 5 s. */
   async stop(): Promise<void> {
     this.stopped = true;
-    if (this.proc) await killProcess(this.proc);
+    if (this.proc) await killProcess(this.proc, isDistributed(this.options));
   }
 
   private async waitHealthy(): Promise<void> {
@@ -228,13 +228,29 @@ function signalGroup(proc: ChildProcess, signal: NodeJS.Signals | number): boole
 }
 
 /** SIGTERM, then SIGKILL after 5 s; resolves once the process has exited. */
-async function killProcess(proc: ChildProcess): Promise<void> {
-  if (proc.exitCode !== null || proc.signalCode !== null) return;
-  const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
-  proc.kill('SIGTERM');
-  const timer = setTimeout(() => proc.kill('SIGKILL'), 5000);
-  await exited;
-  clearTimeout(timer);
+async function killProcess(proc: ChildProcess, group = false): Promise<void> {
+  if (proc.exitCode === null && proc.signalCode === null) {
+    const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
+    proc.kill('SIGTERM');
+    const timer = setTimeout(() => proc.kill('SIGKILL'), 5000);
+    await exited;
+    clearTimeout(timer);
+  }
+  if (group) await reapGroup(proc);
+}
+
+/** Waits until no process of `proc`'s group is left (torchrun's ranks can outlive it briefly, holding the port), SIGKILLing them after 5 s. */
+async function reapGroup(proc: ChildProcess): Promise<void> {
+  const deadline = Date.now() + 5000;
+  let killed = false;
+  while (signalGroup(proc, 0)) {
+    if (!killed && Date.now() > deadline) {
+      signalGroup(proc, 'SIGKILL');
+      killed = true;
+    }
+    if (Date.now() > deadline + 5000) return;
+    await sleep(100);
+  }
 }
 
 /** Runs a command to completion, collecting stdout and stderr together. */
