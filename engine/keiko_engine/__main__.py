@@ -39,6 +39,8 @@ def main(argv: list[str] | None = None) -> int:
     s.add_argument("--seed", type=int, default=0)
     s.add_argument("--max-batch-rows", type=int, default=64)
     s.add_argument("--micro-batch-size", type=int, default=32, help="sequences per forward/backward chunk (a request's micro_batch_size overrides it)")
+    s.add_argument("--dist-timeout", type=float, default=600.0,
+                   help="under torchrun (WORLD_SIZE > 1): seconds any collective may wait before the engine gives up and exits")
 
     c = sub.add_parser("create", help="create a tiny random model with a BPE tokenizer trained on a corpus")
     c.add_argument("--out", required=True)
@@ -88,13 +90,16 @@ def main(argv: list[str] | None = None) -> int:
 
         from .server import create_app
 
-        eng = Engine(
-            EngineOptions(
-                model=args.model, device=args.device, dtype=args.dtype, threads=args.threads, lora_rank=args.lora_rank,
-                lora_alpha=args.lora_alpha, reference=args.reference, served_name=args.served_name, seed=args.seed,
-                micro_batch_size=args.micro_batch_size,
-            )
+        opts = EngineOptions(
+            model=args.model, device=args.device, dtype=args.dtype, threads=args.threads, lora_rank=args.lora_rank,
+            lora_alpha=args.lora_alpha, reference=args.reference, served_name=args.served_name, seed=args.seed,
+            micro_batch_size=args.micro_batch_size,
         )
+        if int(os.environ.get("WORLD_SIZE", "1")) > 1:  # started by torchrun on several ranks: see distributed.py
+            from .distributed import serve as serve_distributed
+
+            return serve_distributed(args, opts)
+        eng = Engine(opts)
         app = create_app(eng, max_batch_rows=args.max_batch_rows)
         info = eng.info()
         print(f"keiko engine: {info['model']} ({info['architecture']}, {info['parameters']:,} params, {info['device']}, "

@@ -169,6 +169,7 @@ class Engine(TrainingMixin, CheckpointMixin):
             "lora": self.lora,
             "chat_template": bool(self.tokenizer.chat_template),
             "eos_token_ids": sorted(self.eos_ids),
+            "ranks": 1,  # processes training the model (torchrun ranks); see distributed.py
         }
 
     # ----- sampling -------------------------------------------------------------------------------

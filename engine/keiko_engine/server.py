@@ -142,6 +142,7 @@ class InfoOut(_Strict):
     lora: LoraInfo | None
     chat_template: bool
     eos_token_ids: list[int]
+    ranks: int  # processes training the model (torchrun); > 1: training only, the sampling routes answer 400
 
 
 class OptimStepOut(_Strict):
@@ -172,6 +173,9 @@ class SaveOut(_Strict):
 class LoadOut(_Strict):
     path: str
     step: int
+
+
+SAMPLING_ROUTES = ("/v1/completions", "/v1/chat/completions", "/v1/chat/completions/batch")  # the routes that run the model
 
 
 def _error(status: int, code: str, message: str) -> JSONResponse:
@@ -233,6 +237,14 @@ def create_app(engine: Engine, max_batch_rows: int = 64) -> FastAPI:
     @app.exception_handler(Exception)
     async def _internal(_req: Request, exc: Exception) -> JSONResponse:
         return _error(500, "internal_error", f"{type(exc).__name__}: {exc}")
+
+    if not getattr(engine, "samples", True):  # a multi-rank engine (distributed.py) trains only
+
+        @app.middleware("http")
+        async def _no_sampling(request: Request, call_next):
+            if request.url.path in SAMPLING_ROUTES:
+                return _error(400, "sampling_unavailable", engine.sampling_unavailable)
+            return await call_next(request)
 
     @app.get("/health")
     async def health() -> dict:

@@ -2,7 +2,7 @@
 // the sampler and the chat tokenizer over the engine's own weights.
 export { EngineClient } from './client.js';
 export type { TrainingBackend, EngineConnectOptions, CreateModelOptions, EngineSamplerOptions } from './client.js';
-export { defaultEnginePython } from './process.js';
+export { defaultEnginePython, serveArgs } from './process.js';
 export type { EngineSpawnOptions } from './process.js';
 export { EngineSampler, isBatchChatSampler } from './sampler.js';
 export type { BatchChatSampler } from './sampler.js';

@@ -29,6 +29,16 @@ export interface EngineSpawnOptions {
   /** Most rows one generation pass samples together. */
   maxBatchRows?: number;
   seed?: number;
+  /**
+   * Processes that train the model, sharded with FSDP2 (default 1: one process that samples and
+   * trains). > 1 launches `python -m torch.distributed.run --nproc_per_node N ... -m keiko_engine serve`:
+   * rank 0 serves HTTP, the engine trains only (its sampling routes answer 400 `sampling_unavailable`).
+   */
+  ranks?: number;
+  /** Multi-node training (with `ranks` per node): torchrun's static rendezvous, passed through. */
+  nodes?: { count: number; rank: number; masterAddr: string; masterPort: number };
+  /** Seconds any collective between ranks may wait before the engine exits (engine default 600). */
+  distTimeoutS?: number;
   /** Extra environment variables for the engine process (e.g. OMP_NUM_THREADS). */
   env?: Record<string, string>;
   /** How long to wait for /health after (re)starting. Default 120 s. */
@@ -86,7 +96,18 @@ export function serveArgs(options: EngineSpawnOptions & { host: string; port: nu
     ['--seed', options.seed],
   ];
   for (const [flag, value] of flags) if (value !== undefined) args.push(flag, String(value));
-  return args;
+  if (!isDistributed(options)) return args;
+  if (options.distTimeoutS !== undefined) args.push('--dist-timeout', String(options.distTimeoutS));
+  const n = options.nodes;
+  const rendezvous = n
+    ? ['--nnodes', String(n.count), '--node_rank', String(n.rank), '--master_addr', n.masterAddr, '--master_port', String(n.masterPort)]
+    : ['--standalone'];
+  return ['-m', 'torch.distributed.run', ...rendezvous, '--nproc_per_node', String(options.ranks ?? 1), ...args];
+}
+
+/** Whether `options` start the engine under torchrun (more than one rank, or several nodes). */
+export function isDistributed(options: Pick<EngineSpawnOptions, 'ranks' | 'nodes'>): boolean {
+  return (options.ranks ?? 1) > 1 || (options.nodes?.count ?? 1) > 1;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -136,14 +157,14 @@ export class EngineProcess {
     await this.readyPromise.catch(() => undefined); // let an automatic restart in flight settle first
     const proc = this.proc;
     this.proc = undefined; // its exit is ours, not a crash to restart from
-    if (proc) await killProcess(proc);
+    if (proc) await killProcess(proc, isDistributed(this.options));
     await this.start(model);
   }
 
   /** SIGTERM, then SIGKILL after 5 s. */
   async stop(): Promise<void> {
     this.stopped = true;
-    if (this.proc) await killProcess(this.proc);
+    if (this.proc) await killProcess(this.proc, isDistributed(this.options));
   }
 
   private async waitHealthy(): Promise<void> {
@@ -163,7 +184,11 @@ export class EngineProcess {
 
   private async launch(model: string): Promise<void> {
     const o = this.options;
-    const proc = spawn(defaultEnginePython(o.python), serveArgs(o, model), { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...o.env, PYTHONUNBUFFERED: '1' } });
+    // Under torchrun the ranks are torchrun's children: the engine gets its own process group, and
+    // every signal goes to the whole group, so that no rank outlives the launcher (and holds the port).
+    const group = isDistributed(o);
+    const proc = spawn(defaultEnginePython(o.python), serveArgs(o, model), { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...o.env, PYTHONUNBUFFERED: '1' }, detached: group });
+    if (group) proc.kill = (signal?: NodeJS.Signals | number) => signalGroup(proc, signal ?? 'SIGTERM');
     this.proc = proc;
     // Never leave an orphaned engine behind when this process exits (normally, by error or signal).
     const killOnExit = () => proc.kill('SIGKILL');
@@ -191,14 +216,41 @@ export class EngineProcess {
   }
 }
 
+/** Sends `signal` to the process group led by `proc` (spawned `detached`); false if it is gone. */
+function signalGroup(proc: ChildProcess, signal: NodeJS.Signals | number): boolean {
+  if (proc.pid === undefined) return false;
+  try {
+    process.kill(-proc.pid, signal);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** SIGTERM, then SIGKILL after 5 s; resolves once the process has exited. */
-async function killProcess(proc: ChildProcess): Promise<void> {
-  if (proc.exitCode !== null || proc.signalCode !== null) return;
-  const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
-  proc.kill('SIGTERM');
-  const timer = setTimeout(() => proc.kill('SIGKILL'), 5000);
-  await exited;
-  clearTimeout(timer);
+async function killProcess(proc: ChildProcess, group = false): Promise<void> {
+  if (proc.exitCode === null && proc.signalCode === null) {
+    const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
+    proc.kill('SIGTERM');
+    const timer = setTimeout(() => proc.kill('SIGKILL'), 5000);
+    await exited;
+    clearTimeout(timer);
+  }
+  if (group) await reapGroup(proc);
+}
+
+/** Waits until no process of `proc`'s group is left (torchrun's ranks can outlive it briefly, holding the port), SIGKILLing them after 5 s. */
+async function reapGroup(proc: ChildProcess): Promise<void> {
+  const deadline = Date.now() + 5000;
+  let killed = false;
+  while (signalGroup(proc, 0)) {
+    if (!killed && Date.now() > deadline) {
+      signalGroup(proc, 'SIGKILL');
+      killed = true;
+    }
+    if (Date.now() > deadline + 5000) return;
+    await sleep(100);
+  }
 }
 
 /** Runs a command to completion, collecting stdout and stderr together. */

@@ -106,6 +106,8 @@ export const EngineInfo = z.object({
   lora: z.object({ rank: z.number().int(), alpha: z.number(), targetModules: z.array(z.string()) }).nullable(),
   chatTemplate: z.boolean(),
   eosTokenIds: z.array(z.number().int()),
+  /** Processes training the model (torchrun ranks, FSDP2); > 1: the engine trains only and does not sample. */
+  ranks: z.number().int(),
 });
 export type EngineInfo = z.infer<typeof EngineInfo>;
 

@@ -22,6 +22,9 @@ describe('train config', () => {
     expect(() => parseTrainConfig({ loss: 'ppo' })).toThrow(/loss/);
     expect(() => parseTrainConfig({ lr: 'fast' })).toThrow(/lr/);
     expect(() => parseTrainConfig({ loss: 'dapo', epsLow: 0.3, epsHigh: 0.2 })).toThrow(/epsHigh/);
+    // an engine on several ranks trains only: refused at config time, with the way out
+    expect(() => parseTrainConfig({ ranks: 2 })).toThrow(/ranks = 2: .*does not sample.*run with ranks = 1/);
+    expect(parseTrainConfig({ ranks: 1 }).ranks).toBe(1);
   });
 
   it('parses loose --key=value flags as JSON when possible', () => {

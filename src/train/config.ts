@@ -25,6 +25,7 @@ export const TrainConfig = z
     createCorpusExamples: z.number().int().positive().default(2000).describe("Number of environment examples whose text trains the created model's tokenizer."),
     device: z.enum(['auto', 'cpu', 'cuda']).default('auto').describe('Device for the engine: auto = cuda when available, else cpu.'),
     threads: z.number().int().positive().default(1).describe('Torch CPU threads in the engine (1 measured fastest for tiny models on 2-core machines).'),
+    ranks: z.number().int().positive().default(1).describe('Engine processes that train the model (torchrun ranks, FSDP2). 1 = one process that samples and trains. A multi-rank engine does not sample, so > 1 needs a separate sampler (not available yet).'),
     engineUrl: z.string().default('').describe('URL of an already running engine (it holds the model; no create/SFT/restarts); empty: keiko spawns one.'),
 
     // ── SFT warm start (before GRPO) ───────────────────────────────────────────────────────────
@@ -116,6 +117,13 @@ export function parseTrainConfig(raw: unknown): TrainConfig {
   const parsed = TrainConfig.safeParse(checkSettings(TRAIN_SETTINGS, raw as Record<string, unknown>, 'the training config').values);
   if (!parsed.success) throw new ConfigError(`invalid training config: ${formatZodError(parsed.error)}`);
   const config = parsed.data;
+  if (config.ranks > 1) {
+    // the engine on N ranks trains only: the GRPO loop would have nothing to sample from
+    throw new ConfigError(
+      `ranks = ${config.ranks}: an engine on several ranks trains but does not sample, and keiko train has no separate sampler yet ` +
+        '(a vLLM sampler is planned); run with ranks = 1, or drive a multi-rank engine (`keiko engine serve --ranks N`) from your own trainer',
+    );
+  }
   if (config.epsHigh < config.epsLow && config.loss === 'dapo') {
     throw new ConfigError('dapo expects epsHigh >= epsLow (clip-higher); set epsHigh, e.g. --epsHigh=0.28');
   }

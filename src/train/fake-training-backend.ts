@@ -23,7 +23,7 @@ export class FakeTrainingBackend implements TrainingBackend {
   private forwards = 0;
 
   info(): Promise<EngineInfo> {
-    return Promise.resolve({ model: 'fake', path: 'fake', architecture: 'Fake', parameters: 1, trainableParameters: 1, dtype: 'float32', device: 'cpu', threads: 1, step: this.step, vocabSize: 100, maxContext: 512, hiddenSize: null, layers: null, lora: null, chatTemplate: true, eosTokenIds: [] });
+    return Promise.resolve({ model: 'fake', path: 'fake', architecture: 'Fake', parameters: 1, trainableParameters: 1, dtype: 'float32', device: 'cpu', threads: 1, step: this.step, vocabSize: 100, maxContext: 512, hiddenSize: null, layers: null, lora: null, chatTemplate: true, eosTokenIds: [], ranks: 1 });
   }
 
   forwardBackward(request: ForwardBackwardRequest): Promise<ForwardBackwardResult> {

@@ -1,9 +1,8 @@
 import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
 import { z } from 'zod';
-import { ConfigError } from '../../core/index.js';
-import { EngineClient } from '../../engine/index.js';
-import { defaultEnginePython } from '../../engine/index.js';
+import { ConfigError, EngineError } from '../../core/index.js';
+import { EngineClient, defaultEnginePython, serveArgs } from '../../engine/index.js';
 import { spawn } from 'node:child_process';
 import { settingsCommand } from '../settings-command.js';
 
@@ -20,6 +19,11 @@ const ServeSettings = z
     microBatchSize: z.number().int().positive().optional().describe('Sequences per forward/backward chunk when a request does not say (unset: 32).'),
     reference: z.string().optional().describe('KL reference: auto | none | DIR.'),
     seed: z.number().int().optional().describe('Seed for requests without one.'),
+    ranks: z.number().int().positive().optional().describe('Processes that train the model with FSDP2 under torchrun (unset: 1); > 1 trains only, no sampling.'),
+    nnodes: z.number().int().positive().optional().describe('Multi-node: number of nodes (torchrun --nnodes; with nodeRank, masterAddr, masterPort).'),
+    nodeRank: z.number().int().nonnegative().optional().describe("Multi-node: this node's rank (node 0 serves HTTP)."),
+    masterAddr: z.string().optional().describe('Multi-node: address of node 0.'),
+    masterPort: z.number().int().positive().optional().describe('Multi-node: rendezvous port on node 0.'),
   })
   .strict();
 
@@ -48,16 +52,31 @@ export function register(program: Command): void {
     'start the engine on a local model directory, wait until healthy, restart it if it dies',
     async (flags) => {
       if (!existsSync(flags.model)) throw new ConfigError(`model directory not found: ${flags.model}`);
-      // the settings are EngineSpawnOptions by name; unset ones are left to the engine
+      const { nnodes, nodeRank, masterAddr, masterPort, ...spawnSettings } = flags;
+      const multiNode = nnodes !== undefined && nnodes > 1;
+      if (multiNode && (nodeRank === undefined || masterAddr === undefined || masterPort === undefined)) {
+        throw new ConfigError("--nnodes > 1 needs --node-rank, --master-addr and --master-port (torchrun's static rendezvous)");
+      }
+      // the other settings are EngineSpawnOptions by name; unset ones are left to the engine
+      const options = { ...spawnSettings, ...(multiNode ? { nodes: { count: nnodes, rank: nodeRank!, masterAddr: masterAddr!, masterPort: masterPort! } } : {}) };
+      if (multiNode && nodeRank! > 0) {
+        // a worker node: its ranks follow rank 0 on node 0, which alone serves HTTP; run until they exit
+        const child = spawn(defaultEnginePython(), serveArgs({ ...options, port: flags.port ?? 8321 }, flags.model), { stdio: 'inherit' });
+        const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+        if (code !== 0) throw new EngineError(`engine ranks on node ${nodeRank} exited with code ${code}`);
+        return;
+      }
       const client = await EngineClient.spawn({
-        ...flags,
+        ...options,
         onOutput: (line) => process.stderr.write(`[engine] ${line}\n`),
         onRestart: ({ restarts, model }) => process.stderr.write(`keiko: engine died; restarted (${restarts}) from ${model}\n`),
       });
       const info = await client.info();
       process.stdout.write(
         `engine ready: ${info.model} (${info.architecture}, ${info.parameters.toLocaleString('en-US')} params, ${info.device}, ` +
-          `${info.threads} thread(s), step ${info.step})\n  OpenAI base URL: ${client.openaiBaseUrl}\n  press Ctrl-C to stop\n`,
+          `${info.threads} thread(s), step ${info.step})\n` +
+          (info.ranks > 1 ? `  training on ${info.ranks} ranks (FSDP2); this engine does not sample\n` : `  OpenAI base URL: ${client.openaiBaseUrl}\n`) +
+          '  press Ctrl-C to stop\n',
       );
       await new Promise<void>((resolve) => {
         const stop = () => void client.stop().then(resolve);

@@ -1,0 +1,532 @@
+"""Multi-rank training: the engine under `torchrun`, with FSDP2 across ranks.
+
+Used only when `python -m keiko_engine serve` runs with WORLD_SIZE > 1 (started by `torchrun
+--nproc_per_node N -m keiko_engine serve ...`); the single-process engine never imports this module.
+
+    HTTP ──► rank 0: server + worker thread ──broadcast(op, args)──► ranks 1..N-1: `follow()` loop
+                      └── every rank runs the op: its share of the batch, FSDP2 collectives
+
+- The model: `fully_shard` on every decoder layer, then on the root (embeddings, final norm, head).
+  Parameters are DTensors sharded on dim 0, so AdamW's moments are sharded too. On a GPU the compute
+  dtype is bf16 (`MixedPrecisionPolicy(param_dtype=bfloat16, reduce_dtype=float32)`); on the CPU it
+  is float32 throughout (gloo).
+- One logical step, identical to one rank (up to float rounding): rank 0 validates the request (a
+  bad request is refused before any rank sees it), computes the whole batch's loss denominators
+  (`Norm`: sequences, trained tokens, max_tokens), orders the sequences by prompt and cuts them into
+  N contiguous shares of about equal token count (the whole batch is broadcast, pickled, to every
+  rank; each takes its share). Each rank's loss is its share's contribution to
+  the batch loss (the denominators are global), FSDP sums (does not average) the gradients across
+  ranks, the gradient norm is the global norm over every shard, and the reported metrics are
+  all-reduced sums. Every rank runs the same number of micro-batches (a rank with fewer runs
+  zero-weight dummy ones) and the same forward path (FSDP's collectives must line up).
+- Checkpoints: the full Hugging Face state dict is gathered to rank 0 (CPU) and written there, in the
+  same format as one rank writes; the optimizer state is gathered whole to rank 0 too and stored in
+  the single-rank `optimizer.pt` format (parameter indices), so checkpoints move between rank counts
+  both ways. Gathering the whole optimizer state to one process is fine at keiko's model sizes; a
+  large model would want torch.distributed.checkpoint's sharded format instead.
+- Failure: every collective has the process group's timeout; an error inside a collective (a rank
+  died, a timeout) exits the process, and torchrun then stops every rank. An idle rank 0 broadcasts
+  a no-op every `timeout/4` so waiting followers never time out.
+- Not here: sampling (the `/v1/*` sampling routes answer 400 `sampling_unavailable`), LoRA, and a
+  sharded reference model (the KL reference, when the engine makes one, is a full copy on every rank).
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import sys
+import threading
+import time
+import traceback
+from datetime import timedelta
+from pathlib import Path
+
+import torch
+import torch.distributed as dist
+
+from .checkpoint import TRAINER_STATE_DIR, atomic_dir, read_state, write_state
+from .engine import Engine, EngineOptions
+from .errors import RequestError
+from .losses import LOSS_TYPES, LossSpec, Norm, policy_loss
+from .training import _by_prompt, _full_attention_only, _padded, _per_token
+
+DEFAULT_TIMEOUT_S = 600  # process-group timeout: the longest any collective may wait
+
+
+def sampling_unavailable_message(world: int) -> str:
+    return (
+        f"this engine trains on {world} ranks and does not sample; sample with a separate server "
+        "(an OpenAI-compatible vLLM server, see engine/API.md 'Ranks') or run the engine with --ranks 1"
+    )
+
+
+def split_by_tokens(seqs: list[dict], ranks: int) -> list[list[dict]]:
+    """`seqs` ordered by prompt (groups stay together), then cut into `ranks` contiguous shares whose
+    token counts (len(input_ids)) are as equal as contiguous cuts allow. Shares may be empty."""
+    ordered = _by_prompt(seqs)
+    total = sum(len(s["input_ids"]) for s in ordered)
+    shares: list[list[dict]] = [[] for _ in range(ranks)]
+    acc = 0
+    for s in ordered:
+        n = len(s["input_ids"])
+        # the share whose token range holds this sequence's midpoint
+        r = min(ranks - 1, int((acc + n / 2) * ranks / max(total, 1)))
+        shares[r].append(s)
+        acc += n
+    return shares
+
+
+def _fatal(what: str) -> None:
+    """A collective failed (a rank died, a timeout): the ranks can no longer agree, so stop this one;
+    torchrun then stops the others."""
+    print(f"keiko engine rank {dist.get_rank() if dist.is_initialized() else '?'}: {what} failed; exiting\n{traceback.format_exc()}",
+          file=sys.stderr, flush=True)
+    os._exit(1)
+
+
+class DistributedEngine(Engine):
+    """An `Engine` whose model is sharded over the process group's ranks. Rank 0 serves HTTP: its
+    training calls broadcast the operation, then run it together with every other rank (`follow()`)."""
+
+    samples = False  # the server refuses the sampling routes
+
+    def __init__(self, opts: EngineOptions, timeout_s: float = DEFAULT_TIMEOUT_S):
+        if opts.lora_rank > 0:
+            raise ValueError("--lora-rank with more than one rank is not supported yet; run LoRA with --ranks 1")
+        self.rank = dist.get_rank()
+        self.world = dist.get_world_size()
+        self.heartbeat_s = max(1.0, timeout_s / 4)
+        self._pending_optimizer: Path | None = None
+        super().__init__(opts)
+        if self.lora:
+            raise ValueError("a LoRA checkpoint cannot be served on more than one rank yet; run it with --ranks 1")
+        self.sampling_unavailable = sampling_unavailable_message(self.world)
+        self._shard()
+        self._lock = threading.RLock()  # held from a broadcast to the end of its operation
+        self._last_command = time.monotonic()
+        if self._pending_optimizer is not None:
+            osd = torch.load(self._pending_optimizer, map_location="cpu", weights_only=True) if self.rank == 0 else None
+            self._set_optimizer(osd)
+            self._pending_optimizer = None
+
+    # ----- setup ----------------------------------------------------------------------------------
+
+    def _shard(self) -> None:
+        from torch.distributed.device_mesh import init_device_mesh
+        from torch.distributed.fsdp import MixedPrecisionPolicy, fully_shard
+
+        mesh = init_device_mesh(self.device.type, (self.world,))
+        mp = MixedPrecisionPolicy()
+        if self.device.type == "cuda" and self.autocast_dtype is not None:
+            mp = MixedPrecisionPolicy(param_dtype=self.autocast_dtype, reduce_dtype=torch.float32)
+            self.autocast_dtype = None  # FSDP casts the parameters; no autocast on top
+        layers = self.model.model.layers
+        for layer in layers:
+            fully_shard(layer, mesh=mesh, mp_policy=mp)
+        fully_shard(self.model, mesh=mesh, mp_policy=mp)
+        for module in (*layers, self.model):
+            # each rank's loss is its share of the batch loss: gradients are summed over ranks, not
+            # averaged; as a plain SUM reduce-scatter (gloo has no pre-multiplied sum)
+            module.set_gradient_divide_factor(1.0)
+            module.set_force_sum_reduction_for_comms(True)
+
+    def _load_optimizer(self, path: Path) -> None:
+        """Called by `Engine.__init__` before the model is sharded: remember the file, load it after."""
+        opt_path = path / TRAINER_STATE_DIR / "optimizer.pt"
+        self._pending_optimizer = opt_path if opt_path.exists() else None
+        self.optimizer = None
+
+    def info(self) -> dict:
+        return {**super().info(), "ranks": self.world}
+
+    def generate(self, rows) -> None:
+        raise RequestError(self.sampling_unavailable, code="sampling_unavailable")
+
+    # ----- the command channel --------------------------------------------------------------------
+
+    def _run(self, op: str, args: dict):
+        """Rank 0: broadcast `op` to every rank, then run it here too."""
+        with self._lock:
+            try:
+                dist.broadcast_object_list([(op, args)], src=0)
+            except Exception:  # noqa: BLE001
+                _fatal(f"broadcasting {op}")
+            self._last_command = time.monotonic()
+            return getattr(self, f"_op_{op}")(**args)
+
+    def follow(self) -> None:
+        """Ranks > 0: run the operations rank 0 broadcasts until it says stop."""
+        while True:
+            box = [None]
+            try:
+                dist.broadcast_object_list(box, src=0)
+            except Exception:  # noqa: BLE001
+                _fatal("waiting for rank 0")
+            op, args = box[0]
+            if op == "stop":
+                return
+            try:
+                getattr(self, f"_op_{op}")(**args)
+            except Exception:  # noqa: BLE001 - rank 0 validated the request: any error here is fatal
+                _fatal(op)
+
+    def start_heartbeat(self) -> None:
+        """Rank 0: while idle, broadcast a no-op now and then so that the followers' wait for the next
+        command never reaches the process group's timeout."""
+
+        def beat() -> None:
+            while True:
+                time.sleep(self.heartbeat_s / 4)
+                if time.monotonic() - self._last_command >= self.heartbeat_s and self._lock.acquire(blocking=False):
+                    try:
+                        if time.monotonic() - self._last_command >= self.heartbeat_s:
+                            self._run("noop", {})
+                    finally:
+                        self._lock.release()
+
+        threading.Thread(target=beat, name="keiko-heartbeat", daemon=True).start()
+
+    def shutdown(self) -> None:
+        with self._lock:
+            try:
+                dist.broadcast_object_list([("stop", {})], src=0)
+            except Exception:  # noqa: BLE001 - the others are gone already
+                pass
+
+    def _op_noop(self) -> None:
+        return None
+
+    # ----- training -------------------------------------------------------------------------------
+
+    def _check_reference(self) -> None:
+        """Rank 0, before broadcasting: the errors `_ensure_reference` would raise."""
+        if self.ref_model is not None:
+            return
+        if self.opts.reference == "none":
+            raise RequestError("kl_beta > 0 needs a reference policy: start the engine with --reference auto|DIR, or send ref_logprobs", code="no_reference")
+        if self.step != 0:
+            raise RequestError(
+                "kl_beta > 0 without ref_logprobs: the reference (a copy of the initial weights) is made at step 0 only; "
+                "start the engine with --reference DIR or send ref_logprobs",
+                code="no_reference",
+            )
+
+    def _ensure_reference(self) -> None:
+        """Every rank: a full (unsharded) frozen copy of the current weights, made collectively."""
+        if self.ref_model is not None:
+            return
+        from torch.distributed.checkpoint.state_dict import StateDictOptions, get_model_state_dict
+        from transformers import AutoModelForCausalLM
+
+        full = get_model_state_dict(self.model, options=StateDictOptions(full_state_dict=True))  # every rank: all tensors
+        ref = AutoModelForCausalLM.from_pretrained(self.model_dir, dtype=torch.float32)
+        ref.load_state_dict({k: v.detach().to("cpu") for k, v in full.items()}, strict=False)
+        self.ref_model = ref.to(self.device).eval()
+        self.ref_model.requires_grad_(False)
+
+    def forward_backward(self, seqs: list[dict], spec: LossSpec, scale: float = 1.0, micro_batch_size: int | None = None) -> dict:
+        if spec.type not in LOSS_TYPES:
+            raise RequestError(f"unknown loss type '{spec.type}'; available: {', '.join(LOSS_TYPES)}")
+        if spec.is_correction not in ("none", "truncated"):
+            raise RequestError(f"unknown is_correction '{spec.is_correction}'; available: none, truncated")
+        self.validate_sequences(seqs)
+        if spec.is_correction == "truncated" and any(s.get("sampler_logprobs") is None for s in seqs):
+            raise RequestError("is_correction 'truncated' needs sampler_logprobs on every sequence")
+        need_ref = spec.kl_beta > 0 and any(s.get("ref_logprobs") is None for s in seqs)
+        if need_ref:
+            self._check_reference()
+        total_tokens = sum(int(sum(s["loss_mask"])) for s in seqs)
+        max_len = max(len(s["input_ids"]) for s in seqs)
+        norm = Norm(sequences=len(seqs), tokens=total_tokens, max_tokens=spec.max_tokens or max_len)
+        mbs = micro_batch_size or self.opts.micro_batch_size
+        shares = split_by_tokens(seqs, self.world)
+        chunks = max(math.ceil(len(s) / mbs) for s in shares)
+        t0 = time.perf_counter()
+        out = self._run("forward_backward", dict(shares=shares, spec=spec, scale=scale, mbs=mbs, norm=norm, chunks=chunks, need_ref=need_ref))
+        seconds = time.perf_counter() - t0
+        ntoks = sum(len(s["input_ids"]) for s in seqs)
+        return {**out, "sequences": len(seqs), "seconds": seconds, "tokens_per_s": ntoks / seconds if seconds > 0 else 0.0}
+
+    def _logprobs(self, chunk: list[dict], ids: torch.Tensor, attn: torch.Tensor):
+        """The same forward path on every rank and micro-batch (FSDP's all-gathers must line up): the
+        shared-prompt path (two model calls) when the model allows it, else one plain forward pass."""
+        if _full_attention_only(self._base_config()):
+            return self.shared_prompt_logprobs(self.model, chunk, with_entropy=True)
+        return self.token_logprobs(self.model, ids, attn, with_entropy=True)
+
+    def _op_forward_backward(self, shares, spec: LossSpec, scale: float, mbs: int, norm: Norm, chunks: int, need_ref: bool) -> dict:
+        if need_ref:
+            self._ensure_reference()
+        mine = shares[self.rank]
+        dummy_seq = {"input_ids": [self.pad_id, self.pad_id], "loss_mask": [0, 0], "advantages": 0.0, "sampler_logprobs": [0.0, 0.0]}
+        params = [p for p in self.model.parameters() if p.requires_grad]
+        saved = [p.grad for p in params]
+        for p in params:
+            p.grad = None
+        sums = torch.zeros(5, dtype=torch.float64)  # loss, kl, clipped, clip_den, entropy over this rank's share
+        ok = True
+        try:
+            for c in range(chunks):
+                chunk = mine[c * mbs : (c + 1) * mbs]
+                dummy = not chunk  # this rank has fewer micro-batches than another: a zero-weight pass
+                if dummy:
+                    chunk = [dummy_seq]
+                t = max(len(s["input_ids"]) for s in chunk)
+                lens = torch.tensor([len(s["input_ids"]) for s in chunk])
+                ids = _padded([s["input_ids"] for s in chunk], t, self.pad_id, torch.long)  # [B, T]
+                attn = (torch.arange(t)[None] < lens[:, None]).long()
+                mask = _padded([s["loss_mask"] for s in chunk], t, 0, torch.float32)
+                adv = _padded([_per_token(s.get("advantages", 0.0), len(s["input_ids"])) for s in chunk], t, 0.0, torch.float32)
+                slp = _padded([s["sampler_logprobs"] for s in chunk], t, 0.0, torch.float32) if all(s.get("sampler_logprobs") is not None for s in chunk) else None
+                rlp = _padded([s["ref_logprobs"] for s in chunk], t, 0.0, torch.float32) if all(s.get("ref_logprobs") is not None for s in chunk) else None
+                ids, attn, mask, adv = (x.to(self.device) for x in (ids, attn, mask, adv))
+                slp = slp.to(self.device) if slp is not None else None
+                lp, ent = self._logprobs(chunk, ids, attn)
+                if spec.kl_beta > 0 and rlp is None:
+                    rlp = self._ref_logprobs(chunk, ids, attn)
+                elif rlp is not None:
+                    rlp = rlp.to(self.device)
+                on_policy = torch.tensor([s.get("policy_version") == self.step for s in chunk], device=self.device)
+                out = policy_loss(lp, mask, adv, spec, norm, sampler_logp=slp, ref_logp=rlp, on_policy=on_policy)
+                finite = torch.tensor([1.0 if bool(torch.isfinite(out.loss)) else 0.0])
+                dist.all_reduce(finite, op=dist.ReduceOp.MIN)  # every rank stops together, before the backward
+                if finite.item() == 0.0:
+                    # a forward without its backward leaves the root's parameters unsharded (FSDP
+                    # reshards the root after the backward): put every module back as it was
+                    self.model.reset_iter_state()
+                    ok = False
+                    break
+                (out.loss * (0.0 if dummy else scale)).backward()
+                if not dummy:
+                    sums += torch.tensor([float(out.loss.detach()), out.kl_sum, out.clipped, out.clip_den, float((ent * mask).sum())], dtype=torch.float64)
+            if ok:
+                local_ok = all(p.grad is None or bool(torch.isfinite(p.grad.to_local()).all()) for p in params)
+                flag = torch.tensor([1.0 if local_ok else 0.0])
+                dist.all_reduce(flag, op=dist.ReduceOp.MIN)
+                ok = flag.item() == 1.0
+            dist.all_reduce(sums, op=dist.ReduceOp.SUM)
+        except Exception:  # noqa: BLE001 - a failed collective or a failure on one rank: the ranks disagree now
+            _fatal("forward_backward")
+        if ok:
+            for p, g in zip(params, saved):
+                if g is not None:
+                    p.grad = g if p.grad is None else p.grad.add_(g)
+            self.has_grads = self.has_grads or norm.tokens > 0
+        else:
+            for p, g in zip(params, saved):
+                p.grad = g
+        loss_sum, kl_sum, clipped, clip_den, ent_sum = (float(x) for x in sums)
+        return {
+            "loss": loss_sum if ok else None,
+            "kl": kl_sum / max(norm.tokens, 1),
+            "clip_fraction": clipped / max(clip_den, 1),
+            "entropy": ent_sum / max(norm.tokens, 1),
+            "tokens": norm.tokens,
+            "nonfinite": not ok,
+        }
+
+    def optim_step(self, lr: float, weight_decay: float = 0.0, betas=(0.9, 0.999), eps: float = 1e-8, grad_clip: float | None = 1.0) -> dict:
+        if not self.has_grads:
+            raise RequestError("optim_step without gradients: call /train/forward_backward first", code="no_gradients", status=409)
+        return self._run("optim_step", dict(lr=lr, weight_decay=weight_decay, betas=tuple(betas), eps=eps, grad_clip=grad_clip))
+
+    def _op_optim_step(self, lr: float, weight_decay: float, betas, eps: float, grad_clip: float | None) -> dict:
+        params = [p for p in self.model.parameters() if p.requires_grad]
+        if self.optimizer is None:
+            self.optimizer = torch.optim.AdamW(params, lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay)
+        for g in self.optimizer.param_groups:
+            g.update(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay)
+        grads = [p.grad for p in params if p.grad is not None]
+        try:
+            sq = torch.zeros(1, dtype=torch.float64)
+            for g in grads:
+                sq += g.to_local().double().pow(2).sum().cpu()
+            dist.all_reduce(sq, op=dist.ReduceOp.SUM)  # the global norm over every rank's shards
+            grad_norm = math.sqrt(float(sq))
+            skipped = not math.isfinite(grad_norm)
+            if not skipped:
+                if grad_clip is not None and grad_clip > 0 and grad_norm > grad_clip:
+                    for g in grads:
+                        g.mul_(grad_clip / (grad_norm + 1e-6))
+                self.optimizer.step()
+                self.step += 1
+        except Exception:  # noqa: BLE001
+            _fatal("optim_step")
+        self.optimizer.zero_grad(set_to_none=True)
+        self.has_grads = False
+        return {"step": self.step, "grad_norm": grad_norm if not skipped else None, "skipped": skipped}
+
+    # ----- checkpoints ----------------------------------------------------------------------------
+
+    def _param_names(self) -> list[str]:
+        """Trainable parameter names in `model.parameters()` order: the indices of a single-rank
+        engine's optimizer state (its AdamW is built over the same list)."""
+        return [n for n, p in self.model.named_parameters() if p.requires_grad]
+
+    def _tied(self) -> bool:
+        return bool(getattr(self._base_config(), "tie_word_embeddings", False))
+
+    def _set_optimizer(self, osd: dict | None) -> None:
+        """Every rank: a fresh AdamW over the sharded parameters holding `osd` (rank 0's full optimizer
+        state in the single-rank format, None elsewhere), broadcast from rank 0 and sharded; or no
+        optimizer when rank 0 has none."""
+        from torch.distributed.checkpoint.state_dict import StateDictOptions, set_optimizer_state_dict
+
+        box = [osd is not None]
+        dist.broadcast_object_list(box, src=0)
+        if not box[0]:
+            self.optimizer = None
+            return
+        names = self._param_names()
+        params = [p for p in self.model.parameters() if p.requires_grad]
+        opt = torch.optim.AdamW(params, lr=0.0)
+        full = {}
+        if self.rank == 0:
+            full = {
+                "state": {names[int(i)]: v for i, v in osd["state"].items()},
+                "param_groups": [{**g, "params": [names[int(i)] for i in g["params"]]} for g in osd["param_groups"]],
+            }
+        set_optimizer_state_dict(self.model, opt, full, options=StateDictOptions(full_state_dict=True, broadcast_from_rank0=True))
+        self.optimizer = opt
+
+    def save(self, path: str, merged_lora: bool = False, optimizer: bool = True) -> dict:
+        t0 = time.perf_counter()
+        self._run("gather", dict(optimizer=optimizer))
+        msd, osd = self._gathered
+        self._gathered = None
+        from safetensors.torch import save_file
+
+        from .create_model import save_tokenizer
+
+        target = Path(path)
+        with atomic_dir(target) as tmp:
+            tensors = {k: v.contiguous() for k, v in msd.items() if not (self._tied() and k.endswith("lm_head.weight"))}
+            save_file(tensors, str(tmp / "model.safetensors"), metadata={"format": "pt"})
+            self._base_config().save_pretrained(tmp)
+            gen = getattr(self.model, "generation_config", None)
+            if gen is not None:
+                gen.save_pretrained(tmp)
+            save_tokenizer(self.tokenizer, tmp)
+            write_state(tmp, {"step": self.step, "config": dict(vars(self.opts)), "lora": None, "merged_lora": False,
+                              "base_model": str(self.model_dir), "ranks": self.world})
+            if osd is not None:
+                torch.save(osd, tmp / TRAINER_STATE_DIR / "optimizer.pt")
+        return {"path": str(target.absolute()), "step": self.step, "seconds": time.perf_counter() - t0}
+
+    def _op_gather(self, optimizer: bool) -> None:
+        """Every rank: gather the full model (and optimizer) state to rank 0's CPU; rank 0 keeps it in
+        `_gathered` for `save` (the optimizer state in the single-rank format: parameter indices)."""
+        from torch.distributed.checkpoint.state_dict import StateDictOptions, get_model_state_dict, get_optimizer_state_dict
+
+        opts = StateDictOptions(full_state_dict=True, cpu_offload=True)
+        try:
+            msd = get_model_state_dict(self.model, options=opts)
+            osd = None
+            if optimizer and self.optimizer is not None:
+                full = get_optimizer_state_dict(self.model, self.optimizer, options=opts)
+                if self.rank == 0:
+                    index = {n: i for i, n in enumerate(self._param_names())}
+                    osd = {
+                        "state": {index[k]: v for k, v in full["state"].items()},
+                        "param_groups": [{**g, "params": [index[n] for n in g["params"]]} for g in full["param_groups"]],
+                    }
+        except Exception:  # noqa: BLE001
+            _fatal("gathering the checkpoint")
+        self._gathered = (msd, osd) if self.rank == 0 else None
+
+    def load(self, path: str) -> dict:
+        """Rank 0 reads and checks the checkpoint (a bad one is refused before any rank is told), then
+        every rank takes its shards of it from rank 0's broadcast."""
+        from safetensors.torch import load_file
+
+        p = Path(path)
+        try:
+            state = read_state(p)
+        except (ValueError, OSError) as e:
+            raise RequestError(str(e), code="checkpoint_error") from e
+        if (p / "adapter_model.safetensors").exists() and not (p / "model.safetensors").exists():
+            raise RequestError(f"{p} is a LoRA adapter checkpoint; a multi-rank engine trains full weights only", code="checkpoint_error")
+        files = sorted(p.glob("*.safetensors"))
+        if not files:
+            raise RequestError(f"no *.safetensors weights in {p}", code="checkpoint_error")
+        try:
+            tensors: dict[str, torch.Tensor] = {}
+            for f in files:
+                tensors.update(load_file(str(f)))
+            opt_path = p / TRAINER_STATE_DIR / "optimizer.pt"
+            osd = torch.load(opt_path, map_location="cpu", weights_only=True) if opt_path.exists() else None
+        except Exception as e:  # noqa: BLE001
+            raise RequestError(f"cannot read checkpoint {p}: {e}", code="checkpoint_error") from e
+        own = self.model.state_dict()  # DTensors: .shape is the global shape
+        tied = self._tied()
+        missing = [k for k in own if k not in tensors and not (tied and k.endswith("lm_head.weight"))]
+        bad = [k for k, v in tensors.items() if k in own and tuple(own[k].shape) != tuple(v.shape)]
+        unknown = [k for k in tensors if k not in own]
+        if missing or bad or unknown:
+            raise RequestError(
+                f"checkpoint does not match this model: missing {missing[:3]}, shape mismatch {bad[:3]}, unknown {unknown[:3]}",
+                code="checkpoint_error",
+            )
+        if osd is not None and len(osd.get("state", {})) > len(self._param_names()):
+            raise RequestError(f"{opt_path}: optimizer state for {len(osd['state'])} parameters, this model trains {len(self._param_names())}", code="checkpoint_error")
+        for k in own:
+            if k not in tensors:  # the tied head
+                tensors[k] = tensors[k.replace("lm_head.weight", "model.embed_tokens.weight")]
+        step = int(state.get("step", 0)) if state else 0
+        self._loading = (tensors, osd)
+        try:
+            self._run("load", dict(step=step))
+        finally:
+            self._loading = None
+        return {"path": str(p.absolute()), "step": self.step}
+
+    def _op_load(self, step: int) -> None:
+        from torch.distributed.checkpoint.state_dict import StateDictOptions, set_model_state_dict
+
+        tensors, osd = self._loading if self.rank == 0 else ({}, None)
+        try:
+            set_model_state_dict(self.model, tensors, options=StateDictOptions(full_state_dict=True, broadcast_from_rank0=True))
+            self._set_optimizer(osd)
+        except Exception:  # noqa: BLE001
+            _fatal("load")
+        self.step = step
+        for prm in self.model.parameters():
+            prm.grad = None
+        self.has_grads = False
+
+
+def init(timeout_s: float) -> tuple[int, int]:
+    """Joins torchrun's process group (gloo on the CPU, NCCL on GPUs); returns (rank, world size)."""
+    backend = "nccl" if torch.cuda.is_available() and os.environ.get("KEIKO_DIST_BACKEND", "") != "gloo" else "gloo"
+    if backend == "nccl":
+        torch.cuda.set_device(int(os.environ.get("LOCAL_RANK", "0")))
+    dist.init_process_group(backend, timeout=timedelta(seconds=timeout_s))
+    return dist.get_rank(), dist.get_world_size()
+
+
+def serve(args, opts: EngineOptions) -> int:
+    """`serve` on one rank of a torchrun job: rank 0 serves HTTP, the others follow it."""
+    import uvicorn
+
+    from .server import create_app
+
+    init(args.dist_timeout)
+    try:
+        eng = DistributedEngine(opts, timeout_s=args.dist_timeout)
+    except Exception:  # noqa: BLE001 - one rank failing to start must stop all of them
+        traceback.print_exc()
+        os._exit(2)
+    if eng.rank != 0:
+        eng.follow()
+        dist.destroy_process_group()
+        return 0
+    app = create_app(eng, max_batch_rows=args.max_batch_rows)
+    info = eng.info()
+    print(f"keiko engine: {info['model']} ({info['architecture']}, {info['parameters']:,} params, {info['device']}, "
+          f"{info['threads']} threads, step {info['step']}, {eng.world} ranks, training only) on http://{args.host}:{args.port}", flush=True)
+    eng.start_heartbeat()
+    uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
+    eng.shutdown()
+    dist.destroy_process_group()
+    return 0
