@@ -49,7 +49,7 @@ from .checkpoint import TRAINER_STATE_DIR, atomic_dir, read_state, write_state
 from .engine import Engine, EngineOptions
 from .errors import RequestError
 from .losses import LOSS_TYPES, LossSpec, Norm, policy_loss
-from .training import _by_prompt, _full_attention_only, _padded, _per_token
+from .training import _by_group, _full_attention_only, _padded, _per_token
 
 DEFAULT_TIMEOUT_S = 600  # process-group timeout: the longest any collective may wait
 
@@ -62,9 +62,9 @@ def sampling_unavailable_message(world: int) -> str:
 
 
 def split_by_tokens(seqs: list[dict], ranks: int) -> list[list[dict]]:
-    """`seqs` ordered by prompt (groups stay together), then cut into `ranks` contiguous shares whose
+    """`seqs` ordered by group (groups stay together; see `_by_group`), then cut into `ranks` contiguous shares whose
     token counts (len(input_ids)) are as equal as contiguous cuts allow. Shares may be empty."""
-    ordered = _by_prompt(seqs)
+    ordered = _by_group(seqs)
     total = sum(len(s["input_ids"]) for s in ordered)
     shares: list[list[dict]] = [[] for _ in range(ranks)]
     acc = 0
