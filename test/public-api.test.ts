@@ -39,5 +39,6 @@ describe('public API', () => {
     expect(Object.keys(pkg.exports).sort()).toEqual(['.', './proxy', './search', './testing']);
     expect(pkg.peerDependencies?.zod).toMatch(/^\^4/);
     expect(pkg.dependencies).not.toHaveProperty('zod');
+    expect(pkg.dependencies).not.toHaveProperty('@huggingface/jinja'); // nothing imports it
   });
 });

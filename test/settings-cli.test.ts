@@ -24,6 +24,11 @@ describe('one settings mechanism for the search and engine subcommands', () => {
     const build = await keiko(['search', 'build', '--help']);
     expect(build.out).toMatch(/--passageWords <n> +Words per retrieval passage/);
     expect(build.out).toContain('--print-config');
+    const serve = await keiko(['engine', 'serve', '--help']);
+    for (const key of ['--dtype', '--loraAlpha', '--microBatchSize', '--ranks']) expect(serve.out).toContain(key);
+    const resolved = await keiko(['engine', 'serve', '--model', 'm', '--dtype', 'bfloat16', '--lora-rank=4', '--lora-alpha', '8', '--micro-batch-size=2', '--print-config']);
+    expect(resolved.code, resolved.out).toBe(0);
+    expect(JSON.parse(resolved.out)).toMatchObject({ dtype: 'bfloat16', loraRank: 4, loraAlpha: 8, microBatchSize: 2 });
     const create = await keiko(['engine', 'create', '--help']);
     expect(create.out).toMatch(/--architecture <qwen2\|llama> +Model architecture\. \(default: "qwen2"\)/);
   });
