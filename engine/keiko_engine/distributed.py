@@ -48,8 +48,8 @@ import torch.distributed as dist
 from .checkpoint import TRAINER_STATE_DIR, atomic_dir, read_state, write_state
 from .engine import Engine, EngineOptions
 from .errors import RequestError
-from .losses import LOSS_TYPES, LossSpec, Norm, policy_loss
-from .training import _by_group, _full_attention_only, _padded, _per_token
+from .losses import LossSpec, Norm
+from .training import _by_group, _full_attention_only
 
 DEFAULT_TIMEOUT_S = 600  # process-group timeout: the longest any collective may wait
 
@@ -226,19 +226,10 @@ class DistributedEngine(Engine):
         self.ref_model.requires_grad_(False)
 
     def forward_backward(self, seqs: list[dict], spec: LossSpec, scale: float = 1.0, micro_batch_size: int | None = None) -> dict:
-        if spec.type not in LOSS_TYPES:
-            raise RequestError(f"unknown loss type '{spec.type}'; available: {', '.join(LOSS_TYPES)}")
-        if spec.is_correction not in ("none", "truncated"):
-            raise RequestError(f"unknown is_correction '{spec.is_correction}'; available: none, truncated")
-        self.validate_sequences(seqs)
-        if spec.is_correction == "truncated" and any(s.get("sampler_logprobs") is None for s in seqs):
-            raise RequestError("is_correction 'truncated' needs sampler_logprobs on every sequence")
-        need_ref = spec.kl_beta > 0 and any(s.get("ref_logprobs") is None for s in seqs)
+        need_ref = self.check_request(seqs, spec)
         if need_ref:
             self._check_reference()
-        total_tokens = sum(int(sum(s["loss_mask"])) for s in seqs)
-        max_len = max(len(s["input_ids"]) for s in seqs)
-        norm = Norm(sequences=len(seqs), tokens=total_tokens, max_tokens=spec.max_tokens or max_len)
+        norm = self.batch_norm(seqs, spec)
         mbs = micro_batch_size or self.opts.micro_batch_size
         shares = split_by_tokens(seqs, self.world)
         chunks = max(math.ceil(len(s) / mbs) for s in shares)
@@ -272,23 +263,7 @@ class DistributedEngine(Engine):
                 dummy = not chunk  # this rank has fewer micro-batches than another: a zero-weight pass
                 if dummy:
                     chunk = [dummy_seq]
-                t = max(len(s["input_ids"]) for s in chunk)
-                lens = torch.tensor([len(s["input_ids"]) for s in chunk])
-                ids = _padded([s["input_ids"] for s in chunk], t, self.pad_id, torch.long)  # [B, T]
-                attn = (torch.arange(t)[None] < lens[:, None]).long()
-                mask = _padded([s["loss_mask"] for s in chunk], t, 0, torch.float32)
-                adv = _padded([_per_token(s.get("advantages", 0.0), len(s["input_ids"])) for s in chunk], t, 0.0, torch.float32)
-                slp = _padded([s["sampler_logprobs"] for s in chunk], t, 0.0, torch.float32) if all(s.get("sampler_logprobs") is not None for s in chunk) else None
-                rlp = _padded([s["ref_logprobs"] for s in chunk], t, 0.0, torch.float32) if all(s.get("ref_logprobs") is not None for s in chunk) else None
-                ids, attn, mask, adv = (x.to(self.device) for x in (ids, attn, mask, adv))
-                slp = slp.to(self.device) if slp is not None else None
-                lp, ent = self._logprobs(chunk, ids, attn)
-                if spec.kl_beta > 0 and rlp is None:
-                    rlp = self._ref_logprobs(chunk, ids, attn)
-                elif rlp is not None:
-                    rlp = rlp.to(self.device)
-                on_policy = torch.tensor([s.get("policy_version") == self.step for s in chunk], device=self.device)
-                out = policy_loss(lp, mask, adv, spec, norm, sampler_logp=slp, ref_logp=rlp, on_policy=on_policy)
+                out, ent = self.chunk_loss(chunk, spec, norm, self._logprobs)
                 finite = torch.tensor([1.0 if bool(torch.isfinite(out.loss)) else 0.0])
                 dist.all_reduce(finite, op=dist.ReduceOp.MIN)  # every rank stops together, before the backward
                 if finite.item() == 0.0:
@@ -299,7 +274,7 @@ class DistributedEngine(Engine):
                     break
                 (out.loss * (0.0 if dummy else scale)).backward()
                 if not dummy:
-                    sums += torch.tensor([float(out.loss.detach()), out.kl_sum, out.clipped, out.clip_den, float((ent * mask).sum())], dtype=torch.float64)
+                    sums += torch.tensor([float(out.loss.detach()), out.kl_sum, out.clipped, out.clip_den, ent], dtype=torch.float64)
             if ok:
                 local_ok = all(p.grad is None or bool(torch.isfinite(p.grad.to_local()).all()) for p in params)
                 flag = torch.tensor([1.0 if local_ok else 0.0])
@@ -308,14 +283,9 @@ class DistributedEngine(Engine):
             dist.all_reduce(sums, op=dist.ReduceOp.SUM)
         except Exception:  # noqa: BLE001 - a failed collective or a failure on one rank: the ranks disagree now
             _fatal("forward_backward")
+        self.keep_grads(params, saved, ok)
         if ok:
-            for p, g in zip(params, saved):
-                if g is not None:
-                    p.grad = g if p.grad is None else p.grad.add_(g)
             self.has_grads = self.has_grads or norm.tokens > 0
-        else:
-            for p, g in zip(params, saved):
-                p.grad = g
         loss_sum, kl_sum, clipped, clip_den, ent_sum = (float(x) for x in sums)
         return {
             "loss": loss_sum if ok else None,

@@ -14,7 +14,7 @@ import time
 import torch
 
 from .errors import RequestError
-from .losses import LOSS_TYPES, LossSpec, Norm, policy_loss
+from .losses import LOSS_TYPES, LossOut, LossSpec, Norm, policy_loss
 
 
 def _prompt_len(s: dict) -> int:
@@ -195,7 +195,9 @@ class TrainingMixin:
             if any(not math.isfinite(x) for x in vals):
                 raise RequestError(f"sequences[{k}].advantages: must be finite")
 
-    def forward_backward(self, seqs: list[dict], spec: LossSpec, scale: float = 1.0, micro_batch_size: int | None = None) -> dict:
+    def check_request(self, seqs: list[dict], spec: LossSpec) -> bool:
+        """Refuses a bad forward_backward request before any work; returns whether the loss needs the
+        engine's reference model (a KL term without `ref_logprobs` on every sequence)."""
         if spec.type not in LOSS_TYPES:
             raise RequestError(f"unknown loss type '{spec.type}'; available: {', '.join(LOSS_TYPES)}")
         if spec.is_correction not in ("none", "truncated"):
@@ -203,13 +205,56 @@ class TrainingMixin:
         self.validate_sequences(seqs)
         if spec.is_correction == "truncated" and any(s.get("sampler_logprobs") is None for s in seqs):
             raise RequestError("is_correction 'truncated' needs sampler_logprobs on every sequence")
-        need_ref = spec.kl_beta > 0 and any(s.get("ref_logprobs") is None for s in seqs)
-        if need_ref:
-            self._ensure_reference()
-        t0 = time.perf_counter()
+        return spec.kl_beta > 0 and any(s.get("ref_logprobs") is None for s in seqs)
+
+    @staticmethod
+    def batch_norm(seqs: list[dict], spec: LossSpec) -> Norm:
+        """The whole request's loss denominators (the same however it is cut into micro-batches or ranks)."""
         total_tokens = sum(int(sum(s["loss_mask"])) for s in seqs)
         max_len = max(len(s["input_ids"]) for s in seqs)
-        norm = Norm(sequences=len(seqs), tokens=total_tokens, max_tokens=spec.max_tokens or max_len)
+        return Norm(sequences=len(seqs), tokens=total_tokens, max_tokens=spec.max_tokens or max_len)
+
+    def chunk_loss(self, chunk: list[dict], spec: LossSpec, norm: Norm, logprobs) -> tuple[LossOut, float]:
+        """One micro-batch's loss contribution: its sequences right-padded to [B, T], the policy's
+        token logprobs from `logprobs(chunk, ids, attn)` (with entropy), the reference's when the loss
+        has a KL term and the request did not send them, and `policy_loss`. A sequence is on-policy
+        when its `policy_version` is the engine's step. Returns the loss and the entropy sum over
+        trained tokens."""
+        t = max(len(s["input_ids"]) for s in chunk)
+        lens = torch.tensor([len(s["input_ids"]) for s in chunk])
+        ids = _padded([s["input_ids"] for s in chunk], t, self.pad_id, torch.long)  # [B, T]
+        attn = (torch.arange(t)[None] < lens[:, None]).long()
+        mask = _padded([s["loss_mask"] for s in chunk], t, 0, torch.float32)
+        adv = _padded([_per_token(s.get("advantages", 0.0), len(s["input_ids"])) for s in chunk], t, 0.0, torch.float32)
+        slp = _padded([s["sampler_logprobs"] for s in chunk], t, 0.0, torch.float32) if all(s.get("sampler_logprobs") is not None for s in chunk) else None
+        rlp = _padded([s["ref_logprobs"] for s in chunk], t, 0.0, torch.float32) if all(s.get("ref_logprobs") is not None for s in chunk) else None
+        ids, attn, mask, adv = (x.to(self.device) for x in (ids, attn, mask, adv))
+        slp = slp.to(self.device) if slp is not None else None
+        lp, ent = logprobs(chunk, ids, attn)
+        if spec.kl_beta > 0 and rlp is None:
+            rlp = self._ref_logprobs(chunk, ids, attn)
+        elif rlp is not None:
+            rlp = rlp.to(self.device)
+        on_policy = torch.tensor([s.get("policy_version") == self.step for s in chunk], device=self.device)
+        out = policy_loss(lp, mask, adv, spec, norm, sampler_logp=slp, ref_logp=rlp, on_policy=on_policy)
+        return out, float((ent * mask).sum())
+
+    @staticmethod
+    def keep_grads(params: list, saved: list, ok: bool) -> None:
+        """After a forward_backward ran with fresh gradients: add the earlier (`saved`) ones back when
+        it succeeded, or restore them alone when it did not (nothing of a failed call accumulates)."""
+        for p, g in zip(params, saved):
+            if ok:
+                if g is not None:
+                    p.grad = g if p.grad is None else p.grad.add_(g)
+            else:
+                p.grad = g
+
+    def forward_backward(self, seqs: list[dict], spec: LossSpec, scale: float = 1.0, micro_batch_size: int | None = None) -> dict:
+        if self.check_request(seqs, spec):
+            self._ensure_reference()
+        t0 = time.perf_counter()
+        norm = self.batch_norm(seqs, spec)
         params = [p for p in self.model.parameters() if p.requires_grad]
         saved = [p.grad for p in params]
         for p in params:
@@ -221,23 +266,7 @@ class TrainingMixin:
             ordered = _by_group(seqs)
             for start in range(0, len(ordered), mbs):
                 chunk = ordered[start : start + mbs]
-                t = max(len(s["input_ids"]) for s in chunk)
-                lens = torch.tensor([len(s["input_ids"]) for s in chunk])
-                ids = _padded([s["input_ids"] for s in chunk], t, self.pad_id, torch.long)  # [B, T]
-                attn = (torch.arange(t)[None] < lens[:, None]).long()
-                mask = _padded([s["loss_mask"] for s in chunk], t, 0, torch.float32)
-                adv = _padded([_per_token(s.get("advantages", 0.0), len(s["input_ids"])) for s in chunk], t, 0.0, torch.float32)
-                slp = _padded([s["sampler_logprobs"] for s in chunk], t, 0.0, torch.float32) if all(s.get("sampler_logprobs") is not None for s in chunk) else None
-                rlp = _padded([s["ref_logprobs"] for s in chunk], t, 0.0, torch.float32) if all(s.get("ref_logprobs") is not None for s in chunk) else None
-                ids, attn, mask, adv = (x.to(self.device) for x in (ids, attn, mask, adv))
-                slp = slp.to(self.device) if slp is not None else None
-                lp, ent = self._chunk_logprobs(self.model, chunk, ids, attn, with_entropy=True)
-                if spec.kl_beta > 0 and rlp is None:
-                    rlp = self._ref_logprobs(chunk, ids, attn)
-                elif rlp is not None:
-                    rlp = rlp.to(self.device)
-                on_policy = torch.tensor([s.get("policy_version") == self.step for s in chunk], device=self.device)
-                out = policy_loss(lp, mask, adv, spec, norm, sampler_logp=slp, ref_logp=rlp, on_policy=on_policy)
+                out, ent = self.chunk_loss(chunk, spec, norm, lambda c, ids, attn: self._chunk_logprobs(self.model, c, ids, attn, with_entropy=True))
                 if not torch.isfinite(out.loss):
                     ok = False
                     break
@@ -246,29 +275,23 @@ class TrainingMixin:
                 kl_sum += out.kl_sum
                 clipped += out.clipped
                 clip_den += out.clip_den
-                ent_sum += float((ent * mask).sum())
+                ent_sum += ent
             if ok:
                 ok = all(p.grad is None or bool(torch.isfinite(p.grad).all()) for p in params)
         except BaseException:
-            for p, g in zip(params, saved):
-                p.grad = g
+            self.keep_grads(params, saved, ok=False)
             raise
+        self.keep_grads(params, saved, ok)
         if ok:
-            for p, g in zip(params, saved):
-                if g is not None:
-                    p.grad = g if p.grad is None else p.grad.add_(g)
-            self.has_grads = self.has_grads or total_tokens > 0
-        else:
-            for p, g in zip(params, saved):
-                p.grad = g
+            self.has_grads = self.has_grads or norm.tokens > 0
         seconds = time.perf_counter() - t0
         ntoks = sum(len(s["input_ids"]) for s in seqs)
         return {
             "loss": loss_sum if ok else None,
-            "kl": kl_sum / max(total_tokens, 1),
+            "kl": kl_sum / max(norm.tokens, 1),
             "clip_fraction": clipped / max(clip_den, 1),
-            "entropy": ent_sum / max(total_tokens, 1),
-            "tokens": total_tokens,
+            "entropy": ent_sum / max(norm.tokens, 1),
+            "tokens": norm.tokens,
             "sequences": len(seqs),
             "seconds": seconds,
             "tokens_per_s": ntoks / seconds if seconds > 0 else 0.0,
