@@ -199,19 +199,6 @@ class DistributedEngine(Engine):
 
     # ----- training -------------------------------------------------------------------------------
 
-    def _check_reference(self) -> None:
-        """Rank 0, before broadcasting: the errors `_ensure_reference` would raise."""
-        if self.ref_model is not None:
-            return
-        if self.opts.reference == "none":
-            raise RequestError("kl_beta > 0 needs a reference policy: start the engine with --reference auto|DIR, or send ref_logprobs", code="no_reference")
-        if self.step != 0:
-            raise RequestError(
-                "kl_beta > 0 without ref_logprobs: the reference (a copy of the initial weights) is made at step 0 only; "
-                "start the engine with --reference DIR or send ref_logprobs",
-                code="no_reference",
-            )
-
     def _ensure_reference(self) -> None:
         """Every rank: a full (unsharded) frozen copy of the current weights, made collectively."""
         if self.ref_model is not None:

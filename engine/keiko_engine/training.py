@@ -146,7 +146,8 @@ class TrainingMixin:
             return self.shared_prompt_logprobs(model, chunk, with_entropy)
         return self.token_logprobs(model, ids, attn, with_entropy)
 
-    def _ensure_reference(self):
+    def _check_reference(self) -> None:
+        """The errors of a KL request the engine has no reference for (before any work)."""
         if self.ref_model is not None or self.lora:
             return
         if self.opts.reference == "none":
@@ -157,6 +158,11 @@ class TrainingMixin:
                 "start the engine with --reference DIR or send ref_logprobs",
                 code="no_reference",
             )
+
+    def _ensure_reference(self):
+        self._check_reference()
+        if self.ref_model is not None or self.lora:
+            return
         self.ref_model = copy.deepcopy(self.model).eval()
         self.ref_model.requires_grad_(False)
 
