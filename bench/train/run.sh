@@ -33,7 +33,7 @@ keiko_run() {
   rm -rf "$WORK/$1"
   /usr/bin/time -f "%e" -o "$WORK/$1.wall" ./bin/keiko.js train --model="$MODEL" --outDir="$WORK" --runName="$1" \
     --envArgs.digits=1 --steps="$2" --promptsPerStep=$PPS --groupSize=$GROUP --maxTokens=$MAXTOK --lr=$LR --threads=$THREADS \
-    --microBatchSize=$((PPS * GROUP)) --zeroVariance=keep --isCorrection=false --checkpointEvery=0 --evalExamples=1 --logRollouts=0 >/dev/null
+    --microBatchSize=$((PPS * GROUP)) --zeroVariance=keep --isCorrection=false --checkpointEvery=off --evalExamples=1 --logRollouts=0 >/dev/null
 }
 trl_run() {
   /usr/bin/time -f "%e" -o "$WORK/$1.wall" bench/train/.venv/bin/python bench/train/trl_grpo.py --model "$MODEL" --prompts "$WORK/prompts.jsonl" \

@@ -179,7 +179,7 @@ describe.skipIf(!python)('bring-your-own-agent examples with the real engine', (
         '--zeroVariance=keep',
         '--sftSteps=0',
         '--evalExamples=1',
-        '--checkpointEvery=0',
+        '--checkpointEvery=off',
         '--device=cpu',
         '--threads=1',
         `--outDir=${tmp}`,

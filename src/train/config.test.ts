@@ -56,6 +56,15 @@ describe('train config', () => {
     expect(configChanges(loadTrainConfig({ base: saved }), loadTrainConfig({ base: saved, overrides: ['--steps', '7'] })).map((c) => c.key)).toEqual(['steps']);
   });
 
+  it('turns checkpoints, pruning and gradient clipping off with off (null), not 0', () => {
+    const off = loadTrainConfig({ overrides: ['--maxGradNorm=off', '--checkpointEvery', 'off', '--keep-checkpoints=null'] });
+    expect(off).toMatchObject({ maxGradNorm: null, checkpointEvery: null, keepCheckpoints: null });
+    expect(() => parseTrainConfig({ maxGradNorm: 0 })).toThrow(/maxGradNorm/);
+    expect(() => loadTrainConfig({ overrides: ['--lr=off'] })).toThrow(/--lr expects a number/); // only nullable settings take off
+    // what a 0 meant before is still read for one release
+    expect(loadTrainConfig({ overrides: ['--checkpointEvery=0', '--keepCheckpoints=0', '--maxGradNorm=0'] })).toMatchObject({ maxGradNorm: null, checkpointEvery: null, keepCheckpoints: null });
+  });
+
   it('layers TOML file and overrides, later wins, objects merged', () => {
     const dir = mkdtempSync(join(tmpdir(), 'keiko-config-'));
     const file = join(dir, 'train.toml');

@@ -50,7 +50,7 @@ export const TrainConfig = z
     schedule: z.enum(['constant', 'linear', 'cosine']).default('constant').describe('Learning-rate schedule over `steps` (after warmup).'),
     warmupSteps: z.number().int().nonnegative().default(0).describe('Linear learning-rate warmup steps.'),
     weightDecay: z.number().min(0).default(0).describe('AdamW weight decay, in GRPO and in the SFT warm start.'),
-    maxGradNorm: z.number().min(0).default(1).describe('Gradient-norm clip; 0 disables.'),
+    maxGradNorm: z.number().positive().nullable().default(1).describe('Gradient-norm clip; off (null in a file) disables it.'),
     loss: z.enum(['grpo', 'dr_grpo', 'dapo', 'gspo']).default('grpo').describe('Policy loss, computed by the engine.'),
     microBatchSize: z.number().int().positive().optional().describe("Sequences per engine forward/backward chunk (memory vs speed); unset: the engine's default (32)."),
     drGrpoTokens: z.number().int().positive().optional().describe("dr_grpo's constant per-sequence token normaliser (TRL: the max completion length); unset: maxTokens."),
@@ -80,8 +80,8 @@ export const TrainConfig = z
     evalExamples: z.number().int().positive().default(100).describe('Held-out examples per eval.'),
     evalGroupSize: z.number().int().positive().default(4).describe('Rollouts per held-out example (more = less noisy eval at temperature > 0).'),
     evalTemperature: z.number().min(0).max(5).default(1).describe('Eval sampling temperature; 1 = the policy being trained, 0 = greedy.'),
-    checkpointEvery: z.number().int().nonnegative().default(10).describe('Checkpoint every N steps (0: only at the end).'),
-    keepCheckpoints: z.number().int().nonnegative().default(2).describe('Keep only the newest N checkpoints (0 keeps all).'),
+    checkpointEvery: z.number().int().positive().nullable().default(10).describe('Checkpoint every N steps; off (null in a file): only at the end.'),
+    keepCheckpoints: z.number().int().positive().nullable().default(2).describe('Keep only the newest N checkpoints; off (null in a file) keeps all.'),
     logRollouts: z.number().int().nonnegative().optional().describe('Rollouts written to `rollouts/step-N.jsonl` per step (0: none; unset: all).'),
     seed: z.number().int().default(0).describe('Random seed.'),
     outDir: z.string().default('runs').describe('Parent folder of run folders.'),
@@ -170,11 +170,12 @@ export function loadTrainConfig(options: { file?: string; overrides?: readonly s
   return parseTrainConfig(merged);
 }
 
-/** Configs saved before `sftSteps`, `logRollouts` and `evalEvery` became optional wrote -1 (0 for `evalEvery`) for "unset". */
+/** Configs saved before the magic values went: -1 (`sftSteps`, `logRollouts`) and 0 (`evalEvery`) meant unset, 0 meant off (`maxGradNorm`, `checkpointEvery`, `keepCheckpoints`). */
 function dropSentinels(raw: Record<string, unknown>): Record<string, unknown> {
   const out = { ...raw };
   for (const key of ['sftSteps', 'logRollouts']) if (out[key] === -1) delete out[key];
   if (out['evalEvery'] === 0) delete out['evalEvery'];
+  for (const key of ['maxGradNorm', 'checkpointEvery', 'keepCheckpoints']) if (out[key] === 0) out[key] = null;
   return out;
 }
 

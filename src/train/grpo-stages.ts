@@ -59,7 +59,7 @@ export async function optimise(run: GrpoRun, state: GrpoState, batch: BuiltBatch
     }
     return done({ skipReason: 'no_sequences' });
   }
-  const optimStep: OptimStepRequest = { lr, weightDecay: config.weightDecay, gradClip: config.maxGradNorm > 0 ? config.maxGradNorm : null };
+  const optimStep: OptimStepRequest = { lr, weightDecay: config.weightDecay, gradClip: config.maxGradNorm };
   const forward = await engine.training.forwardBackward({ sequences: built.sequences, loss: run.loss, optimStep, ...(config.microBatchSize !== undefined ? { microBatchSize: config.microBatchSize } : {}) });
   if (forward.nonfinite || forward.loss === null || !Number.isFinite(forward.loss)) return done({ forward, skipReason: 'nonfinite_loss' });
   const optim = forward.optimStep ?? (await engine.training.optimStep(optimStep));
@@ -105,7 +105,7 @@ export async function record(run: GrpoRun, state: GrpoState, batch: BuiltBatch, 
 
 /** Whether a checkpoint is due after step `step`: every `checkpointEvery` steps, and after the last. */
 export function checkpointDue(run: GrpoRun, step: number): boolean {
-  return (run.config.checkpointEvery > 0 && step % run.config.checkpointEvery === 0) || step === run.config.steps;
+  return (run.config.checkpointEvery !== null && step % run.config.checkpointEvery === 0) || step === run.config.steps;
 }
 
 /**

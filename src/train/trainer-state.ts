@@ -76,9 +76,9 @@ export function lastCheckpoint(checkpointsDir: string): CheckpointRef | undefine
   return listCheckpoints(checkpointsDir).at(-1);
 }
 
-/** Deletes all but the newest `keep` complete checkpoints (0 keeps all). */
-export function pruneCheckpoints(checkpointsDir: string, keep: number): void {
-  if (keep <= 0) return;
+/** Removes all but the newest `keep` complete checkpoints; `null` keeps them all. */
+export function pruneCheckpoints(checkpointsDir: string, keep: number | null): void {
+  if (keep === null) return;
   const all = listCheckpoints(checkpointsDir);
   for (const ref of all.slice(0, Math.max(0, all.length - keep))) rmSync(ref.dir, { recursive: true, force: true });
 }

@@ -42,7 +42,7 @@ function makeEngine(backend = new FakeTrainingBackend()) {
   return { engine, backend, sampler };
 }
 
-const base: TrainConfigInput = { steps: 4, promptsPerStep: 2, groupSize: 4, evalExamples: 3, checkpointEvery: 2, keepCheckpoints: 0, zeroVariance: 'keep', seed: 7 };
+const base: TrainConfigInput = { steps: 4, promptsPerStep: 2, groupSize: 4, evalExamples: 3, checkpointEvery: 2, keepCheckpoints: null, zeroVariance: 'keep', seed: 7 };
 
 function readJsonl<T>(path: string, parse: (x: unknown) => T): T[] {
   return readFileSync(path, 'utf8').trim().split('\n').map((l) => parse(JSON.parse(l)));

@@ -14,6 +14,8 @@ export interface SettingField {
   defaultValue?: unknown;
   /** Neither a default nor optional: the setting must be given. */
   required: boolean;
+  /** The schema accepts null: the flag value `off` (or `null`) sets it. */
+  nullable?: boolean;
   /** Allowed values of an enum. */
   options?: readonly string[];
   /** Kind of an array's elements; `url` arrays also take comma-separated lists. */
@@ -26,12 +28,13 @@ type Def = { type: string; innerType?: z.ZodType; defaultValue?: unknown; in?: z
 const defOf = (s: z.ZodType) => (s as unknown as { def: Def }).def;
 
 /** The schema under `.default()`, `.optional()`, `.nullable()` and pipes, with the default if any. */
-export function unwrap(schema: z.ZodType): { base: z.ZodType; hasDefault: boolean; defaultValue?: unknown; optional: boolean; doc: string } {
+export function unwrap(schema: z.ZodType): { base: z.ZodType; hasDefault: boolean; defaultValue?: unknown; optional: boolean; nullable: boolean; doc: string } {
   let s = schema;
   let doc = schema.description ?? '';
   let hasDefault = false;
   let defaultValue: unknown;
   let optional = false;
+  let nullable = false;
   for (;;) {
     const def = defOf(s);
     if (def.type === 'default' || def.type === 'prefault') {
@@ -42,13 +45,14 @@ export function unwrap(schema: z.ZodType): { base: z.ZodType; hasDefault: boolea
       s = def.innerType!;
     } else if (def.type === 'optional' || def.type === 'nullable' || def.type === 'readonly') {
       optional ||= def.type === 'optional';
+      nullable ||= def.type === 'nullable';
       s = def.innerType!;
     }
     else if (def.type === 'pipe') s = def.in!;
     else break;
     doc ||= s.description ?? '';
   }
-  return { base: s, hasDefault, ...(hasDefault ? { defaultValue } : {}), optional, doc };
+  return { base: s, hasDefault, ...(hasDefault ? { defaultValue } : {}), optional, nullable, doc };
 }
 
 function kindOf(base: z.ZodType): FieldKind {
@@ -77,10 +81,10 @@ function kindOf(base: z.ZodType): FieldKind {
 export function settingFields(schema: z.ZodObject, prefix = ''): SettingField[] {
   const out: SettingField[] = [];
   for (const [name, child] of Object.entries(schema.shape as Record<string, z.ZodType>)) {
-    const { base, hasDefault, defaultValue, optional, doc } = unwrap(child);
+    const { base, hasDefault, defaultValue, optional, nullable, doc } = unwrap(child);
     const kind = kindOf(base);
     const key = prefix + name;
-    const field: SettingField = { key, kind, doc, hasDefault, required: !hasDefault && !optional, schema: base, ...(hasDefault ? { defaultValue } : {}) };
+    const field: SettingField = { key, kind, doc, hasDefault, required: !hasDefault && !optional, schema: base, ...(hasDefault ? { defaultValue } : {}), ...(nullable ? { nullable } : {}) };
     if (kind === 'enum') field.options = Object.values(defOf(base).entries ?? {});
     if (kind === 'array') {
       const element = unwrap(defOf(base).element!).base;

@@ -83,6 +83,7 @@ class Resolver {
 
   /** Reads a flag's text as the field's type. */
   coerce(field: SettingField, text: string, flag: string, previous: unknown): unknown {
+    if (field.nullable && /^(off|null)$/i.test(text.trim())) return null;
     switch (field.kind) {
       case 'number': {
         const n = Number(text);
