@@ -270,18 +270,7 @@ class DistributedEngine(Engine):
             dist.all_reduce(sums, op=dist.ReduceOp.SUM)
         except Exception:  # noqa: BLE001 - a failed collective or a failure on one rank: the ranks disagree now
             _fatal("forward_backward")
-        self.keep_grads(params, saved, ok)
-        if ok:
-            self.has_grads = self.has_grads or norm.tokens > 0
-        loss_sum, kl_sum, clipped, clip_den, ent_sum = (float(x) for x in sums)
-        return {
-            "loss": loss_sum if ok else None,
-            "kl": kl_sum / max(norm.tokens, 1),
-            "clip_fraction": clipped / max(clip_den, 1),
-            "entropy": ent_sum / max(norm.tokens, 1),
-            "tokens": norm.tokens,
-            "nonfinite": not ok,
-        }
+        return self.settle(params, saved, ok, norm, tuple(float(x) for x in sums))
 
     def optim_step(self, lr: float, weight_decay: float = 0.0, betas=(0.9, 0.999), eps: float = 1e-8, grad_clip: float | None = 1.0) -> dict:
         if not self.has_grads:
@@ -289,30 +278,18 @@ class DistributedEngine(Engine):
         return self._run("optim_step", dict(lr=lr, weight_decay=weight_decay, betas=tuple(betas), eps=eps, grad_clip=grad_clip))
 
     def _op_optim_step(self, lr: float, weight_decay: float, betas, eps: float, grad_clip: float | None) -> dict:
-        params = [p for p in self.model.parameters() if p.requires_grad]
-        if self.optimizer is None:
-            self.optimizer = torch.optim.AdamW(params, lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay)
-        for g in self.optimizer.param_groups:
-            g.update(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay)
-        grads = [p.grad for p in params if p.grad is not None]
-        try:
+        def global_norm(grads: list[torch.Tensor]) -> float:
             sq = torch.zeros(1, dtype=torch.float64)
             for g in grads:
                 sq += g.to_local().double().pow(2).sum().cpu()
             dist.all_reduce(sq, op=dist.ReduceOp.SUM)  # the global norm over every rank's shards
-            grad_norm = math.sqrt(float(sq))
-            skipped = not math.isfinite(grad_norm)
-            if not skipped:
-                if grad_clip is not None and grad_clip > 0 and grad_norm > grad_clip:
-                    for g in grads:
-                        g.mul_(grad_clip / (grad_norm + 1e-6))
-                self.optimizer.step()
-                self.step += 1
-        except Exception:  # noqa: BLE001
+            return math.sqrt(float(sq))
+
+        try:
+            return self.clip_and_step(lr, weight_decay, betas, eps, grad_clip, global_norm)
+        except Exception:  # noqa: BLE001 - a failed collective: the ranks disagree now
             _fatal("optim_step")
-        self.optimizer.zero_grad(set_to_none=True)
-        self.has_grads = False
-        return {"step": self.step, "grad_norm": grad_norm if not skipped else None, "skipped": skipped}
+            raise
 
     # ----- checkpoints ----------------------------------------------------------------------------
 

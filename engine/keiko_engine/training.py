@@ -50,6 +50,13 @@ def _by_group(seqs: list[dict]) -> list[dict]:
     return [seqs[i] for i in sorted(range(len(seqs)), key=lambda i: keys[i])]
 
 
+def _global_norm(grads: list[torch.Tensor]) -> float:
+    """The L2 norm of all gradients together (0 when there are none)."""
+    if not grads:
+        return 0.0
+    return float(torch.linalg.vector_norm(torch.stack([torch.linalg.vector_norm(g.float()) for g in grads])))
+
+
 def _full_attention_only(config) -> bool:
     """Whether every layer attends to the whole context (no sliding window), so a prompt's KV cache
     can be reused as is."""
@@ -245,16 +252,27 @@ class TrainingMixin:
         out = policy_loss(lp, mask, adv, spec, norm, sampler_logp=slp, ref_logp=rlp, on_policy=on_policy)
         return out, float((ent * mask).sum())
 
-    @staticmethod
-    def keep_grads(params: list, saved: list, ok: bool) -> None:
-        """After a forward_backward ran with fresh gradients: add the earlier (`saved`) ones back when
-        it succeeded, or restore them alone when it did not (nothing of a failed call accumulates)."""
+    def settle(self, params: list, saved: list, ok: bool, norm: Norm, sums: tuple[float, float, float, float, float]) -> dict:
+        """Ends a forward_backward that ran with fresh gradients: adds the earlier (`saved`) ones back
+        when it succeeded, or restores them alone when it did not (nothing of a failed call
+        accumulates), and turns the sums of (loss, kl, clipped, clip_den, entropy) into the metrics."""
         for p, g in zip(params, saved):
             if ok:
                 if g is not None:
                     p.grad = g if p.grad is None else p.grad.add_(g)
             else:
                 p.grad = g
+        if ok:
+            self.has_grads = self.has_grads or norm.tokens > 0
+        loss_sum, kl_sum, clipped, clip_den, ent_sum = sums
+        return {
+            "loss": loss_sum if ok else None,
+            "kl": kl_sum / max(norm.tokens, 1),
+            "clip_fraction": clipped / max(clip_den, 1),
+            "entropy": ent_sum / max(norm.tokens, 1),
+            "tokens": norm.tokens,
+            "nonfinite": not ok,
+        }
 
     def forward_backward(self, seqs: list[dict], spec: LossSpec, scale: float = 1.0, micro_batch_size: int | None = None) -> dict:
         if self.check_request(seqs, spec):
@@ -285,36 +303,29 @@ class TrainingMixin:
             if ok:
                 ok = all(p.grad is None or bool(torch.isfinite(p.grad).all()) for p in params)
         except BaseException:
-            self.keep_grads(params, saved, ok=False)
+            self.settle(params, saved, False, norm, (0.0,) * 5)
             raise
-        self.keep_grads(params, saved, ok)
-        if ok:
-            self.has_grads = self.has_grads or norm.tokens > 0
+        out = self.settle(params, saved, ok, norm, (loss_sum, kl_sum, clipped, clip_den, ent_sum))
         seconds = time.perf_counter() - t0
         ntoks = sum(len(s["input_ids"]) for s in seqs)
-        return {
-            "loss": loss_sum if ok else None,
-            "kl": kl_sum / max(norm.tokens, 1),
-            "clip_fraction": clipped / max(clip_den, 1),
-            "entropy": ent_sum / max(norm.tokens, 1),
-            "tokens": norm.tokens,
-            "sequences": len(seqs),
-            "seconds": seconds,
-            "tokens_per_s": ntoks / seconds if seconds > 0 else 0.0,
-            "nonfinite": not ok,
-        }
+        return {**out, "sequences": len(seqs), "seconds": seconds, "tokens_per_s": ntoks / seconds if seconds > 0 else 0.0}
 
     def optim_step(self, lr: float, weight_decay: float = 0.0, betas=(0.9, 0.999), eps: float = 1e-8, grad_clip: float | None = 1.0) -> dict:
-        params = [p for p in self.model.parameters() if p.requires_grad]
         if not self.has_grads:
             raise RequestError("optim_step without gradients: call /train/forward_backward first", code="no_gradients", status=409)
+        return self.clip_and_step(lr, weight_decay, betas, eps, grad_clip, _global_norm)
+
+    def clip_and_step(self, lr: float, weight_decay: float, betas, eps: float, grad_clip: float | None, global_norm) -> dict:
+        """One AdamW step on the accumulated gradients: their global norm (`global_norm(grads)`, the
+        one place a multi-rank engine differs), clipped to `grad_clip` when it is exceeded; nothing is
+        applied and `step` does not advance when the norm is not finite. Gradients are cleared."""
+        params = [p for p in self.model.parameters() if p.requires_grad]
         if self.optimizer is None:
             self.optimizer = torch.optim.AdamW(params, lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay)
         for g in self.optimizer.param_groups:
             g.update(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay)
         grads = [p.grad for p in params if p.grad is not None]
-        norm = torch.linalg.vector_norm(torch.stack([torch.linalg.vector_norm(g.float()) for g in grads])) if grads else torch.tensor(0.0)
-        grad_norm = float(norm)
+        grad_norm = global_norm(grads)
         skipped = not math.isfinite(grad_norm)
         if not skipped:
             if grad_clip is not None and grad_clip > 0 and grad_norm > grad_clip:
