@@ -63,25 +63,8 @@ class CheckpointMixin:
         self.optimizer = opt
 
     def load(self, path: str) -> dict:
-        from safetensors.torch import load_file
-
         p = Path(path)
-        try:
-            state = read_state(p)
-        except (ValueError, OSError) as e:
-            raise RequestError(str(e), code="checkpoint_error") from e
-        if self.lora and (p / "adapter_model.safetensors").exists():
-            files = [p / "adapter_model.safetensors"]
-        else:
-            files = sorted(p.glob("*.safetensors"))
-        if not files:
-            raise RequestError(f"no *.safetensors weights in {p}", code="checkpoint_error")
-        try:
-            tensors: dict[str, torch.Tensor] = {}
-            for f in files:
-                tensors.update(load_file(str(f)))
-        except Exception as e:  # noqa: BLE001 - any unreadable file is the caller's checkpoint problem
-            raise RequestError(f"cannot read checkpoint {p}: {e}", code="checkpoint_error") from e
+        state, tensors = read_checkpoint(p, adapter=bool(self.lora))
         if self.lora and (p / "adapter_model.safetensors").exists():
             from peft.utils import set_peft_model_state_dict
 
@@ -110,6 +93,27 @@ class CheckpointMixin:
             prm.grad = None
         self.has_grads = False
         return {"path": str(p.absolute()), "step": self.step}
+
+
+def read_checkpoint(p: Path, adapter: bool = False) -> tuple[dict, dict[str, torch.Tensor]]:
+    """A checkpoint's trainer state and weights (the LoRA adapter's alone when `adapter` and the folder
+    holds one); anything missing or unreadable is the caller's `checkpoint_error`."""
+    from safetensors.torch import load_file
+
+    try:
+        state = read_state(p)
+    except (ValueError, OSError) as e:
+        raise RequestError(str(e), code="checkpoint_error") from e
+    files = [p / "adapter_model.safetensors"] if adapter and (p / "adapter_model.safetensors").exists() else sorted(p.glob("*.safetensors"))
+    if not files:
+        raise RequestError(f"no *.safetensors weights in {p}", code="checkpoint_error")
+    try:
+        tensors: dict[str, torch.Tensor] = {}
+        for f in files:
+            tensors.update(load_file(str(f)))
+    except Exception as e:  # noqa: BLE001 - any unreadable file is the caller's checkpoint problem
+        raise RequestError(f"cannot read checkpoint {p}: {e}", code="checkpoint_error") from e
+    return state, tensors
 
 
 def _tied_ok(model, key: str) -> bool:

@@ -45,7 +45,8 @@ from pathlib import Path
 import torch
 import torch.distributed as dist
 
-from .checkpoint import TRAINER_STATE_DIR, atomic_dir, read_state, write_state
+from .checkpoint import TRAINER_STATE_DIR, atomic_dir, write_state
+from .checkpoint_io import read_checkpoint
 from .engine import Engine, EngineOptions
 from .errors import RequestError
 from .losses import LossSpec, Norm
@@ -372,22 +373,11 @@ class DistributedEngine(Engine):
     def load(self, path: str) -> dict:
         """Rank 0 reads and checks the checkpoint (a bad one is refused before any rank is told), then
         every rank takes its shards of it from rank 0's broadcast."""
-        from safetensors.torch import load_file
-
         p = Path(path)
-        try:
-            state = read_state(p)
-        except (ValueError, OSError) as e:
-            raise RequestError(str(e), code="checkpoint_error") from e
         if (p / "adapter_model.safetensors").exists() and not (p / "model.safetensors").exists():
             raise RequestError(f"{p} is a LoRA adapter checkpoint; a multi-rank engine trains full weights only", code="checkpoint_error")
-        files = sorted(p.glob("*.safetensors"))
-        if not files:
-            raise RequestError(f"no *.safetensors weights in {p}", code="checkpoint_error")
+        state, tensors = read_checkpoint(p)
         try:
-            tensors: dict[str, torch.Tensor] = {}
-            for f in files:
-                tensors.update(load_file(str(f)))
             opt_path = p / TRAINER_STATE_DIR / "optimizer.pt"
             osd = torch.load(opt_path, map_location="cpu", weights_only=True) if opt_path.exists() else None
         except Exception as e:  # noqa: BLE001
