@@ -10,6 +10,7 @@ import { RunManifest } from '../src/core/run-manifest.js';
 import { EvalMetadata } from '../src/cli/eval/eval-config.js';
 import { arithmeticRule, noisyArithmeticRule, solveArithmetic } from '../src/testing/test-server-rules.js';
 import { startTestServer, type TestServer, type TestServerOptions } from '../src/testing/test-server.js';
+import { shoutEnvModule } from './helpers/shout-env.js';
 
 const root = resolve(import.meta.dirname, '..');
 const bin = join(root, 'bin', 'keiko.js');
@@ -226,20 +227,7 @@ describe('keiko eval (end to end)', () => {
     const dir = await tmp();
     const modulePath = join(dir, 'shout-env.ts');
     await writeFile(join(dir, 'package.json'), '{ "type": "module" }\n');
-    await writeFile(
-      modulePath,
-      [
-        `import { singleTurnEnv, rubric, lastAssistantText } from ${JSON.stringify(join(root, 'src/index.ts'))};`,
-        'export function loadEnvironment(args: Record<string, unknown>) {',
-        '  const words = (args.words as string[] | undefined) ?? ["a", "b"];',
-        '  return singleTurnEnv({',
-        "    name: 'shout',",
-        '    dataset: words.map((w, i) => ({ id: i, question: w, answer: w })),',
-        '    rubric: rubric({ funcs: [{ name: "echoed", fn: ({ completion, answer }) => lastAssistantText(completion) === answer }] }),',
-        '  });',
-        '}',
-      ].join('\n'),
-    );
+    await writeFile(modulePath, shoutEnvModule());
     const runs = join(dir, 'runs');
     const run = await keiko(['eval', '-e', modulePath, '--env-args', '{"words":["x","y","z"]}', '--test-server', 'echo', '--out', runs, '--json']);
     expect(run.stderr).not.toMatch(/Error/);

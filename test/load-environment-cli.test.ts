@@ -6,22 +6,13 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { keikoCli as keiko, repoRoot } from './helpers/keiko-cli.js';
+import { keikoCli as keiko } from './helpers/keiko-cli.js';
+import { shoutEnvModule, type LoaderExport } from './helpers/shout-env.js';
 
-const body = [
-  '(args: Record<string, unknown>) {',
-  '  const words = (args.words as string[] | undefined) ?? ["a", "b", "c"];',
-  '  return singleTurnEnv({',
-  "    name: 'shout',",
-  '    dataset: words.map((w, i) => ({ id: i, question: w, answer: w })),',
-  '    rubric: rubric({ funcs: [{ name: "echoed", fn: ({ completion, answer }) => lastAssistantText(completion) === answer }] }),',
-  '  });',
-  '}',
-];
-const shapes = {
-  'a named export': ['export function loadEnvironment', ...body],
-  'the default export': ['export default function loadEnvironment', ...body],
-  'a method of the default export': ['export default { loadEnvironment', ...body, '};'],
+const shapes: Record<string, LoaderExport> = {
+  'a named export': 'named',
+  'the default export': 'default',
+  'a method of the default export': 'method',
 };
 
 let dir: string;
@@ -31,9 +22,7 @@ beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'keiko-load-env-'));
   await writeFile(join(dir, 'package.json'), '{ "type": "module" }\n');
   await writeFile(join(dir, 'config.json'), '{}'); // makes `dir` pass sft's model-folder check
-  for (const [shape, lines] of Object.entries(shapes)) {
-    await writeFile(moduleFor(shape), [`import { singleTurnEnv, rubric, lastAssistantText } from ${JSON.stringify(join(repoRoot, 'src/index.ts'))};`, ...lines].join('\n'));
-  }
+  for (const [shape, loader] of Object.entries(shapes)) await writeFile(moduleFor(shape), shoutEnvModule(loader));
 });
 
 describe('one environment loader for every command', () => {

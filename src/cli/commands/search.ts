@@ -18,6 +18,10 @@ import { settingsCommand } from '../settings-command.js';
 /** Where `keiko search build` puts the built-in corpus's index unless told otherwise. */
 export const DEFAULT_INDEX_DIR = '.keiko/search/builtin';
 
+/** Settings several search subcommands share. */
+const indexSetting = z.string().default(DEFAULT_INDEX_DIR).describe('Index folder.');
+const jsonSetting = z.boolean().default(false).describe('Print the JSON form.');
+
 const BuildSettings = z
   .object({
     out: z.string().default(DEFAULT_INDEX_DIR).describe('Index folder.'),
@@ -35,25 +39,25 @@ const BuildSettings = z
 
 const QuerySettings = z
   .object({
-    index: z.string().default(DEFAULT_INDEX_DIR).describe('Index folder.'),
+    index: indexSetting,
     page: z.number().int().nonnegative().default(1).describe('Results page (1-based).'),
-    json: z.boolean().default(false).describe('Print the JSON form.'),
+    json: jsonSetting,
   })
   .strict();
 
 const OpenSettings = z
   .object({
-    index: z.string().default(DEFAULT_INDEX_DIR).describe('Index folder.'),
+    index: indexSetting,
     line: z.number().int().nonnegative().default(1).describe('First line to show.'),
     lines: z.number().int().nonnegative().optional().describe('Lines to show (unset: a screenful).'),
     find: z.string().optional().describe('Find a pattern in the page instead.'),
-    json: z.boolean().default(false).describe('Print the JSON form.'),
+    json: jsonSetting,
   })
   .strict();
 
 const ServeSettings = z
   .object({
-    index: z.string().default(DEFAULT_INDEX_DIR).describe('Index folder.'),
+    index: indexSetting,
     port: z.number().int().nonnegative().default(8765).describe('Port (0 = any free port).'),
     host: z.string().default('127.0.0.1').describe('Interface to listen on.'),
     rate: z.number().int().nonnegative().default(2000).describe('Requests per second per client (0 = unlimited).'),
@@ -65,7 +69,7 @@ const ServeSettings = z
 
 const SynthSettings = z
   .object({
-    index: z.string().default(DEFAULT_INDEX_DIR).describe('Index folder.'),
+    index: indexSetting,
     out: z.string().default('.keiko/search/qa').describe('Output folder.'),
     count: z.number().int().nonnegative().default(1000).describe('Questions wanted.'),
     seed: z.number().int().nonnegative().default(0).describe('Seed.'),
