@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { ConfigError, EngineError } from '../core/errors.js';
 import type { SamplingArgs } from '../core/sampler.js';
 import { EngineHttp } from './http.js';
-import { EngineProcess, defaultEnginePython, freePort, runProcess, type EngineSpawnOptions } from './process.js';
+import { EngineProcess, defaultEnginePython, flagArgs, freePort, runProcess, type EngineSpawnOptions } from './process.js';
 import { EngineSampler } from './sampler.js';
 import type { EngineInfo, ForwardBackwardRequest, ForwardBackwardResult, LoadResult, OptimStepRequest, OptimStepResult, SaveRequest, SaveResult } from './wire.js';
 
@@ -106,17 +106,18 @@ export class EngineClient implements TrainingBackend {
   static async createModel(options: CreateModelOptions): Promise<string> {
     const python = defaultEnginePython(options.python);
     if (!options.corpus.length) throw new ConfigError('createModel needs at least one corpus file');
-    const args = ['-m', 'keiko_engine', 'create', '--out', options.out, '--corpus', ...options.corpus];
-    const flags: [string, string | number | undefined][] = [
-      ['--architecture', options.architecture],
-      ['--vocab-size', options.vocabSize],
-      ['--hidden', options.hidden],
-      ['--layers', options.layers],
-      ['--heads', options.heads],
-      ['--max-context', options.maxContext],
-      ['--seed', options.seed],
+    const args = [
+      ...['-m', 'keiko_engine', 'create', '--out', options.out, '--corpus', ...options.corpus],
+      ...flagArgs([
+        ['--architecture', options.architecture],
+        ['--vocab-size', options.vocabSize],
+        ['--hidden', options.hidden],
+        ['--layers', options.layers],
+        ['--heads', options.heads],
+        ['--max-context', options.maxContext],
+        ['--seed', options.seed],
+      ]),
     ];
-    for (const [flag, value] of flags) if (value !== undefined) args.push(flag, String(value));
     const { code, output } = await runProcess(python, args);
     if (code !== 0) {
       const message = `keiko_engine create failed (exit ${code}): ${output.trim().split('\n').slice(-5).join('\n')}`;

@@ -81,23 +81,29 @@ export async function freePort(): Promise<number> {
   });
 }
 
+/** `--flag value` pairs for the flags that are set (unset ones keep the engine's defaults). */
+export function flagArgs(flags: readonly (readonly [string, string | number | undefined])[]): string[] {
+  return flags.flatMap(([flag, value]) => (value === undefined ? [] : [flag, String(value)]));
+}
+
 /** The `serve` command line for `options` (only the flags that are set: the engine owns the defaults). */
 export function serveArgs(options: EngineSpawnOptions & { host: string; port: number }, model: string): string[] {
-  const args = ['-m', 'keiko_engine', 'serve', '--model', model, '--host', options.host, '--port', String(options.port)];
-  const flags: [string, string | number | undefined][] = [
-    ['--device', options.device],
-    ['--dtype', options.dtype],
-    ['--threads', options.threads],
-    ['--lora-rank', options.loraRank],
-    ['--lora-alpha', options.loraRank ? options.loraAlpha : undefined],
-    ['--reference', options.reference],
-    ['--micro-batch-size', options.microBatchSize],
-    ['--max-batch-rows', options.maxBatchRows],
-    ['--seed', options.seed],
+  const args = [
+    ...['-m', 'keiko_engine', 'serve', '--model', model, '--host', options.host, '--port', String(options.port)],
+    ...flagArgs([
+      ['--device', options.device],
+      ['--dtype', options.dtype],
+      ['--threads', options.threads],
+      ['--lora-rank', options.loraRank],
+      ['--lora-alpha', options.loraRank ? options.loraAlpha : undefined],
+      ['--reference', options.reference],
+      ['--micro-batch-size', options.microBatchSize],
+      ['--max-batch-rows', options.maxBatchRows],
+      ['--seed', options.seed],
+    ]),
   ];
-  for (const [flag, value] of flags) if (value !== undefined) args.push(flag, String(value));
   if (!isDistributed(options)) return args;
-  if (options.distTimeoutS !== undefined) args.push('--dist-timeout', String(options.distTimeoutS));
+  args.push(...flagArgs([['--dist-timeout', options.distTimeoutS]]));
   const n = options.nodes;
   const rendezvous = n
     ? ['--nnodes', String(n.count), '--node_rank', String(n.rank), '--master_addr', n.masterAddr, '--master_port', String(n.masterPort)]
