@@ -60,7 +60,7 @@ export async function optimise(run: GrpoRun, state: GrpoState, batch: BuiltBatch
     return done({ skipReason: 'no_sequences' });
   }
   const optimStep: OptimStepRequest = { lr, weightDecay: config.weightDecay, gradClip: config.maxGradNorm };
-  const forward = await engine.training.forwardBackward({ sequences: built.sequences, loss: run.loss, optimStep, ...(config.microBatchSize !== undefined ? { microBatchSize: config.microBatchSize } : {}) });
+  const forward = await engine.training.forwardBackward({ sequences: built.sequences, loss: run.loss, optimStep, microBatchSize: config.microBatchSize });
   if (forward.nonfinite || forward.loss === null || !Number.isFinite(forward.loss)) return done({ forward, skipReason: 'nonfinite_loss' });
   const optim = forward.optimStep ?? (await engine.training.optimStep(optimStep));
   if (optim.skipped) return done({ forward, optim, skipReason: 'nonfinite_grad' });

@@ -118,8 +118,8 @@ export async function trainSft(options: {
     let skipped = 1;
     let gradNorm: number | null = null;
     if (sequences.length > 0) {
-      const optimStep = { lr, ...(sft.weightDecay !== undefined ? { weightDecay: sft.weightDecay } : {}), ...(sft.maxGradNorm !== undefined ? { gradClip: sft.maxGradNorm } : {}) };
-      const fb = await training.forwardBackward({ sequences, loss: { type: 'sft' }, optimStep, ...(sft.microBatchSize !== undefined ? { microBatchSize: sft.microBatchSize } : {}) });
+      const optimStep = { lr, weightDecay: sft.weightDecay, gradClip: sft.maxGradNorm }; // unset fields: the engine's defaults (the wire drops undefined)
+      const fb = await training.forwardBackward({ sequences, loss: { type: 'sft' }, optimStep, microBatchSize: sft.microBatchSize });
       if (!fb.nonfinite && fb.loss !== null && Number.isFinite(fb.loss)) {
         const o = fb.optimStep ?? (await training.optimStep(optimStep)); // taken in the same call when the backend can
         skipped = o.skipped ? 1 : 0;

@@ -96,7 +96,7 @@ export async function runTrainJob(options: {
           source: demonstrationSource(env),
           training: engine,
           tokenizer: new EngineChatTokenizer({ http: engine.routes }),
-          sft: { steps: sftSteps, batch: config.sftBatch, lr: config.sftLr, seed: config.seed, weightDecay: config.weightDecay, maxGradNorm: config.maxGradNorm, ...(config.microBatchSize !== undefined ? { microBatchSize: config.microBatchSize } : {}), schedule: 'cosine', warmupSteps: Math.min(10, sftSteps) },
+          sft: { steps: sftSteps, batch: config.sftBatch, lr: config.sftLr, seed: config.seed, weightDecay: config.weightDecay, maxGradNorm: config.maxGradNorm, microBatchSize: config.microBatchSize, schedule: 'cosine', warmupSteps: Math.min(10, sftSteps) },
           runDir: sftDir,
           modelName: basename(modelDir),
           config: { ...config },
