@@ -2,12 +2,13 @@ import { existsSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { z } from 'zod';
-import { formatSettingsHelp, resolveSettings, type SettingsSpec } from '../../core/config/index.js';
+import type { SettingsSpec } from '../../core/config/index.js';
 import { ConfigError } from '../../core/index.js';
 import { EngineClient } from '../../engine/index.js';
 import { EngineChatTokenizer } from '../../engine/index.js';
 import { demonstrationSource, readSftJsonl, trainSft, type SftSource } from '../../train/index.js';
 import { loadEnvironment } from '../load-environment.js';
+import { settingsCommand } from '../settings-command.js';
 
 const DESCRIPTION = "Supervised warm start: train a model on a JSONL of conversations or on an environment's scripted demonstrations.";
 
@@ -32,59 +33,43 @@ export const SFT_SETTINGS: SettingsSpec<typeof SftSettings> = { command: 'keiko 
 
 /** Registers `keiko sft`. */
 export function register(program: Command): void {
-  program
-    .command('sft')
-    .description(DESCRIPTION)
-    .argument('[settings...]', '--key value / --key=value settings (keiko sft --help lists them)')
-    .helpOption(false)
-    .allowUnknownOption(true)
-    .action(async (argv: string[]) => {
-      const { config: flags, argv: parsed, notices } = resolveSettings(SFT_SETTINGS, argv);
-      for (const notice of notices) process.stderr.write(`${notice}\n`);
-      if (parsed.help) {
-        process.stdout.write(formatSettingsHelp(SFT_SETTINGS, { description: DESCRIPTION }));
-        return;
-      }
-      if (parsed.printConfig) {
-        process.stdout.write(`${JSON.stringify(flags, null, 2)}\n`);
-        return;
-      }
-      const { steps, batch, lr } = flags;
-      if (!flags.model) throw new ConfigError('missing --model: the Hugging Face model directory to start from');
-      if (!existsSync(join(resolve(flags.model), 'config.json'))) throw new ConfigError(`--model '${flags.model}' is not a Hugging Face model directory (no config.json)`);
-      if (Boolean(flags.data) === Boolean(flags.env)) throw new ConfigError('pass exactly one of --data <file.jsonl> or --env <name>');
-      const source: SftSource = flags.data
-        ? { kind: 'records', records: readSftJsonl(flags.data) }
-        : demonstrationSource(await loadEnvironment({ spec: flags.env!, args: flags.envArgs }));
-      const runDir = resolve(flags.out ?? join('runs', `sft-${new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19)}`));
-      const { threads } = flags;
-      const engine = await EngineClient.spawn({
-        model: resolve(flags.model),
-        threads,
-        device: 'auto',
-        seed: 0,
-        reference: 'none',
-        restart: false,
-        startupTimeoutMs: 180_000,
-        env: { OMP_NUM_THREADS: String(threads), MKL_NUM_THREADS: String(threads), TOKENIZERS_PARALLELISM: 'false' },
-      });
-      try {
-        process.stdout.write(`keiko sft → ${runDir} (${steps} steps × ${batch})\n`);
-        const result = await trainSft({
-          source,
-          training: engine,
-          tokenizer: new EngineChatTokenizer({ http: engine.routes }),
-          sft: { steps, batch, lr, seed: flags.seed, schedule: 'cosine', warmupSteps: Math.min(10, steps) },
-          runDir,
-          modelName: basename(resolve(flags.model)),
-          onStep: (m) => {
-            if (m.step % 25 === 0 || m.step === steps) process.stdout.write(`step ${m.step}/${steps} · loss ${typeof m['loss'] === 'number' ? m['loss'].toFixed(4) : '-'}\n`);
-          },
-        });
-        process.stdout.write(`done in ${result.seconds.toFixed(1)}s · final loss ${result.finalLoss?.toFixed(4) ?? '-'}\ncheckpoint (HF format): ${result.checkpoint}\n`);
-      } finally {
-        await engine.stop();
-      }
+  settingsCommand(program, 'sft', SFT_SETTINGS, DESCRIPTION, async (flags) => {
+    const { steps, batch, lr } = flags;
+    if (!flags.model) throw new ConfigError('missing --model: the Hugging Face model directory to start from');
+    if (!existsSync(join(resolve(flags.model), 'config.json'))) throw new ConfigError(`--model '${flags.model}' is not a Hugging Face model directory (no config.json)`);
+    if (Boolean(flags.data) === Boolean(flags.env)) throw new ConfigError('pass exactly one of --data <file.jsonl> or --env <name>');
+    const source: SftSource = flags.data
+      ? { kind: 'records', records: readSftJsonl(flags.data) }
+      : demonstrationSource(await loadEnvironment({ spec: flags.env!, args: flags.envArgs }));
+    const runDir = resolve(flags.out ?? join('runs', `sft-${new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19)}`));
+    const { threads } = flags;
+    const engine = await EngineClient.spawn({
+      model: resolve(flags.model),
+      threads,
+      device: 'auto',
+      seed: 0,
+      reference: 'none',
+      restart: false,
+      startupTimeoutMs: 180_000,
+      env: { OMP_NUM_THREADS: String(threads), MKL_NUM_THREADS: String(threads), TOKENIZERS_PARALLELISM: 'false' },
     });
+    try {
+      process.stdout.write(`keiko sft → ${runDir} (${steps} steps × ${batch})\n`);
+      const result = await trainSft({
+        source,
+        training: engine,
+        tokenizer: new EngineChatTokenizer({ http: engine.routes }),
+        sft: { steps, batch, lr, seed: flags.seed, schedule: 'cosine', warmupSteps: Math.min(10, steps) },
+        runDir,
+        modelName: basename(resolve(flags.model)),
+        onStep: (m) => {
+          if (m.step % 25 === 0 || m.step === steps) process.stdout.write(`step ${m.step}/${steps} · loss ${typeof m['loss'] === 'number' ? m['loss'].toFixed(4) : '-'}\n`);
+        },
+      });
+      process.stdout.write(`done in ${result.seconds.toFixed(1)}s · final loss ${result.finalLoss?.toFixed(4) ?? '-'}\ncheckpoint (HF format): ${result.checkpoint}\n`);
+    } finally {
+      await engine.stop();
+    }
+  });
 }
 
