@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { ConfigError, EngineError } from '../core/errors.js';
 import type { SamplingArgs } from '../core/sampler.js';
-import { EngineHttp } from './http.js';
+import { EngineHttp, waitUntilHealthy } from './http.js';
 import { EngineProcess, defaultEnginePython, flagArgs, freePort, runProcess, type EngineSpawnOptions } from './process.js';
 import { EngineSampler } from './sampler.js';
 import type { EngineInfo, ForwardBackwardRequest, ForwardBackwardResult, LoadResult, OptimStepRequest, OptimStepResult, SaveRequest, SaveResult } from './wire.js';
@@ -55,7 +55,6 @@ export interface EngineSamplerOptions {
   seed?: number;
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
  * keiko's Python engine, from TypeScript: starts it (or connects to a running one), offers the typed
@@ -94,11 +93,7 @@ export class EngineClient implements TrainingBackend {
     if (!URL.canParse(options.url)) throw new ConfigError(`invalid engine URL '${options.url}'; expected e.g. http://127.0.0.1:8321`);
     const http = new EngineHttp(options.url.replace(/\/+$/, '').replace(/\/v1$/, ''));
     const timeout = options.startupTimeoutMs ?? 30_000;
-    const deadline = Date.now() + timeout;
-    while (!(await http.health())) {
-      if (Date.now() > deadline) throw new EngineError(`engine at ${http.baseUrl} not healthy after ${timeout} ms`);
-      await sleep(200);
-    }
+    if (!(await waitUntilHealthy(() => http.health(), timeout))) throw new EngineError(`engine at ${http.baseUrl} not healthy after ${timeout} ms`);
     return new EngineClient(http, undefined, undefined);
   }
 

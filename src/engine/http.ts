@@ -9,6 +9,20 @@ type RequestOf<R extends RouteName> = Routes[R]['request'] extends z.ZodType ? z
 type ResponseOf<R extends RouteName> = z.infer<Routes[R]['response']>;
 
 /**
+ * Probes `health` every 200 ms until it answers yes (true) or `timeoutMs` pass (false); `check` runs
+ * before each probe and may throw to stop waiting (e.g. the process exited).
+ */
+export async function waitUntilHealthy(health: () => Promise<boolean>, timeoutMs: number, check: () => void = () => {}): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    check();
+    if (await health()) return true;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  return false;
+}
+
+/**
  * The one HTTP client of the engine's own routes (the OpenAI-compatible sampling routes go through
  * the `openai` SDK). Converts camelCase requests to the engine's snake_case and responses back —
  * the only place keys change case — and validates every response against its schema. Failures are

@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { ConfigError, EngineError } from '../core/errors.js';
+import { waitUntilHealthy } from './http.js';
 
 /** How to start a local engine process (`python -m keiko_engine serve`). Unset fields: the engine's defaults. */
 export interface EngineSpawnOptions {
@@ -175,16 +176,14 @@ export class EngineProcess {
 
   private async waitHealthy(): Promise<void> {
     const timeout = this.options.startupTimeoutMs ?? 120_000;
-    const deadline = Date.now() + timeout;
-    while (Date.now() < deadline) {
+    const healthy = await waitUntilHealthy(this.health, timeout, () => {
       if (this.stopped) throw new EngineError('engine stopped while starting');
       const proc = this.proc;
       if (proc && (proc.exitCode !== null || proc.signalCode !== null)) {
         throw new EngineError(`engine exited during startup (code ${proc.exitCode ?? proc.signalCode}):\n${this.recentOutput}`);
       }
-      if (await this.health()) return;
-      await sleep(200);
-    }
+    });
+    if (healthy) return;
     throw new EngineError(`engine at http://${this.options.host}:${this.options.port} not healthy after ${timeout} ms\n${this.recentOutput}`);
   }
 
