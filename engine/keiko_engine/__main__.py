@@ -41,6 +41,8 @@ def main(argv: list[str] | None = None) -> int:
     s.add_argument("--micro-batch-size", type=int, default=32, help="sequences per forward/backward chunk (a request's micro_batch_size overrides it)")
     s.add_argument("--dist-timeout", type=float, default=600.0,
                    help="under torchrun (WORLD_SIZE > 1): seconds any collective may wait before the engine gives up and exits")
+    s.add_argument("--activation-checkpointing", action="store_true",
+                   help="recompute each decoder layer in the backward instead of keeping its activations (less memory, ~1/3 more compute)")
 
     c = sub.add_parser("create", help="create a tiny random model with a BPE tokenizer trained on a corpus")
     c.add_argument("--out", required=True)
@@ -60,6 +62,12 @@ def main(argv: list[str] | None = None) -> int:
 
     sub.add_parser("openapi", help="print the HTTP API's OpenAPI schema as JSON (no model is loaded)")
 
+    m = sub.add_parser("plan", help="per-GPU memory of full fine-tuning under FSDP2 (an estimate from the config; see memory_plan.py)")
+    m.add_argument("--model", required=True, help="a model directory, or a preset: qwen2.5-0.5b, qwen2.5-7b, qwen2.5-32b")
+    m.add_argument("--ranks", default="1,2,4,8", help="comma-separated rank counts")
+    m.add_argument("--tokens", type=int, default=8192, help="tokens per micro-batch")
+    m.add_argument("--activation-checkpointing", action="store_true")
+
     args = p.parse_args(argv)
     _quiet()
     try:
@@ -68,6 +76,10 @@ def main(argv: list[str] | None = None) -> int:
 
             print(json.dumps(openapi_schema(), indent=1, sort_keys=True))
             return 0
+        if args.command == "plan":
+            from .memory_plan import main as plan_main
+
+            return plan_main(args)
         if args.command == "create":
             from .create_model import CreateConfig, create_model
 
@@ -93,7 +105,7 @@ def main(argv: list[str] | None = None) -> int:
         opts = EngineOptions(
             model=args.model, device=args.device, dtype=args.dtype, threads=args.threads, lora_rank=args.lora_rank,
             lora_alpha=args.lora_alpha, reference=args.reference, served_name=args.served_name, seed=args.seed,
-            micro_batch_size=args.micro_batch_size,
+            micro_batch_size=args.micro_batch_size, activation_checkpointing=args.activation_checkpointing,
         )
         if int(os.environ.get("WORLD_SIZE", "1")) > 1:  # started by torchrun on several ranks: see distributed.py
             from .distributed import serve as serve_distributed

@@ -27,7 +27,13 @@ Used only when `python -m keiko_engine serve` runs with WORLD_SIZE > 1 (started 
 - Failure: every collective has the process group's timeout; an error inside a collective (a rank
   died, a timeout) exits the process, and torchrun then stops every rank. An idle rank 0 broadcasts
   a no-op every `timeout/4` so waiting followers never time out.
-- Not here: sampling (the `/v1/*` sampling routes answer 400 `sampling_unavailable`), LoRA, and a
+- LoRA: the adapters and the frozen base weights are sharded alike; only the adapters train. The
+  adapters' random init is seeded (`--seed`), so every rank and a one-rank engine start equal.
+  Checkpoints are PEFT adapters, or the merged model (W + alpha/r · B A, computed on rank 0).
+- Activation checkpointing (`--activation-checkpointing`): each decoder layer is recomputed in the
+  backward (torch's composable `checkpoint`, applied before sharding, so names do not change); the
+  shared-prompt path is then off (its KV cache would be extended twice), one plain pass per chunk.
+- Not here: sampling (the `/v1/*` sampling routes answer 400 `sampling_unavailable`) and a
   sharded reference model (the KL reference, when the engine makes one, is a full copy on every rank).
 """
 
@@ -47,7 +53,7 @@ import torch.distributed as dist
 
 from .checkpoint import TRAINER_STATE_DIR, atomic_dir, write_state
 from .checkpoint_io import read_checkpoint
-from .engine import Engine, EngineOptions
+from .engine import Engine, EngineOptions, decoder_layers
 from .errors import RequestError
 from .losses import LossSpec, Norm
 from .training import _by_group, _full_attention_only
@@ -93,15 +99,11 @@ class DistributedEngine(Engine):
     samples = False  # the server refuses the sampling routes
 
     def __init__(self, opts: EngineOptions, timeout_s: float = DEFAULT_TIMEOUT_S):
-        if opts.lora_rank > 0:
-            raise ValueError("--lora-rank with more than one rank is not supported yet; run LoRA with --ranks 1")
         self.rank = dist.get_rank()
         self.world = dist.get_world_size()
         self.heartbeat_s = max(1.0, timeout_s / 4)
         self._pending_optimizer: Path | None = None
         super().__init__(opts)
-        if self.lora:
-            raise ValueError("a LoRA checkpoint cannot be served on more than one rank yet; run it with --ranks 1")
         self.sampling_unavailable = sampling_unavailable_message(self.world)
         self._shard()
         self._lock = threading.RLock()  # held from a broadcast to the end of its operation
@@ -122,7 +124,7 @@ class DistributedEngine(Engine):
         if self.device.type == "cuda" and self.autocast_dtype is not None:
             mp = MixedPrecisionPolicy(param_dtype=self.autocast_dtype, reduce_dtype=torch.float32)
             self.autocast_dtype = None  # FSDP casts the parameters; no autocast on top
-        layers = self.model.model.layers
+        layers = decoder_layers(self.model)
         for layer in layers:
             fully_shard(layer, mesh=mesh, mp_policy=mp)
         fully_shard(self.model, mesh=mesh, mp_policy=mp)
@@ -230,7 +232,7 @@ class DistributedEngine(Engine):
     def _logprobs(self, chunk: list[dict], ids: torch.Tensor, attn: torch.Tensor):
         """The same forward path on every rank and micro-batch (FSDP's all-gathers must line up): the
         shared-prompt path (two model calls) when the model allows it, else one plain forward pass."""
-        if _full_attention_only(self._base_config()):
+        if _full_attention_only(self._base_config()) and not self.opts.activation_checkpointing:
             return self.shared_prompt_logprobs(self.model, chunk, with_entropy=True)
         return self.token_logprobs(self.model, ids, attn, with_entropy=True)
 
@@ -326,8 +328,9 @@ class DistributedEngine(Engine):
         self.optimizer = opt
 
     def save(self, path: str, merged_lora: bool = False, optimizer: bool = True) -> dict:
+        """Rank 0 writes what one rank would: full weights, or (LoRA) the adapter or the merged model."""
         t0 = time.perf_counter()
-        self._run("gather", dict(optimizer=optimizer))
+        self._run("gather", dict(optimizer=optimizer and not (self.lora and merged_lora)))
         msd, osd = self._gathered
         self._gathered = None
         from safetensors.torch import save_file
@@ -336,27 +339,38 @@ class DistributedEngine(Engine):
 
         target = Path(path)
         with atomic_dir(target) as tmp:
-            tensors = {k: v.contiguous() for k, v in msd.items() if not (self._tied() and k.endswith("lm_head.weight"))}
-            save_file(tensors, str(tmp / "model.safetensors"), metadata={"format": "pt"})
-            self._base_config().save_pretrained(tmp)
-            gen = getattr(self.model, "generation_config", None)
+            if self.lora and not merged_lora:
+                adapter = {_adapter_key(k): v.contiguous() for k, v in msd.items() if "lora_" in k}
+                save_file(adapter, str(tmp / "adapter_model.safetensors"), metadata={"format": "pt"})
+                pc = self.model.peft_config["default"]
+                pc.base_model_name_or_path = str(self.model_dir)
+                pc.save_pretrained(str(tmp))
+            else:
+                full = _merged(msd, self.lora) if self.lora else msd
+                tensors = {k: v.contiguous() for k, v in full.items() if not (self._tied() and k.endswith("lm_head.weight"))}
+                save_file(tensors, str(tmp / "model.safetensors"), metadata={"format": "pt"})
+                self._base_config().save_pretrained(tmp)
+            gen = getattr(self._base_model(), "generation_config", None)
             if gen is not None:
                 gen.save_pretrained(tmp)
             save_tokenizer(self.tokenizer, tmp)
-            write_state(tmp, {"step": self.step, "config": dict(vars(self.opts)), "lora": None, "merged_lora": False,
-                              "base_model": str(self.model_dir), "ranks": self.world})
+            write_state(tmp, {"step": self.step, "config": dict(vars(self.opts)), "lora": self.lora,
+                              "merged_lora": bool(self.lora and merged_lora), "base_model": str(self.model_dir), "ranks": self.world})
             if osd is not None:
                 torch.save(osd, tmp / TRAINER_STATE_DIR / "optimizer.pt")
         return {"path": str(target.absolute()), "step": self.step, "seconds": time.perf_counter() - t0}
 
+    def _base_model(self):
+        return self.model.get_base_model() if self.lora else self.model
+
     def _op_gather(self, optimizer: bool) -> None:
         """Every rank: gather the full model (and optimizer) state to rank 0's CPU; rank 0 keeps it in
         `_gathered` for `save` (the optimizer state in the single-rank format: parameter indices)."""
-        from torch.distributed.checkpoint.state_dict import StateDictOptions, get_model_state_dict, get_optimizer_state_dict
+        from torch.distributed.checkpoint.state_dict import StateDictOptions, get_optimizer_state_dict
 
         opts = StateDictOptions(full_state_dict=True, cpu_offload=True)
         try:
-            msd = get_model_state_dict(self.model, options=opts)
+            msd = self._full_state()
             osd = None
             if optimizer and self.optimizer is not None:
                 full = get_optimizer_state_dict(self.model, self.optimizer, options=opts)
@@ -370,23 +384,36 @@ class DistributedEngine(Engine):
             _fatal("gathering the checkpoint")
         self._gathered = (msd, osd) if self.rank == 0 else None
 
+    def _full_state(self) -> dict[str, torch.Tensor]:
+        """Every rank (collective): the whole model state dict gathered to rank 0's CPU (empty elsewhere)."""
+        from torch.distributed.checkpoint.state_dict import StateDictOptions, get_model_state_dict
+
+        return get_model_state_dict(self.model, options=StateDictOptions(full_state_dict=True, cpu_offload=True))
+
     def load(self, path: str) -> dict:
         """Rank 0 reads and checks the checkpoint (a bad one is refused before any rank is told), then
-        every rank takes its shards of it from rank 0's broadcast."""
+        every rank takes its shards of it from rank 0's broadcast. A LoRA engine loads an adapter
+        checkpoint (its adapters) or a full one (its base weights); the rest of its state stays."""
         p = Path(path)
-        if (p / "adapter_model.safetensors").exists() and not (p / "model.safetensors").exists():
-            raise RequestError(f"{p} is a LoRA adapter checkpoint; a multi-rank engine trains full weights only", code="checkpoint_error")
-        state, tensors = read_checkpoint(p)
+        adapter = (p / "adapter_model.safetensors").exists() and not (p / "model.safetensors").exists()
+        if adapter and not self.lora:
+            raise RequestError(f"{p} is a LoRA adapter checkpoint; this engine trains full weights (start it with --lora-rank)", code="checkpoint_error")
+        state, tensors = read_checkpoint(p, adapter=adapter)
         try:
             opt_path = p / TRAINER_STATE_DIR / "optimizer.pt"
-            osd = torch.load(opt_path, map_location="cpu", weights_only=True) if opt_path.exists() else None
+            osd = torch.load(opt_path, map_location="cpu", weights_only=True) if opt_path.exists() and (adapter or not self.lora) else None
         except Exception as e:  # noqa: BLE001
             raise RequestError(f"cannot read checkpoint {p}: {e}", code="checkpoint_error") from e
         own = self.model.state_dict()  # DTensors: .shape is the global shape
+        if self.lora:
+            # the checkpoint's keys (Hugging Face or adapter format) to this model's, for the part it holds
+            names = {(_adapter_key(k) if adapter else _hf_key(k)): k for k in own if ("lora_" in k) == adapter}
+        else:
+            names = {k: k for k in own}
         tied = self._tied()
-        missing = [k for k in own if k not in tensors and not (tied and k.endswith("lm_head.weight"))]
-        bad = [k for k, v in tensors.items() if k in own and tuple(own[k].shape) != tuple(v.shape)]
-        unknown = [k for k in tensors if k not in own]
+        missing = [k for k in names if k not in tensors and not (tied and k.endswith("lm_head.weight"))]
+        bad = [k for k, v in tensors.items() if k in names and tuple(own[names[k]].shape) != tuple(v.shape)]
+        unknown = [k for k in tensors if k not in names]
         if missing or bad or unknown:
             raise RequestError(
                 f"checkpoint does not match this model: missing {missing[:3]}, shape mismatch {bad[:3]}, unknown {unknown[:3]}",
@@ -394,30 +421,57 @@ class DistributedEngine(Engine):
             )
         if osd is not None and len(osd.get("state", {})) > len(self._param_names()):
             raise RequestError(f"{opt_path}: optimizer state for {len(osd['state'])} parameters, this model trains {len(self._param_names())}", code="checkpoint_error")
-        for k in own:
-            if k not in tensors:  # the tied head
-                tensors[k] = tensors[k.replace("lm_head.weight", "model.embed_tokens.weight")]
+        if tied:
+            for k in names:
+                if k not in tensors:  # the tied head
+                    tensors[k] = tensors[k.replace("lm_head.weight", "model.embed_tokens.weight")]
         step = int(state.get("step", 0)) if state else 0
-        self._loading = (tensors, osd)
+        self._loading = ({names[k]: v for k, v in tensors.items()}, osd)
         try:
-            self._run("load", dict(step=step))
+            self._run("load", dict(step=step, partial=bool(self.lora)))
         finally:
             self._loading = None
         return {"path": str(p.absolute()), "step": self.step}
 
-    def _op_load(self, step: int) -> None:
+    def _op_load(self, step: int, partial: bool) -> None:
         from torch.distributed.checkpoint.state_dict import StateDictOptions, set_model_state_dict
 
         tensors, osd = self._loading if self.rank == 0 else ({}, None)
+        for prm in self.model.parameters():
+            prm.grad = None  # before the optimizer is rebuilt: torch initialises its state only when no parameter has a gradient
+        self.has_grads = False
         try:
+            if partial:  # the rest of the state as it is now, gathered, under the loaded part
+                current = self._full_state()
+                tensors = {**current, **tensors} if self.rank == 0 else {}
             set_model_state_dict(self.model, tensors, options=StateDictOptions(full_state_dict=True, broadcast_from_rank0=True))
             self._set_optimizer(osd)
         except Exception:  # noqa: BLE001
             _fatal("load")
         self.step = step
-        for prm in self.model.parameters():
-            prm.grad = None
-        self.has_grads = False
+
+
+def _adapter_key(key: str) -> str:
+    """A LoRA model's parameter name in PEFT's adapter file (without the adapter's name)."""
+    return key.replace(".lora_A.default.", ".lora_A.").replace(".lora_B.default.", ".lora_B.")
+
+
+def _hf_key(key: str) -> str:
+    """A LoRA model's base parameter name in the plain Hugging Face model."""
+    return key.removeprefix("base_model.model.").replace(".base_layer.", ".")
+
+
+def _merged(msd: dict[str, torch.Tensor], lora: dict) -> dict[str, torch.Tensor]:
+    """The plain model's weights with each LoRA update merged in: W + (alpha / r) B A."""
+    scale = lora["alpha"] / lora["rank"]
+    out = {_hf_key(k): v for k, v in msd.items() if "lora_" not in k}
+    for k, a in msd.items():
+        if k.endswith(".lora_A.default.weight"):
+            module = k.removesuffix(".lora_A.default.weight")
+            b = msd[f"{module}.lora_B.default.weight"]
+            w = _hf_key(f"{module}.base_layer.weight")
+            out[w] = out[w] + scale * (b.float() @ a.float()).to(out[w].dtype)
+    return out
 
 
 def init(timeout_s: float) -> tuple[int, int]:

@@ -33,6 +33,7 @@ class EngineOptions:
     served_name: str | None = None
     seed: int = 0  # seed of the shared sampling generator (requests without a seed)
     micro_batch_size: int = 32  # sequences per forward/backward chunk (the default everywhere: `serve` and requests that omit it)
+    activation_checkpointing: bool = False  # recompute each decoder layer in the backward (see `decoder_layers`)
 
 
 DEFAULT_THREADS = 1  # measured on the 2-core dev machine: see bench/engine/RESULTS.md
@@ -46,6 +47,13 @@ def pick_device(name: str) -> torch.device:
     if name not in ("cpu", "cuda"):
         raise ValueError(f"unknown device '{name}'; available: auto, cpu, cuda")
     return torch.device(name)
+
+
+def decoder_layers(model) -> torch.nn.ModuleList:
+    """The decoder layers of a Hugging Face causal LM (Qwen2, Llama, ...), under a LoRA wrapper or not:
+    the unit of FSDP2 sharding and of activation checkpointing."""
+    base = model.get_base_model() if hasattr(model, "get_base_model") else model
+    return base.model.layers
 
 
 class Engine(TrainingMixin, CheckpointMixin):
@@ -97,9 +105,16 @@ class Engine(TrainingMixin, CheckpointMixin):
             targets = [t for t in LORA_TARGETS if t in names]
             alpha = opts.lora_alpha or 2 * opts.lora_rank
             cfg = LoraConfig(r=opts.lora_rank, lora_alpha=alpha, target_modules=targets, lora_dropout=0.0, bias="none")
-            model = get_peft_model(model, cfg)
+            with torch.random.fork_rng(devices=[]):
+                torch.manual_seed(opts.seed)  # the adapters' random init: the same on every rank and every run
+                model = get_peft_model(model, cfg)
             model.eval()
             self.lora = {"rank": opts.lora_rank, "alpha": alpha, "target_modules": targets}
+        if opts.activation_checkpointing:
+            from torch.distributed._composable import checkpoint
+
+            for layer in decoder_layers(model):
+                checkpoint(layer)  # in place: parameter names (and so checkpoints) do not change
         self.model = model
         self.step = 0
         self.optimizer: torch.optim.Optimizer | None = None

@@ -74,7 +74,7 @@ class TrainingMixin:
     def token_logprobs(self, model, ids: torch.Tensor, attn: torch.Tensor, with_entropy: bool = False):
         """[B, T] logprob of ids[:, t] given ids[:, :t] (column 0 is 0), and optionally entropy [B, T]."""
         with self._amp():
-            logits = model(input_ids=ids, attention_mask=attn).logits  # [B, T, V]
+            logits = model(input_ids=ids, attention_mask=attn, use_cache=False).logits  # [B, T, V]
         logits = logits[:, :-1].float()
         logp_all = torch.log_softmax(logits, dim=-1)
         lp = logp_all.gather(-1, ids[:, 1:, None]).squeeze(-1)  # [B, T-1]
@@ -149,7 +149,9 @@ class TrainingMixin:
         prompt and the model allows it, else one plain forward pass."""
         cfg = (model.get_base_model() if hasattr(model, "get_base_model") else model).config
         shared = len({tuple(s["input_ids"][: _prompt_len(s)]) for s in chunk}) < len(chunk)
-        if shared and _full_attention_only(cfg):
+        # the shared-prompt path reuses a KV cache across two model calls, which a recomputed
+        # (checkpointed) layer would extend twice: with activation checkpointing, one plain pass
+        if shared and _full_attention_only(cfg) and not self.opts.activation_checkpointing:
             return self.shared_prompt_logprobs(model, chunk, with_entropy)
         return self.token_logprobs(model, ids, attn, with_entropy)
 

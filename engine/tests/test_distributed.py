@@ -137,13 +137,6 @@ def test_split_by_tokens_keeps_order_and_balances():
     assert sorted(len(s) for s in split_by_tokens(seqs[:1], 3)) == [0, 0, 1]  # more ranks than sequences: empty shares
 
 
-def test_lora_is_refused_on_several_ranks_before_anything_starts(tiny_model_dir):
-    from keiko_engine.distributed import DistributedEngine
-
-    with pytest.raises(ValueError, match="--lora-rank with more than one rank is not supported yet; run LoRA with --ranks 1"):
-        DistributedEngine(EngineOptions(model=tiny_model_dir, device="cpu", lora_rank=4))
-
-
 LOSSES = {
     "grpo": {"type": "grpo", "kl_beta": 0.1},  # the auto reference (a copy made on every rank at step 0)
     "dr_grpo": {"type": "dr_grpo"},  # no max_tokens: the longest sequence of the whole batch, not of a rank's share
@@ -266,6 +259,58 @@ def test_sampling_is_refused_with_a_clear_error(ranked):
     r = ranked.http.post("/v1/chat/tokenize", json={"requests": [{"messages": [{"role": "user", "content": "hi"}]}]})
     assert r.status_code == 200 and r.json()["data"][0]["prompt_token_ids"]
     assert ranked.http.get("/info").json()["ranks"] == 2
+
+
+@pytest.fixture(scope="module")
+def ranked_lora(tiny_model_dir, tmp_path_factory):
+    """A 2-rank engine training LoRA adapters (rank 4) with activation checkpointing on."""
+    r = Ranked(tiny_model_dir, tmp_path_factory.mktemp("ranked-lora") / "engine.log", extra=("--lora-rank", "4", "--activation-checkpointing"))
+    yield r
+    r.stop()
+
+
+def single_lora(model: str) -> Engine:
+    return Engine(EngineOptions(model=model, device="cpu", threads=1, dtype="float32", lora_rank=4))
+
+
+def test_lora_with_activation_checkpointing_on_two_ranks_equals_one_rank(ranked_lora, tiny_model_dir, tmp_path):
+    """Two steps of LoRA on 2 ranks (checkpointed layers, one plain pass per chunk) against one rank
+    (no checkpointing, the shared-prompt path): the same losses, gradient norms, adapters and merged
+    weights; the adapter checkpoint of either loads into the other."""
+    from safetensors.torch import load_file
+
+    one = single_lora(tiny_model_dir)
+    seqs = batch(one)
+    loss = {"type": "dapo", "eps_high": 0.28}
+    step = {"lr": 1e-2, "grad_clip": 0.5, "eps": 1e-4}
+    assert ranked_lora.http.get("/info").json()["lora"]["rank"] == 4
+    for _ in range(2):
+        got = ranked_lora.post("/train/forward_backward", {"sequences": seqs, "loss": loss, "micro_batch_size": 2, "optim_step": step})
+        want = one.forward_backward(seqs, LossSpec(**loss), 1.0, 2)
+        want_step = one.optim_step(**step)
+        assert rel(got["loss"], want["loss"]) <= REL and rel(got["optim_step"]["grad_norm"], want_step["grad_norm"]) <= REL
+    assert want_step["grad_norm"] > 0 and got["optim_step"]["step"] == 2
+    ranked_lora.post("/train/save", {"path": str(tmp_path / "adapter")})
+    one.save(str(tmp_path / "one-adapter"))
+    theirs, mine = load_file(str(tmp_path / "adapter" / "adapter_model.safetensors")), load_file(str(tmp_path / "one-adapter" / "adapter_model.safetensors"))
+    assert set(theirs) == set(mine) and any(float(v.abs().max()) > 0 for k, v in mine.items() if "lora_B" in k)
+    assert max(float((theirs[k] - mine[k]).abs().max() / mine[k].abs().max().clamp(min=1e-12)) for k in mine) <= REL
+    ranked_lora.post("/train/save", {"path": str(tmp_path / "merged"), "merged_lora": True})
+    one.save(str(tmp_path / "one-merged"), merged_lora=True)
+    merged, one_merged = saved_weights(tmp_path / "merged"), saved_weights(tmp_path / "one-merged")
+    assert set(merged) == set(one_merged)
+    assert max(float((merged[k] - one_merged[k]).abs().max() / one_merged[k].abs().max().clamp(min=1e-12)) for k in merged) <= REL
+    # a one-rank engine resumes from the 2-rank adapter checkpoint (with its optimizer state) and back
+    other = Engine(EngineOptions(model=str(tmp_path / "adapter"), device="cpu", threads=1, dtype="float32"))
+    assert other.step == 2 and other.optimizer is not None
+    a = other.forward_backward(seqs, LossSpec(**loss), 1.0, 2)
+    b = ranked_lora.post("/train/forward_backward", {"sequences": seqs, "loss": loss, "micro_batch_size": 2})
+    assert rel(b["loss"], a["loss"]) <= REL
+    ranked_lora.post("/train/load", {"path": str(tmp_path / "one-adapter")})
+    assert ranked_lora.http.get("/info").json()["step"] == 2
+    ranked_lora.post("/train/save", {"path": str(tmp_path / "again")})
+    again = load_file(str(tmp_path / "again" / "adapter_model.safetensors"))
+    assert all(torch.equal(again[k], mine[k]) for k in mine)
 
 
 def _children(pid: int) -> list[int]:

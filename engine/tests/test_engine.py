@@ -431,3 +431,16 @@ def test_shared_prompt_training_under_bf16_autocast(tiny_model_dir):
     g_plain = torch.cat([p.grad.flatten() for p in eng.model.parameters()])
     assert not shared["nonfinite"] and shared["loss"] == pytest.approx(plain["loss"], rel=0.05, abs=1e-3)
     assert float((g_shared - g_plain).norm()) < 0.05 * float(g_plain.norm())
+
+
+def test_activation_checkpointing_gives_the_same_loss_and_gradients(tiny_model_dir):
+    """Checkpointed layers (recomputed in the backward, one plain pass) against the default path."""
+    engines = [Engine(EngineOptions(model=tiny_model_dir, device=DEVICE, threads=1, dtype="float32", activation_checkpointing=ac)) for ac in (False, True)]
+    enc = lambda t: engines[0].tokenizer.encode(t, add_special_tokens=False)  # noqa: E731
+    p = enc("1 + 2 =")
+    seqs = [{"input_ids": p + enc(c), "loss_mask": [0] * len(p) + [1] * len(enc(c)), "advantages": a} for c, a in ((" 3", 1.0), (" 4 5", -1.0), (" dog", 0.5))]
+    outs = [e.forward_backward(seqs, LossSpec(type="grpo"), 1.0, 2) for e in engines]
+    assert abs(outs[0]["loss"] - outs[1]["loss"]) <= 1e-6 * max(1.0, abs(outs[0]["loss"]))
+    grads = [{n: q.grad for n, q in e.model.named_parameters() if q.grad is not None} for e in engines]
+    assert set(grads[0]) == set(grads[1]) and grads[0]
+    assert max(float((grads[0][n] - grads[1][n]).abs().max()) for n in grads[0]) <= 1e-6

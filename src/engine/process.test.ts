@@ -14,9 +14,10 @@ describe('serveArgs', () => {
     expect(serveArgs({ ...base, ranks: 1 }, 'm')[1]).toBe('keiko_engine');
   });
 
-  it('passes every engine setting a user can give: dtype, LoRA rank and alpha, micro-batch size', () => {
-    const args = serveArgs({ ...base, dtype: 'bfloat16', loraRank: 8, loraAlpha: 32, microBatchSize: 4, maxBatchRows: 16 }, 'm');
-    expect(args.slice(9)).toEqual(['--dtype', 'bfloat16', '--lora-rank', '8', '--lora-alpha', '32', '--micro-batch-size', '4', '--max-batch-rows', '16']);
+  it('passes every engine setting a user can give: dtype, LoRA rank and alpha, micro-batch size, activation checkpointing', () => {
+    const args = serveArgs({ ...base, dtype: 'bfloat16', loraRank: 8, loraAlpha: 32, microBatchSize: 4, maxBatchRows: 16, activationCheckpointing: true }, 'm');
+    expect(args.slice(9)).toEqual(['--dtype', 'bfloat16', '--lora-rank', '8', '--lora-alpha', '32', '--micro-batch-size', '4', '--max-batch-rows', '16', '--activation-checkpointing']);
+    expect(serveArgs({ ...base, activationCheckpointing: false }, 'm')).not.toContain('--activation-checkpointing');
     expect(serveArgs({ ...base, loraAlpha: 32 }, 'm')).not.toContain('--lora-alpha'); // alpha only means something with a rank
   });
 

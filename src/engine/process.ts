@@ -27,6 +27,8 @@ export interface EngineSpawnOptions {
   reference?: string;
   /** Sequences per forward/backward chunk when a request does not say. */
   microBatchSize?: number;
+  /** Recompute each decoder layer in the backward instead of keeping its activations (less memory, more compute). */
+  activationCheckpointing?: boolean;
   /** Most rows one generation pass samples together. */
   maxBatchRows?: number;
   seed?: number;
@@ -102,6 +104,7 @@ export function serveArgs(options: EngineSpawnOptions & { host: string; port: nu
       ['--max-batch-rows', options.maxBatchRows],
       ['--seed', options.seed],
     ]),
+    ...(options.activationCheckpointing ? ['--activation-checkpointing'] : []),
   ];
   if (!isDistributed(options)) return args;
   args.push(...flagArgs([['--dist-timeout', options.distTimeoutS]]));

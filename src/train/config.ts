@@ -53,6 +53,7 @@ export const TrainConfig = z
     maxGradNorm: z.number().positive().nullable().default(1).describe('Gradient-norm clip; off (null in a file) disables it.'),
     loss: z.enum(['grpo', 'dr_grpo', 'dapo', 'gspo']).default('grpo').describe('Policy loss, computed by the engine.'),
     microBatchSize: z.number().int().positive().optional().describe("Sequences per engine forward/backward chunk (memory vs speed); unset: the engine's default (32)."),
+    activationCheckpointing: z.boolean().default(false).describe('Recompute each decoder layer in the backward instead of keeping its activations (less engine memory, ~1/3 more compute).'),
     drGrpoTokens: z.number().int().positive().optional().describe("dr_grpo's constant per-sequence token normaliser (TRL: the max completion length); unset: maxTokens."),
     epsLow: z.number().min(0).default(0.2).describe('PPO clip range below 1.'),
     epsHigh: z.number().min(0).default(0.2).describe("PPO clip range above 1 (DAPO's clip-higher uses a larger epsHigh)."),

@@ -161,6 +161,7 @@ function engineSpawnOptions(config: TrainConfig): Omit<EngineSpawnOptions, 'mode
     threads: config.threads,
     device: config.device,
     seed: config.seed,
+    activationCheckpointing: config.activationCheckpointing,
     restart: false,
     startupTimeoutMs: 180_000,
     env: { OMP_NUM_THREADS: threads, MKL_NUM_THREADS: threads, TOKENIZERS_PARALLELISM: 'false' },

@@ -17,6 +17,7 @@ const ServeSettings = z
     loraRank: z.number().int().positive().optional().describe('Train LoRA adapters of this rank instead of all weights.'),
     loraAlpha: z.number().positive().optional().describe('LoRA alpha (unset: 2 × loraRank).'),
     microBatchSize: z.number().int().positive().optional().describe('Sequences per forward/backward chunk when a request does not say (unset: 32).'),
+    activationCheckpointing: z.boolean().optional().describe('Recompute each decoder layer in the backward instead of keeping its activations (less memory, ~1/3 more compute).'),
     reference: z.string().optional().describe('KL reference: auto | none | DIR.'),
     seed: z.number().int().optional().describe('Seed for requests without one.'),
     ranks: z.number().int().positive().optional().describe('Processes that train the model with FSDP2 under torchrun (unset: 1); > 1 trains only, no sampling.'),
