@@ -41,6 +41,8 @@ def main(argv: list[str] | None = None) -> int:
     s.add_argument("--micro-batch-size", type=int, default=32, help="sequences per forward/backward chunk (a request's micro_batch_size overrides it)")
     s.add_argument("--dist-timeout", type=float, default=600.0,
                    help="under torchrun (WORLD_SIZE > 1): seconds any collective may wait before the engine gives up and exits")
+    s.add_argument("--sharded-optimizer", action="store_true",
+                   help="several ranks: each rank saves its shard of the optimizer state (torch.distributed.checkpoint) instead of gathering it to rank 0")
     s.add_argument("--activation-checkpointing", action="store_true",
                    help="recompute each decoder layer in the backward instead of keeping its activations (less memory, ~1/3 more compute)")
 
@@ -106,6 +108,7 @@ def main(argv: list[str] | None = None) -> int:
             model=args.model, device=args.device, dtype=args.dtype, threads=args.threads, lora_rank=args.lora_rank,
             lora_alpha=args.lora_alpha, reference=args.reference, served_name=args.served_name, seed=args.seed,
             micro_batch_size=args.micro_batch_size, activation_checkpointing=args.activation_checkpointing,
+            sharded_optimizer=args.sharded_optimizer,
         )
         if int(os.environ.get("WORLD_SIZE", "1")) > 1:  # started by torchrun on several ranks: see distributed.py
             from .distributed import serve as serve_distributed

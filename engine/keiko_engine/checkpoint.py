@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Iterator
 
 TRAINER_STATE_DIR = "trainer_state"
+SHARDED_OPTIMIZER_DIR = "optimizer"  # in TRAINER_STATE_DIR: the optimizer state as torch.distributed.checkpoint shards (one file per rank)
 STATE_SCHEMA_VERSION = 1
 
 
@@ -54,3 +55,22 @@ def read_state(directory: Path) -> dict | None:
     if state.get("schema_version") != STATE_SCHEMA_VERSION:
         raise ValueError(f"unsupported trainer_state schema_version {state.get('schema_version')!r} in {p}")
     return state
+
+
+def sharded_optimizer_dir(directory: Path) -> Path | None:
+    """The checkpoint's sharded optimizer state (written by a multi-rank engine with --sharded-optimizer), if any."""
+    d = Path(directory) / TRAINER_STATE_DIR / SHARDED_OPTIMIZER_DIR
+    return d if (d / ".metadata").exists() else None
+
+
+def read_sharded_optimizer(d: Path) -> dict:
+    """A sharded optimizer state read whole into this process: {"state": {name: {...}}, "param_groups": [{"params": [name, ...]}]}."""
+    import tempfile
+
+    import torch
+    from torch.distributed.checkpoint.format_utils import dcp_to_torch_save
+
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "optimizer.pt"
+        dcp_to_torch_save(str(d), str(out))
+        return torch.load(out, map_location="cpu", weights_only=False)["optimizer"]

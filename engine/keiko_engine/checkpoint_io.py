@@ -9,7 +9,7 @@ from pathlib import Path
 
 import torch
 
-from .checkpoint import TRAINER_STATE_DIR, atomic_dir, write_state, read_state
+from .checkpoint import TRAINER_STATE_DIR, atomic_dir, read_sharded_optimizer, read_state, sharded_optimizer_dir, write_state
 from .errors import RequestError
 
 
@@ -51,15 +51,20 @@ class CheckpointMixin:
 
     def _load_optimizer(self, path: Path) -> None:
         opt_path = path / TRAINER_STATE_DIR / "optimizer.pt"
-        if not opt_path.exists():
+        shards = sharded_optimizer_dir(path)
+        if not opt_path.exists() and shards is None:
             self.optimizer = None
             return
-        params = [p for p in self.model.parameters() if p.requires_grad]
-        opt = torch.optim.AdamW(params, lr=0.0)
+        named = [(n, p) for n, p in self.model.named_parameters() if p.requires_grad]
+        opt = torch.optim.AdamW([p for _, p in named], lr=0.0)
         # Loaded on the CPU: load_state_dict moves the moment buffers to their parameters' device and
         # keeps AdamW's `step` counters on the CPU, where its non-capturable update reads them (on the
         # GPU every step would read them back with a device sync).
-        opt.load_state_dict(torch.load(opt_path, map_location="cpu", weights_only=True))
+        if shards is not None:  # saved by several ranks, keyed by parameter name: to this optimizer's indices
+            osd = by_index(read_sharded_optimizer(shards), [n for n, _ in named])
+        else:
+            osd = torch.load(opt_path, map_location="cpu", weights_only=True)
+        opt.load_state_dict(osd)
         self.optimizer = opt
 
     def load(self, path: str) -> dict:
@@ -119,3 +124,16 @@ def read_checkpoint(p: Path, adapter: bool = False) -> tuple[dict, dict[str, tor
 def _tied_ok(model, key: str) -> bool:
     """lm_head.weight may be absent from a checkpoint when embeddings are tied."""
     return key.endswith("lm_head.weight") and bool(getattr(model.config, "tie_word_embeddings", False))
+
+
+def by_index(named_osd: dict, names: list[str]) -> dict:
+    """An optimizer state dict keyed by parameter name (torch.distributed's format) in torch's own
+    format, keyed by the parameter's index in `names` (the optimizer's parameter order)."""
+    index = {n: i for i, n in enumerate(names)}
+    unknown = [k for k in named_osd["state"] if k not in index]
+    if unknown:
+        raise RequestError(f"optimizer state for parameters this model does not train: {unknown[:3]}", code="checkpoint_error")
+    return {
+        "state": {index[k]: v for k, v in named_osd["state"].items()},
+        "param_groups": [{**g, "params": [index[n] for n in g["params"]]} for g in named_osd["param_groups"]],
+    }

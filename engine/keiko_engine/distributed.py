@@ -22,8 +22,9 @@ Used only when `python -m keiko_engine serve` runs with WORLD_SIZE > 1 (started 
 - Checkpoints: the full Hugging Face state dict is gathered to rank 0 (CPU) and written there, in the
   same format as one rank writes; the optimizer state is gathered whole to rank 0 too and stored in
   the single-rank `optimizer.pt` format (parameter indices), so checkpoints move between rank counts
-  both ways. Gathering the whole optimizer state to one process is fine at keiko's model sizes; a
-  large model would want torch.distributed.checkpoint's sharded format instead.
+  both ways. Gathering the whole optimizer state into one process does not scale to large models:
+  with `--sharded-optimizer` each rank writes its own shards instead (torch.distributed.checkpoint,
+  `trainer_state/optimizer/`), which any rank count (one included) reads back.
 - Failure: every collective has the process group's timeout; an error inside a collective (a rank
   died, a timeout) exits the process, and torchrun then stops every rank. An idle rank 0 broadcasts
   a no-op every `timeout/4` so waiting followers never time out.
@@ -51,7 +52,7 @@ from pathlib import Path
 import torch
 import torch.distributed as dist
 
-from .checkpoint import TRAINER_STATE_DIR, atomic_dir, write_state
+from .checkpoint import SHARDED_OPTIMIZER_DIR, TRAINER_STATE_DIR, atomic_dir, sharded_optimizer_dir, write_state
 from .checkpoint_io import read_checkpoint
 from .engine import Engine, EngineOptions, decoder_layers
 from .errors import RequestError
@@ -109,8 +110,11 @@ class DistributedEngine(Engine):
         self._lock = threading.RLock()  # held from a broadcast to the end of its operation
         self._last_command = time.monotonic()
         if self._pending_optimizer is not None:
-            osd = torch.load(self._pending_optimizer, map_location="cpu", weights_only=True) if self.rank == 0 else None
-            self._set_optimizer(osd)
+            if self._pending_optimizer.is_dir():
+                self._load_optimizer_shards(self._pending_optimizer)
+            else:
+                osd = torch.load(self._pending_optimizer, map_location="cpu", weights_only=True) if self.rank == 0 else None
+                self._set_optimizer(osd)
             self._pending_optimizer = None
 
     # ----- setup ----------------------------------------------------------------------------------
@@ -137,7 +141,7 @@ class DistributedEngine(Engine):
     def _load_optimizer(self, path: Path) -> None:
         """Called by `Engine.__init__` before the model is sharded: remember the file, load it after."""
         opt_path = path / TRAINER_STATE_DIR / "optimizer.pt"
-        self._pending_optimizer = opt_path if opt_path.exists() else None
+        self._pending_optimizer = sharded_optimizer_dir(path) or (opt_path if opt_path.exists() else None)
         self.optimizer = None
 
     def info(self) -> dict:
@@ -327,10 +331,36 @@ class DistributedEngine(Engine):
         set_optimizer_state_dict(self.model, opt, full, options=StateDictOptions(full_state_dict=True, broadcast_from_rank0=True))
         self.optimizer = opt
 
+    def _load_optimizer_shards(self, d: Path) -> None:
+        """Every rank (collective): a fresh AdamW whose state is read from sharded files, each rank
+        reading the pieces of its own shards (any rank count: the files say which rows they hold)."""
+        import torch.distributed.checkpoint as dcp
+        from torch.distributed.checkpoint.state_dict import get_optimizer_state_dict, set_optimizer_state_dict
+
+        opt = torch.optim.AdamW([p for p in self.model.parameters() if p.requires_grad], lr=0.0)
+        target = {"optimizer": get_optimizer_state_dict(self.model, opt)}  # zero state of the right shapes (no gradients now)
+        dcp.load(target, checkpoint_id=str(d))
+        set_optimizer_state_dict(self.model, opt, target["optimizer"])
+        self.optimizer = opt
+
+    def _op_save_optimizer_shards(self, path: str) -> None:
+        """Every rank: writes its shards of the optimizer state into `path` (torch.distributed.checkpoint)."""
+        import torch.distributed.checkpoint as dcp
+        from torch.distributed.checkpoint.state_dict import get_optimizer_state_dict
+
+        try:
+            dcp.save({"optimizer": get_optimizer_state_dict(self.model, self.optimizer)}, checkpoint_id=path)
+        except Exception:  # noqa: BLE001
+            _fatal("saving the optimizer shards")
+
     def save(self, path: str, merged_lora: bool = False, optimizer: bool = True) -> dict:
-        """Rank 0 writes what one rank would: full weights, or (LoRA) the adapter or the merged model."""
+        """Rank 0 writes what one rank would: full weights, or (LoRA) the adapter or the merged model.
+        The optimizer state is gathered into rank 0's `optimizer.pt`, or with --sharded-optimizer each
+        rank writes its own shards (`trainer_state/optimizer/`; every rank must see the folder)."""
         t0 = time.perf_counter()
-        self._run("gather", dict(optimizer=optimizer and not (self.lora and merged_lora)))
+        with_optimizer = optimizer and not (self.lora and merged_lora) and self.optimizer is not None
+        shards = with_optimizer and self.opts.sharded_optimizer
+        self._run("gather", dict(optimizer=with_optimizer and not shards))
         msd, osd = self._gathered
         self._gathered = None
         from safetensors.torch import save_file
@@ -358,6 +388,8 @@ class DistributedEngine(Engine):
                               "merged_lora": bool(self.lora and merged_lora), "base_model": str(self.model_dir), "ranks": self.world})
             if osd is not None:
                 torch.save(osd, tmp / TRAINER_STATE_DIR / "optimizer.pt")
+            if shards:
+                self._run("save_optimizer_shards", dict(path=str(tmp / TRAINER_STATE_DIR / SHARDED_OPTIMIZER_DIR)))
         return {"path": str(target.absolute()), "step": self.step, "seconds": time.perf_counter() - t0}
 
     def _base_model(self):
@@ -399,9 +431,11 @@ class DistributedEngine(Engine):
         if adapter and not self.lora:
             raise RequestError(f"{p} is a LoRA adapter checkpoint; this engine trains full weights (start it with --lora-rank)", code="checkpoint_error")
         state, tensors = read_checkpoint(p, adapter=adapter)
+        own_optimizer = adapter or not self.lora  # a LoRA engine loading base weights keeps no optimizer state from them
+        shards = sharded_optimizer_dir(p) if own_optimizer else None
         try:
             opt_path = p / TRAINER_STATE_DIR / "optimizer.pt"
-            osd = torch.load(opt_path, map_location="cpu", weights_only=True) if opt_path.exists() and (adapter or not self.lora) else None
+            osd = torch.load(opt_path, map_location="cpu", weights_only=True) if opt_path.exists() and own_optimizer and shards is None else None
         except Exception as e:  # noqa: BLE001
             raise RequestError(f"cannot read checkpoint {p}: {e}", code="checkpoint_error") from e
         own = self.model.state_dict()  # DTensors: .shape is the global shape
@@ -428,12 +462,12 @@ class DistributedEngine(Engine):
         step = int(state.get("step", 0)) if state else 0
         self._loading = ({names[k]: v for k, v in tensors.items()}, osd)
         try:
-            self._run("load", dict(step=step, partial=bool(self.lora)))
+            self._run("load", dict(step=step, partial=bool(self.lora), shards=str(shards) if shards else None))
         finally:
             self._loading = None
         return {"path": str(p.absolute()), "step": self.step}
 
-    def _op_load(self, step: int, partial: bool) -> None:
+    def _op_load(self, step: int, partial: bool, shards: str | None) -> None:
         from torch.distributed.checkpoint.state_dict import StateDictOptions, set_model_state_dict
 
         tensors, osd = self._loading if self.rank == 0 else ({}, None)
@@ -445,7 +479,10 @@ class DistributedEngine(Engine):
                 current = self._full_state()
                 tensors = {**current, **tensors} if self.rank == 0 else {}
             set_model_state_dict(self.model, tensors, options=StateDictOptions(full_state_dict=True, broadcast_from_rank0=True))
-            self._set_optimizer(osd)
+            if shards is not None:
+                self._load_optimizer_shards(Path(shards))
+            else:
+                self._set_optimizer(osd)
         except Exception:  # noqa: BLE001
             _fatal("load")
         self.step = step

@@ -34,6 +34,7 @@ class EngineOptions:
     seed: int = 0  # seed of the shared sampling generator (requests without a seed)
     micro_batch_size: int = 32  # sequences per forward/backward chunk (the default everywhere: `serve` and requests that omit it)
     activation_checkpointing: bool = False  # recompute each decoder layer in the backward (see `decoder_layers`)
+    sharded_optimizer: bool = False  # several ranks: each writes its own optimizer shards (torch.distributed.checkpoint) instead of gathering them
 
 
 DEFAULT_THREADS = 1  # measured on the 2-core dev machine: see bench/engine/RESULTS.md

@@ -80,7 +80,8 @@ class Ranked:
 
 @pytest.fixture(scope="module")
 def ranked(tiny_model_dir, tmp_path_factory):
-    r = Ranked(tiny_model_dir, tmp_path_factory.mktemp("ranked") / "engine.log")
+    # sharded optimizer checkpoints here; the LoRA engine below gathers its optimizer state to rank 0
+    r = Ranked(tiny_model_dir, tmp_path_factory.mktemp("ranked") / "engine.log", extra=("--sharded-optimizer",))
     yield r
     r.stop()
 
@@ -202,6 +203,9 @@ def test_checkpoints_move_between_rank_counts_with_the_optimizer_state(ranked, t
     ranked.post("/train/forward_backward", {"sequences": seqs, "loss": {"type": "sft"}, "optim_step": step})
     saved = ranked.post("/train/save", {"path": str(tmp_path / "two")})
     assert saved["step"] == 1
+    shards = tmp_path / "two" / "trainer_state" / "optimizer"
+    assert (shards / ".metadata").exists() and not (tmp_path / "two" / "trainer_state" / "optimizer.pt").exists()
+    assert len(list(shards.glob("*.distcp"))) == 2  # one file per rank
 
     # a 2-rank checkpoint: plain transformers loads it, and so does one rank (with its optimizer state)
     plain, info = AutoModelForCausalLM.from_pretrained(tmp_path / "two", output_loading_info=True)
@@ -230,6 +234,23 @@ def test_checkpoints_move_between_rank_counts_with_the_optimizer_state(ranked, t
     ranked.post("/train/save", {"path": str(tmp_path / "one-next"), "optimizer": False})
     assert max_rel_weight_diff(tmp_path / "one-next", one) <= REL
     assert ranked.http.get("/info").json()["step"] == 3
+
+
+def test_sharded_optimizer_state_round_trips_on_two_ranks(ranked, tiny_model_dir, tmp_path):
+    """Save (each rank its shards), take a step, load, take the same step: the same weights."""
+    step = {"lr": 1e-2, "grad_clip": 1.0, "eps": 1e-4}
+    seqs = batch(single(tiny_model_dir), seed=2)
+    ranked.post("/train/load", {"path": tiny_model_dir})
+    ranked.post("/train/forward_backward", {"sequences": seqs, "loss": {"type": "sft"}, "optim_step": step})
+    ranked.post("/train/save", {"path": str(tmp_path / "s")})
+    for out in ("a", "b"):
+        got = ranked.post("/train/forward_backward", {"sequences": seqs, "loss": {"type": "grpo"}, "optim_step": step})
+        assert got["optim_step"]["step"] == 2
+        ranked.post("/train/save", {"path": str(tmp_path / out), "optimizer": False})
+        ranked.post("/train/load", {"path": str(tmp_path / "s")})
+    a, b = saved_weights(tmp_path / "a"), saved_weights(tmp_path / "b")
+    assert max(float((a[k] - b[k]).abs().max()) for k in a) <= 1e-7
+    assert any(not torch.equal(a[k], saved_weights(tmp_path / "s")[k]) for k in a)  # the step did move them
 
 
 def test_bad_requests_are_refused_before_any_rank_runs_them(ranked, tiny_model_dir, tmp_path):

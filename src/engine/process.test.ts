@@ -26,6 +26,8 @@ describe('serveArgs', () => {
       '-m', 'torch.distributed.run', '--standalone', '--nproc_per_node', '2',
       '-m', 'keiko_engine', 'serve', '--model', 'm', '--host', '127.0.0.1', '--port', '8000', '--dist-timeout', '60',
     ]);
+    expect(serveArgs({ ...base, ranks: 2, shardedOptimizer: true }, 'm').at(-1)).toBe('--sharded-optimizer');
+    expect(serveArgs({ ...base, shardedOptimizer: true }, 'm')).not.toContain('--sharded-optimizer'); // one process has nothing to shard
   });
 
   it('passes a multi-node rendezvous through', () => {

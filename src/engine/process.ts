@@ -29,6 +29,8 @@ export interface EngineSpawnOptions {
   microBatchSize?: number;
   /** Recompute each decoder layer in the backward instead of keeping its activations (less memory, more compute). */
   activationCheckpointing?: boolean;
+  /** Several ranks: each rank saves its own shards of the optimizer state instead of gathering them to rank 0. */
+  shardedOptimizer?: boolean;
   /** Most rows one generation pass samples together. */
   maxBatchRows?: number;
   seed?: number;
@@ -107,7 +109,7 @@ export function serveArgs(options: EngineSpawnOptions & { host: string; port: nu
     ...(options.activationCheckpointing ? ['--activation-checkpointing'] : []),
   ];
   if (!isDistributed(options)) return args;
-  args.push(...flagArgs([['--dist-timeout', options.distTimeoutS]]));
+  args.push(...flagArgs([['--dist-timeout', options.distTimeoutS]]), ...(options.shardedOptimizer ? ['--sharded-optimizer'] : []));
   const n = options.nodes;
   const rendezvous = n
     ? ['--nnodes', String(n.count), '--node_rank', String(n.rank), '--master_addr', n.masterAddr, '--master_port', String(n.masterPort)]

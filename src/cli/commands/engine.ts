@@ -21,6 +21,7 @@ const ServeSettings = z
     reference: z.string().optional().describe('KL reference: auto | none | DIR.'),
     seed: z.number().int().optional().describe('Seed for requests without one.'),
     ranks: z.number().int().positive().optional().describe('Processes that train the model with FSDP2 under torchrun (unset: 1); > 1 trains only, no sampling.'),
+    shardedOptimizer: z.boolean().optional().describe('With ranks > 1: each rank saves its own shards of the optimizer state (torch.distributed.checkpoint) instead of gathering it to rank 0.'),
     nnodes: z.number().int().positive().optional().describe('Multi-node: number of nodes (torchrun --nnodes; with nodeRank, masterAddr, masterPort).'),
     nodeRank: z.number().int().nonnegative().optional().describe("Multi-node: this node's rank (node 0 serves HTTP)."),
     masterAddr: z.string().optional().describe('Multi-node: address of node 0.'),
