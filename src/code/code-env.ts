@@ -15,14 +15,14 @@ import {
 } from '../core/index.js';
 import { defineTool, singleTurnEnv, toolEnv, type ToolState } from '../envs/index.js';
 import { codeAuditRules, forbiddenActions, guardedRubric, honeypot, reverify, rubric, type Guard, type RewardEntry } from '../rubrics/index.js';
-import type { RunResult, Sandbox, SandboxLimits, Workspace } from '../sandbox/index.js';
+import type { SandboxResult, Sandbox, SandboxLimits, Workspace } from '../sandbox/index.js';
 import { CodeTask, gradingProgram } from './code-task.js';
 
 /** A sandboxed run as recorded on the rollout (`state.runs`, `state.grade`, `state.pristine`). */
 export interface RunRecord {
   /** What ran: a tool name, `grade` or `pristine`. */
   what: string;
-  outcome: RunResult['outcome'];
+  outcome: SandboxResult['outcome'];
   exitCode: number | null;
   signal: string | null;
   truncated: boolean;
@@ -83,11 +83,11 @@ export function extractCode(text: string): string | undefined {
   return blocks.at(-1)?.[1];
 }
 
-function record(what: string, r: RunResult): RunRecord {
+function record(what: string, r: SandboxResult): RunRecord {
   return { what, outcome: r.outcome, exitCode: r.exitCode, signal: r.signal, truncated: r.truncated, wallMs: r.wallMs, stderrTail: r.stderr.slice(-500) };
 }
 
-function toolReply(r: RunResult): string {
+function toolReply(r: SandboxResult): string {
   const body = [r.stdout && `stdout:\n${r.stdout.slice(-1500)}`, r.stderr && `stderr:\n${r.stderr.slice(-1500)}`].filter(Boolean).join('\n');
   return `exit ${r.exitCode ?? 'none'} (${r.outcome})${body ? `\n${body}` : ''}`;
 }
@@ -212,7 +212,7 @@ export class CodeEnv implements Environment {
       if (!w) throw new Error('no workspace for this rollout');
       return w;
     };
-    const log = (state: ToolState, what: string, r: RunResult) => (state['runs'] as RunRecord[]).push(record(what, r));
+    const log = (state: ToolState, what: string, r: SandboxResult) => (state['runs'] as RunRecord[]).push(record(what, r));
     return [
       defineTool<z.ZodObject<{ path: z.ZodString; content: z.ZodString }>, ToolState>({
         name: 'write_file',

@@ -52,11 +52,11 @@ export const DEFAULT_LIMITS: Readonly<SandboxLimits> = {
 };
 
 /** How a run ended. `ok`/`error` are the program's own exit (0 / non-zero); the rest are limits. */
-export type RunOutcome = 'ok' | 'error' | 'timeout' | 'cpu_limit' | 'memory_limit' | 'output_limit' | 'killed';
+export type SandboxOutcome = 'ok' | 'error' | 'timeout' | 'cpu_limit' | 'memory_limit' | 'output_limit' | 'killed';
 
 /** The record of one sandboxed run, safe to store on a rollout. */
-export interface RunResult {
-  outcome: RunOutcome;
+export interface SandboxResult {
+  outcome: SandboxOutcome;
   exitCode: number | null;
   /** The signal that ended the program, when one did (e.g. SIGXCPU, SIGKILL). */
   signal: string | null;
@@ -164,7 +164,7 @@ export interface SandboxOptions {
 }
 
 /** Options of one run. */
-export interface RunOptions {
+export interface SandboxRunOptions {
   /** The program and its arguments, as seen inside the sandbox (absolute, or found on /usr/bin:/bin). */
   command: readonly string[];
   /** Where it runs. Default: a fresh workspace, deleted afterwards. */
@@ -244,8 +244,8 @@ export class Sandbox {
     return ws;
   }
 
-  /** Runs one command in the sandbox. Never throws for what the program does; see `RunResult.outcome`. */
-  async run(options: RunOptions): Promise<RunResult> {
+  /** Runs one command in the sandbox. Never throws for what the program does; see `SandboxResult.outcome`. */
+  async run(options: SandboxRunOptions): Promise<SandboxResult> {
     if (!Array.isArray(options.command) || options.command.length === 0) throw new ConfigError('sandbox run needs a command (an array of program and arguments)');
     const limits = checkLimits({ ...this.limits, ...options.limits });
     const own = options.workspace === undefined;
@@ -263,7 +263,7 @@ export class Sandbox {
    * TypeScript is transpiled on the host first, with the `typescript` package) and runs it with
    * the language's interpreter.
    */
-  async runCode(options: Omit<RunOptions, 'command'> & { language: Language; code: string; args?: readonly string[] }): Promise<RunResult> {
+  async runCode(options: Omit<SandboxRunOptions, 'command'> & { language: Language; code: string; args?: readonly string[] }): Promise<SandboxResult> {
     const { language, code, args = [], ...rest } = options;
     const { file, source } = await sourceFile(language, code);
     return this.run({ ...rest, files: { ...rest.files, [file]: source }, command: [...this.interpreterFor(language), file, ...args] });
@@ -276,7 +276,7 @@ export class Sandbox {
     throw new ConfigError(`unknown language '${String(language)}'; available: python, javascript, typescript`);
   }
 
-  private args(ws: Workspace, options: RunOptions, limits: SandboxLimits): string[] {
+  private args(ws: Workspace, options: SandboxRunOptions, limits: SandboxLimits): string[] {
     const uid = this.asRoot ? lstatSync(ws.path).uid : undefined;
     const rl = [
       `--cpu=${limits.cpuSeconds}:${limits.cpuSeconds + 1}`,
@@ -311,12 +311,12 @@ export class Sandbox {
     ];
   }
 
-  private spawnRun(ws: Workspace, options: RunOptions, limits: SandboxLimits): Promise<RunResult> {
+  private spawnRun(ws: Workspace, options: SandboxRunOptions, limits: SandboxLimits): Promise<SandboxResult> {
     const started = performance.now();
     const child = spawn('prlimit', this.args(ws, options, limits), { stdio: ['pipe', 'pipe', 'pipe'], detached: true });
     const out = { stdout: [] as Buffer[], stderr: [] as Buffer[], bytes: { stdout: 0, stderr: 0 } };
-    let killedFor: RunOutcome | undefined;
-    const kill = (why: RunOutcome) => {
+    let killedFor: SandboxOutcome | undefined;
+    const kill = (why: SandboxOutcome) => {
       killedFor ??= why;
       try {
         // The whole process group: prlimit → setpriv → bwrap (one exec chain) and bwrap's sandbox,
@@ -358,7 +358,7 @@ export class Sandbox {
   }
 }
 
-function outcomeOf(code: number | null, signal: string | null, stderr: string): RunOutcome {
+function outcomeOf(code: number | null, signal: string | null, stderr: string): SandboxOutcome {
   if (signal === 'SIGXCPU') return 'cpu_limit';
   if (/MemoryError|heap out of memory|Cannot allocate memory|std::bad_alloc|Out of memory/i.test(stderr)) return 'memory_limit';
   if (signal !== null) return signal === 'SIGKILL' ? 'cpu_limit' : 'killed';
