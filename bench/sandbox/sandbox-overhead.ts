@@ -59,7 +59,7 @@ async function main(): Promise<void> {
       s.push(performance.now() - t);
     }
     const f = (x: number) => x.toFixed(1);
-    rows.push(`| ${p.name} | ${RUNS} | ${f(pct(b, 50))} | ${f(pct(s, 50))} | **${f(pct(s, 50) - pct(b, 50))}** | ${f(pct(b, 90))} / ${f(pct(s, 90))} | ${(pct(s, 50) / pct(b, 50)).toFixed(2)}`);
+    rows.push(`| ${p.name} | ${RUNS} | ${f(pct(b, 50))} | ${f(pct(s, 50))} | **${f(pct(s, 50) - pct(b, 50))}** | ${f(pct(b, 90))} / ${f(pct(s, 90))} | ${(pct(s, 50) / pct(b, 50)).toFixed(2)} |`);
     process.stdout.write(rows.at(-1)! + '\n');
   }
   // Throughput with concurrent runs (the GRPO case: a group's programs graded at once).

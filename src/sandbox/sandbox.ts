@@ -191,6 +191,9 @@ export class Sandbox {
   private readonly bwrap: string;
   private readonly asRoot: boolean;
   private readonly mounts: readonly string[];
+  private readonly setpriv: string | undefined;
+  /** The read-only file-system arguments, the same for every run (computed once). */
+  private readonly fsArgs: readonly string[];
   readonly interpreters: Readonly<Record<'python' | 'node', string>>;
 
   private constructor(options: SandboxOptions, bwrap: string, interpreters: Record<'python' | 'node', string>, mounts: string[]) {
@@ -200,6 +203,8 @@ export class Sandbox {
     this.asRoot = process.getuid?.() === 0;
     this.interpreters = interpreters;
     this.mounts = mounts;
+    this.setpriv = this.asRoot ? which('setpriv') : undefined;
+    this.fsArgs = this.systemMounts();
   }
 
   /** Checks that bwrap, prlimit (and setpriv as root) exist and that a sandboxed `true` runs. */
@@ -286,22 +291,13 @@ export class Sandbox {
       `--nofile=${limits.openFiles}`,
       '--core=0',
     ];
-    const drop = uid !== undefined ? [which('setpriv')!, `--reuid=${uid}`, `--regid=${uid}`, '--clear-groups', '--'] : [];
-    const fs: string[] = ['--ro-bind', '/usr', '/usr'];
-    for (const p of SYSTEM_LINKS) {
-      if (!existsSync(p)) continue;
-      const st = lstatSync(p);
-      if (st.isSymbolicLink()) fs.push('--symlink', readlinkRelative(p), p);
-      else fs.push('--ro-bind', p, p);
-    }
-    for (const p of ETC_FILES) if (existsSync(p)) fs.push('--ro-bind', p, p);
-    for (const p of this.mounts) if (existsSync(p)) fs.push('--ro-bind', p, p);
+    const drop = uid !== undefined ? [this.setpriv!, `--reuid=${uid}`, `--regid=${uid}`, '--clear-groups', '--'] : [];
     const env = { PATH: '/usr/local/bin:/usr/bin:/bin', HOME: '/sandbox', TMPDIR: '/tmp', LANG: 'C.UTF-8', PYTHONDONTWRITEBYTECODE: '1', ...options.env };
     const envArgs = Object.entries(env).flatMap(([k, v]) => ['--setenv', k, v]);
     return [
       ...rl, '--', ...drop, this.bwrap,
       '--unshare-all', '--die-with-parent', '--new-session', '--hostname', 'sandbox',
-      ...fs,
+      ...this.fsArgs,
       '--proc', '/proc', '--dev', '/dev',
       '--bind', ws.path, '/sandbox', '--bind', join(ws.path, '.tmp'), '/tmp',
       // The root itself (a tmpfs bwrap builds the mount points on) becomes read-only too.
@@ -309,6 +305,18 @@ export class Sandbox {
       '--chdir', '/sandbox', '--clearenv', ...envArgs,
       '--', ...options.command,
     ];
+  }
+
+  private systemMounts(): string[] {
+    const fs: string[] = ['--ro-bind', '/usr', '/usr'];
+    for (const p of SYSTEM_LINKS) {
+      if (!existsSync(p)) continue;
+      if (lstatSync(p).isSymbolicLink()) fs.push('--symlink', readlinkRelative(p), p);
+      else fs.push('--ro-bind', p, p);
+    }
+    for (const p of ETC_FILES) if (existsSync(p)) fs.push('--ro-bind', p, p);
+    for (const p of this.mounts) if (existsSync(p)) fs.push('--ro-bind', p, p);
+    return fs;
   }
 
   private spawnRun(ws: Workspace, options: SandboxRunOptions, limits: SandboxLimits): Promise<SandboxResult> {
