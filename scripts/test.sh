@@ -10,6 +10,11 @@ if ! command -v chromium >/dev/null 2>&1; then
   (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) || echo "warning: could not install chromium"
 fi
 
+if ! command -v bwrap >/dev/null 2>&1; then
+  echo "==> bubblewrap (Debian) for the code sandbox's tests"
+  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq bubblewrap >/dev/null) || echo "warning: could not install bubblewrap"
+fi
+
 mkdir -p test-artifacts
 status=0
 echo "==> type-check"; npm run --silent typecheck || status=1

@@ -95,6 +95,14 @@ export type { PackedSequence, PackResult } from './train/packing.js';
 export { learningRate } from './train/schedule.js';
 export type { Schedule } from './train/schedule.js';
 
+// ── code execution: the sandbox, coding environments, guard alarms ──────────────────────────────
+export { Sandbox, Workspace, SandboxUnavailableError, DEFAULT_LIMITS } from './sandbox/sandbox.js';
+export type { SandboxLimits, SandboxOptions, SandboxRunOptions, SandboxResult, SandboxOutcome, Language } from './sandbox/sandbox.js';
+export { codeEnv, CodeEnv, extractCode, CodeTask, gradingProgram, loadHumanEval, builtinCodeTasks } from './code/index.js';
+export type { CodeEnvOptions, CodeTaskInput, GradeRecord, RunRecord } from './code/index.js';
+export { MetricAlarms } from './train/metric-alarm.js';
+export type { AlarmRule, Alarm } from './train/metric-alarm.js';
+
 // ── run folders ──────────────────────────────────────────────────────────────────────────────────
 export { RunStore, RunDetail } from './runs/run-store.js';
 export { RunSummary } from './runs/run-summary.js';

@@ -14,11 +14,13 @@ const LAYERS: Record<string, number> = {
   rubrics: 1,
   samplers: 1,
   runs: 1, // the run-folder format
+  sandbox: 1, // bubblewrap sandbox for model-written programs
   rollout: 2,
   engine: 2,
   proxy: 2,
   search: 2,
   testing: 2,
+  code: 2, // coding environments (sandbox + envs + rubrics)
   train: 3,
   dashboard: 4,
   cli: 5,

@@ -12,7 +12,7 @@ const ROOT = resolve(import.meta.dirname, '..');
 
 describe('public API', () => {
   it('exports what a user writes environments, rubrics, evals and training runs with', () => {
-    for (const name of ['singleTurnEnv', 'multiTurnEnv', 'toolEnv', 'defineTool', 'envGroup', 'rubric', 'judgeRubric', 'XMLParser', 'OpenAISampler', 'EngineClient', 'runRollouts', 'summarizeRollouts', 'trainGrpo', 'runTrainJob', 'evaluatePolicy', 'parseTrainConfig', 'RolloutResult', 'ConfigError', 'Rng', 'RunStore']) {
+    for (const name of ['singleTurnEnv', 'multiTurnEnv', 'toolEnv', 'defineTool', 'envGroup', 'rubric', 'judgeRubric', 'XMLParser', 'OpenAISampler', 'EngineClient', 'runRollouts', 'summarizeRollouts', 'trainGrpo', 'runTrainJob', 'evaluatePolicy', 'parseTrainConfig', 'RolloutResult', 'ConfigError', 'Rng', 'RunStore', 'Sandbox', 'codeEnv', 'loadHumanEval', 'guardedRubric', 'verifierDisagreement', 'MetricAlarms']) {
       expect(keiko, name).toHaveProperty(name);
     }
   });

@@ -8,3 +8,4 @@ export * from './rubric-group.js';
 export * from './judge-rubric.js';
 export * from './reward-helpers.js';
 export * from './relative-judge-rubric.js';
+export * from './guards.js';

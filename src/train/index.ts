@@ -27,3 +27,5 @@ export { buildSftSequence } from './sft-sequence.js';
 export { runTrainJob, environmentCorpus } from './train-job.js';
 export type { JobEvent, TrainJobResult } from './train-job.js';
 export { CoalescingSampler } from './coalescing-sampler.js';
+export { MetricAlarms } from './metric-alarm.js';
+export type { AlarmRule, Alarm } from './metric-alarm.js';
