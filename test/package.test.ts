@@ -77,6 +77,12 @@ describe('the packed keiko', () => {
     expect(evalRun.code, evalRun.out).toBe(0);
     expect(evalRun.out).toMatch(/"env": "word-flip"/);
     expect(existsSync(join(project, 'node_modules', 'keiko', 'src', 'cli'))).toBe(false); // compiled, not run from sources
+    // The shipped dashboard page is found: `keiko report` inlines it into one HTML file.
+    const runId = (await readdir(join(project, 'runs')))[0]!;
+    const report = await keiko(['report', join('runs', runId), '-o', 'report.html']);
+    expect(report.code, report.out).toBe(0);
+    expect(report.out).not.toMatch(/building the dashboard page/);
+    expect(await readFile(join(project, 'report.html'), 'utf8')).toMatch(/<script[\s\S]*uplot/);
   }, 120_000);
 
   it('runs its binary without tsx or any dev dependency, and says how to load a .ts module without it', async () => {
