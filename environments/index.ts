@@ -1,12 +1,14 @@
 import { ConfigError, unknownNameMessage, type Environment, type LoadEnvironment } from '../src/core/index.js';
 import { loadEnvironment as arithmetic } from './arithmetic/index.js';
 import { loadEnvironment as calculator } from './calculator/index.js';
+import { loadEnvironment as columnAddition } from './column-addition/index.js';
 import { loadEnvironment as guessNumber } from './guess-number/index.js';
 
 /** Built-in environments by name, as `keiko eval -e <name>` and the trainer resolve them. */
 export const builtinEnvironments: Record<string, LoadEnvironment> = {
   arithmetic,
   calculator,
+  'column-addition': columnAddition,
   'guess-number': guessNumber,
 };
 

@@ -26,6 +26,7 @@ if [ ! -x engine/.venv/bin/python ]; then
   "$PYTHON" -m venv engine/.venv
 fi
 engine/.venv/bin/pip install --quiet --upgrade pip
-engine/.venv/bin/pip install --quiet --progress-bar off -e "engine[dev]"
+# engine/constraints.txt pins every Python package to the versions CI tests (keiko setup uses it too).
+engine/.venv/bin/pip install --quiet --progress-bar off --constraint engine/constraints.txt -e "engine[dev]"
 bash scripts/search-setup.sh  # Debian dictionaries for the search emulator's built-in corpus
 echo "==> setup done"

@@ -22,14 +22,22 @@ function run(command: string, args: string[], cwd: string): Promise<{ code: numb
 }
 
 describe('keiko init', () => {
-  it('scaffolds an environment whose generated test passes, and that keiko eval can run', async () => {
+  it('scaffolds an environment whose generated test passes, and that keiko eval can run', { timeout: 240_000 }, async () => {
     const project = await mkdtemp(join(tmpdir(), 'keiko-init-'));
-    const init = await run(process.execPath, [bin, 'init', 'reverse-words', '--dir', project], root);
+    const init = await run(process.execPath, [bin, 'init', 'reverse-words', '--dir', project, '--keiko', 'file:../keiko-0.1.0.tgz'], root);
     expect(init.code).toBe(0);
-    expect(init.out).toContain('reverse-words/index.ts');
-    const envFile = await readFile(join(project, 'reverse-words', 'index.ts'), 'utf8');
+    expect(init.out).toContain('reverse-words/reverse-words.ts');
+    expect(init.out).toContain('npm install && npm test');
+    const dir = join(project, 'reverse-words');
+    const envFile = await readFile(join(dir, 'reverse-words.ts'), 'utf8');
     expect(envFile).toContain("from 'keiko'");
-    expect(JSON.parse(await readFile(join(project, 'reverse-words', 'package.json'), 'utf8'))).toMatchObject({ type: 'module' });
+    // A project of its own, named after NAME (the package test installs and tests one for real).
+    const manifest = JSON.parse(await readFile(join(dir, 'package.json'), 'utf8'));
+    expect(manifest).toMatchObject({ name: 'reverse-words', type: 'module', scripts: { test: 'tsc --noEmit && vitest run' } });
+    expect(manifest.dependencies).toMatchObject({ keiko: 'file:../keiko-0.1.0.tgz', zod: expect.stringMatching(/^\^4/) });
+    expect(Object.keys(manifest.devDependencies).sort()).toEqual(['@types/node', 'tsx', 'typescript', 'vitest']);
+    expect(JSON.parse(await readFile(join(dir, 'tsconfig.json'), 'utf8')).compilerOptions).toMatchObject({ module: 'NodeNext', strict: true });
+    expect(await readFile(join(dir, 'README.md'), 'utf8')).toMatch(/^# reverse-words\n[\s\S]*npm test/);
 
     // A project where 'keiko' is this checkout.
     await symlink(join(root, 'node_modules'), join(project, 'node_modules'));
@@ -47,7 +55,7 @@ describe('keiko init', () => {
     // The same module through `keiko eval`, importing keiko by path this time.
     const direct = await mkdtemp(join(tmpdir(), 'keiko-init-eval-'));
     expect((await run(process.execPath, [bin, 'init', 'rev', '--dir', direct, '--import-from', join(root, 'src/index.ts')], root)).code).toBe(0);
-    const evalRun = await run(process.execPath, [bin, 'eval', '-e', join(direct, 'rev', 'index.ts'), '--test-server', 'echo', '--out', join(direct, 'runs'), '--json'], root);
+    const evalRun = await run(process.execPath, [bin, 'eval', '-e', join(direct, 'rev', 'rev.ts'), '--test-server', 'echo', '--out', join(direct, 'runs'), '--json'], root);
     expect(evalRun.code).toBe(0);
     expect(evalRun.out).toMatch(/"env": "rev"/);
   });
@@ -58,6 +66,8 @@ describe('keiko init', () => {
     expect(bad.code).toBe(2);
     expect(bad.out).toMatch(/invalid environment name 'Bad Name'; use lower-case letters/);
     expect((await run(process.execPath, [bin, 'init', 'ok', '--dir', dir], root)).code).toBe(0);
+    // From a clone's sources the project depends on the clone itself.
+    expect(JSON.parse(await readFile(join(dir, 'ok', 'package.json'), 'utf8')).dependencies.keiko).toBe(`file:${root}`);
     const again = await run(process.execPath, [bin, 'init', 'ok', '--dir', dir], root);
     expect(again.code).toBe(2);
     expect(again.out).toMatch(/refusing to overwrite .*--force/);

@@ -65,6 +65,9 @@ describe('keiko sft', () => {
     const checkpoint = /checkpoint \(HF format\): (\S+)/.exec(run.out)?.[1];
     expect(checkpoint).toBeDefined();
     expect(existsSync(join(checkpoint!, 'config.json'))).toBe(true);
+    const card = readFileSync(join(checkpoint!, 'README.md'), 'utf8');
+    expect(card).toMatch(/^---\nlibrary_name: transformers[\s\S]*# keiko checkpoint: supervised fine-tuning \(SFT\)/);
+    expect(card).toMatch(/conversations from a JSONL file[\s\S]*\| `batch` \|/);
     expect(existsSync(join(checkpoint!, 'model.safetensors'))).toBe(true);
   }, 300_000); // two Python start-ups (torch import) on a busy 2-core machine
 });

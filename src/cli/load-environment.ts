@@ -13,7 +13,8 @@ export function isModuleSpec(spec: string): boolean {
 /**
  * The one environment loader of every command (`eval -e`, `train --env`, `sft --env`): a built-in
  * environment name, or a path to a module whose `loadEnvironment(args)` is a named export, the
- * default export, or a method of the default export (TypeScript modules load directly through tsx).
+ * default export, or a method of the default export (TypeScript modules load through tsx, see
+ * `ensureTypeScriptLoader`).
  */
 export async function loadEnvironment(options: { spec: string; args: Record<string, unknown> }): Promise<Environment> {
   const { spec, args } = options;
@@ -21,13 +22,17 @@ export async function loadEnvironment(options: { spec: string; args: Record<stri
   const path = resolve(spec);
   if (!existsSync(path)) throw new ConfigError(`environment module ${spec} not found (resolved to ${path})`);
   let mod: Record<string, unknown>;
+  const typescript = /\.[cm]?ts$/.test(path);
+  const loader = typescript ? await ensureTypeScriptLoader() : 'not needed';
   try {
     mod = (await import(pathToFileURL(path).href)) as Record<string, unknown>;
   } catch (error) {
     const message = (error as Error).message;
     const hint = /require\(\)|ES Module|Cannot use import statement/.test(message)
       ? ' (keiko environments are ES modules: add "type": "module" to the nearest package.json, or name the file .mts)'
-      : '';
+      : loader === 'missing'
+        ? " (TypeScript environment modules load through tsx: 'npm install --save-dev tsx' in your project, or compile the module to .js)"
+        : '';
     throw new ConfigError(`could not import environment module ${spec}: ${message.split('\n')[0]}${hint}`, { cause: error });
   }
   const fallback = mod.default as LoadEnvironment | { loadEnvironment?: LoadEnvironment } | undefined;
@@ -41,4 +46,26 @@ export async function loadEnvironment(options: { spec: string; args: Record<stri
     throw new ConfigError(`loadEnvironment in ${spec} must return an Environment (e.g. singleTurnEnv({...}))`);
   }
   return env;
+}
+
+let typeScriptLoader: Promise<'active' | 'registered' | 'missing'> | undefined;
+
+/**
+ * Makes `.ts` modules importable. From keiko's own sources (a clone, run through tsx by bin/keiko.js)
+ * they already are. The compiled package has no TypeScript loader of its own: it registers tsx from
+ * the user's project (a dev dependency of every `keiko init` project) the first time one is needed,
+ * and reports 'missing' when tsx is not installed.
+ */
+export function ensureTypeScriptLoader(): Promise<'active' | 'registered' | 'missing'> {
+  typeScriptLoader ??= (async () => {
+    if (import.meta.url.endsWith('.ts')) return 'active';
+    try {
+      const tsx = (await import('tsx/esm/api')) as { register: () => unknown };
+      tsx.register();
+      return 'registered';
+    } catch {
+      return 'missing';
+    }
+  })();
+  return typeScriptLoader;
 }

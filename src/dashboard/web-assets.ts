@@ -7,9 +7,11 @@ const here = dirname(fileURLToPath(import.meta.url));
 
 /**
  * Folder of the page's sources (index.html, vite.config.ts, dist/). From the TypeScript sources it
- * is beside this file; from the compiled package (dist/src/dashboard) it is the shipped src folder.
+ * is beside this file; from the compiled package (dist/src/dashboard) it is the package's
+ * src/dashboard/web, which holds only the built page (dist/).
  */
-export const WEB_SOURCE_DIR = [join(here, 'web'), join(here, '..', '..', '..', 'src', 'dashboard', 'web')].find((dir) => existsSync(join(dir, 'index.html'))) ?? join(here, 'web');
+export const WEB_SOURCE_DIR =
+  [join(here, 'web'), join(here, '..', '..', '..', 'src', 'dashboard', 'web')].find((dir) => existsSync(join(dir, 'index.html')) || existsSync(join(dir, 'dist', 'index.html'))) ?? join(here, 'web');
 
 /** Where `npm run build:web` writes the built page. */
 export const WEB_DIST_DIR = join(WEB_SOURCE_DIR, 'dist');

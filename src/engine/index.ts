@@ -3,6 +3,10 @@
 export { EngineClient } from './client.js';
 export type { TrainingBackend, EngineConnectOptions, CreateModelOptions, EngineSamplerOptions } from './client.js';
 export { defaultEnginePython, serveArgs } from './process.js';
+export { chooseEnginePython, engineProcessEnv, userEngineVenv, venvPython, ENGINE_DIR, ENGINE_CONSTRAINTS, CHECKOUT_VENV, PACKAGE_ROOT } from './engine-home.js';
+export { setupEngineVenv, probeEnginePython, pythonVersion, engineRequirements, constraintsDigest, EnginePythonReport, MIN_PYTHON, SETUP_MARKER } from './engine-setup.js';
+export type { SetupEngineOptions } from './engine-setup.js';
+export type { EnginePythonChoice } from './engine-home.js';
 export type { EngineSpawnOptions } from './process.js';
 export { EngineSampler, isBatchChatSampler } from './sampler.js';
 export type { BatchChatSampler } from './sampler.js';

@@ -1,15 +1,16 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { fileURLToPath } from 'node:url';
-import { ConfigError, EngineError } from '../core/errors.js';
+import { EngineError } from '../core/errors.js';
+import { defaultEnginePython, engineProcessEnv } from './engine-home.js';
 import { waitUntilHealthy } from './http.js';
+
+export { defaultEnginePython } from './engine-home.js';
 
 /** How to start a local engine process (`python -m keiko_engine serve`). Unset fields: the engine's defaults. */
 export interface EngineSpawnOptions {
   /** Local Hugging Face model directory. */
   model: string;
-  /** Python with keiko_engine installed. Default: `KEIKO_ENGINE_PYTHON`, else the repo's engine/.venv/bin/python. */
+  /** Python with keiko_engine installed. Default: see `chooseEnginePython` (`KEIKO_ENGINE_PYTHON`, `KEIKO_ENGINE_VENV`, a clone's engine/.venv, the per-user venv of `keiko setup`). */
   python?: string;
   host?: string;
   /** Port; default: a free port chosen by the OS. */
@@ -59,17 +60,6 @@ export interface EngineSpawnOptions {
   onOutput?: (line: string) => void;
   /** Called after a restart, with the model directory the engine was restarted from. */
   onRestart?: (info: { restarts: number; model: string; exitCode: number | null }) => void;
-}
-
-const REPO_PYTHON = fileURLToPath(new URL('../../engine/.venv/bin/python', import.meta.url));
-
-/** The Python that runs the engine: explicit, `KEIKO_ENGINE_PYTHON`, or the repo's engine/.venv. */
-export function defaultEnginePython(explicit?: string): string {
-  const python = explicit ?? process.env.KEIKO_ENGINE_PYTHON ?? REPO_PYTHON;
-  if (!existsSync(python)) {
-    throw new ConfigError(`engine Python not found at ${python}; run 'bash scripts/setup.sh' or set KEIKO_ENGINE_PYTHON`);
-  }
-  return python;
 }
 
 /** A free TCP port on 127.0.0.1, chosen by the OS. */
@@ -197,7 +187,7 @@ export class EngineProcess {
     // Under torchrun the ranks are torchrun's children: the engine gets its own process group, and
     // every signal goes to the whole group, so that no rank outlives the launcher (and holds the port).
     const group = isDistributed(o);
-    const proc = spawn(defaultEnginePython(o.python), serveArgs(o, model), { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...o.env, PYTHONUNBUFFERED: '1' }, detached: group });
+    const proc = spawn(defaultEnginePython(o.python), serveArgs(o, model), { stdio: ['ignore', 'pipe', 'pipe'], env: engineProcessEnv({ ...process.env, ...o.env, PYTHONUNBUFFERED: '1' }), detached: group });
     if (group) proc.kill = (signal?: NodeJS.Signals | number) => signalGroup(proc, signal ?? 'SIGTERM');
     this.proc = proc;
     // Never leave an orphaned engine behind when this process exits (normally, by error or signal).
@@ -263,10 +253,10 @@ async function reapGroup(proc: ChildProcess): Promise<void> {
   }
 }
 
-/** Runs a command to completion, collecting stdout and stderr together. */
+/** Runs a command to completion (with keiko's engine sources on `PYTHONPATH`), collecting stdout and stderr together. */
 export async function runProcess(cmd: string, args: string[]): Promise<{ code: number | null; output: string }> {
   return new Promise((resolve, reject) => {
-    const proc = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const proc = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], env: engineProcessEnv() });
     let output = '';
     proc.stdout.on('data', (c: Buffer) => (output += c.toString('utf8')));
     proc.stderr.on('data', (c: Buffer) => (output += c.toString('utf8')));

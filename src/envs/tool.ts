@@ -59,6 +59,9 @@ export function defineTool<A extends z.ZodObject, S = Record<string, unknown>>(o
   const { name, description, parameters, hidden = {}, execute } = options;
   const nameCheck = ToolSchema.shape.function.shape.name.safeParse(name);
   if (!nameCheck.success) throw new ConfigError(`invalid tool name '${String(name)}': tool names are 1-64 chars of [a-zA-Z0-9_-]`);
+  if (!(parameters instanceof z.ZodObject) && isZod3(parameters)) {
+    throw new ConfigError(`tool '${name}': parameters is a zod 3 schema; keiko needs zod 4 (npm install zod@^4, and import { z } from 'zod')`);
+  }
   if (!(parameters instanceof z.ZodObject)) {
     throw new ConfigError(`tool '${name}': parameters must be a z.object({...}) of the tool's arguments`);
   }
@@ -141,4 +144,9 @@ function render(result: unknown): string {
 
 function errorText(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
+}
+
+/** A zod 3 schema: it has `_def` but not zod 4's `_zod` internals. */
+function isZod3(value: unknown): boolean {
+  return typeof value === 'object' && value !== null && '_def' in value && !('_zod' in value);
 }

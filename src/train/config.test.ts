@@ -8,7 +8,7 @@ import { TRAIN_CONFIG_KEYS, configChanges, deriveFigures, effectiveSftSteps, for
 describe('train config', () => {
   it('has a default for every field but the optional ones (no -1/0 magic values; unset microBatchSize/drGrpoTokens: the engine\'s default, maxTokens)', () => {
     const config = parseTrainConfig({});
-    const optional = ['sftSteps', 'logRollouts', 'evalEvery', 'drGrpoTokens', 'microBatchSize'];
+    const optional = ['preset', 'sftSteps', 'logRollouts', 'evalEvery', 'drGrpoTokens', 'microBatchSize'];
     expect(Object.keys(config).sort()).toEqual(TRAIN_CONFIG_KEYS.filter((k) => !optional.includes(k)).sort());
   });
 
@@ -68,7 +68,7 @@ describe('train config', () => {
   it('layers TOML file and overrides, later wins, objects merged', () => {
     const dir = mkdtempSync(join(tmpdir(), 'keiko-config-'));
     const file = join(dir, 'train.toml');
-    writeFileSync(file, 'groupSize = 4\nsteps = 3\n[envArgs]\nmaxNumber = 9\n');
+    writeFileSync(file, 'env = "arithmetic"\ngroupSize = 4\nsteps = 3\n[envArgs]\nmaxNumber = 9\n');
     const config = loadTrainConfig({ file, overrides: ['--steps=5', '--envArgs.ops="+"'] });
     expect(config.groupSize).toBe(4);
     expect(config.steps).toBe(5);
@@ -81,8 +81,20 @@ describe('train config', () => {
     expect(effectiveSftSteps(parseTrainConfig({ model: 'some/dir', sftSteps: 50 }))).toBe(50);
   });
 
-  it('uses the main-job envArgs only while env is the default', () => {
-    expect(loadTrainConfig({}).envArgs).toEqual({ digits: 1, demoErrorRate: 0.3 });
+  it('runs the beyond-imitation preset when no env, model or engine is named; presets lie under every setting', () => {
+    const main = loadTrainConfig({});
+    expect(main).toMatchObject({ preset: 'beyond-imitation', env: 'column-addition', sftSteps: 400, steps: 40, evalTemperature: 1, evalGroupSize: 4 });
+    expect(main.envArgs).toMatchObject({ digits: 3, evalSplit: 'test', slip: 'units-carry', carelessRate: 0.9 });
+    // flags override the preset, objects key by key
+    expect(loadTrainConfig({ overrides: ['--steps=7', '--envArgs.evalSplit=validation'] })).toMatchObject({ steps: 7, sftSteps: 400, envArgs: { digits: 3, evalSplit: 'validation' } });
+    // naming an env, a model or an engine means no preset: the schema's defaults
+    expect(loadTrainConfig({ overrides: ['--model=some/dir'] })).toMatchObject({ env: 'arithmetic', steps: 120 });
+    expect(loadTrainConfig({ overrides: ['--model=some/dir'] }).preset).toBeUndefined();
+    expect(() => loadTrainConfig({ overrides: ['--preset=slow'] })).toThrow(/preset must be one of beyond-imitation, quick/);
+  });
+
+  it('uses the main-job envArgs only while env is the default (the quick preset)', () => {
+    expect(loadTrainConfig({ overrides: ['--preset=quick'] })).toMatchObject({ env: 'arithmetic', steps: 120, envArgs: { digits: 1, demoErrorRate: 0.3 } });
     expect(loadTrainConfig({ overrides: ['--env=wordle'] }).envArgs).toEqual({});
     expect(loadTrainConfig({ overrides: ['--env=wordle', '--envArgs.n=3'] }).envArgs).toEqual({ n: 3 });
   });

@@ -6,13 +6,20 @@ import { formatZodError } from '../core/parse.js';
 export { readConfigFile };
 
 /**
- * The one flat training config (nanoGPT style). Every field has a default; `keiko train` with no
- * arguments runs the built-in main job: create the tiny model, SFT-warm-start it on the arithmetic
- * environment's noisy demonstrations, GRPO-train it, and evaluate before/after on held-out problems.
+ * The one flat training config (nanoGPT style). Every field has a default (the `quick` preset:
+ * 1-digit arithmetic); `keiko train` with no arguments runs the `beyond-imitation` preset
+ * (`TRAIN_PRESETS`): create the tiny model, SFT-warm-start it on a careless teacher's
+ * demonstrations, GRPO-train it, and evaluate teacher, SFT model and GRPO model on held-out tasks.
  */
 export const TrainConfig = z
   .object({
     // ── environment ────────────────────────────────────────────────────────────────────────────
+    preset: z
+      .enum(['beyond-imitation', 'quick'])
+      .optional()
+      .describe(
+        "A named set of defaults under every other setting. beyond-imitation (used when none of env, model, engineUrl is set): a careless teacher's demonstrations → SFT ≈ the teacher → GRPO well past it on column addition. quick: the 1-digit arithmetic run (a noisy teacher, 120 GRPO steps).",
+      ),
     env: z.string().min(1).default('arithmetic').describe('Built-in environment name or path to a module exporting `loadEnvironment`.'),
     envArgs: z.record(z.string(), z.unknown()).default({ digits: 1, demoErrorRate: 0.3 }).describe('Arguments handed to the environment loader. The default suits the built-in arithmetic main job (1-digit sums, a teacher that is wrong 30% of the time); when a config or override sets `env` without `envArgs`, envArgs start empty instead.'),
 
@@ -168,7 +175,58 @@ export function loadTrainConfig(options: { file?: string; overrides?: readonly s
   const setsEnv = layers.some((l) => 'env' in l);
   const setsEnvArgs = layers.some((l) => 'envArgs' in l);
   if (setsEnv && !setsEnvArgs) merged['envArgs'] = {};
-  return parseTrainConfig(merged);
+  const preset = presetOf(merged);
+  if (!preset) return parseTrainConfig(merged);
+  return parseTrainConfig({ ...mergeSettings(TRAIN_PRESETS[preset], ...layers), preset, ...(setsEnv && !setsEnvArgs ? { envArgs: {} } : {}) });
+}
+
+/**
+ * The presets' settings: each lies under the settings a run is given (file, flags, a resumed run's
+ * saved config). `beyond-imitation` is keiko's headline in one command: its settings were chosen on
+ * the column-addition validation split and it reports on the test split (bench/main-job/RESULTS.md).
+ * `quick` is the schema's own defaults: 1-digit addition.
+ */
+export const TRAIN_PRESETS: Record<NonNullable<TrainConfig['preset']>, Record<string, unknown>> = {
+  'beyond-imitation': {
+    env: 'column-addition',
+    // 3-digit addition given as column sums; the teacher forgets the units carry in 90% of its demonstrations
+    envArgs: { digits: 3, count: 4000, evalCount: 200, evalSplit: 'test', slip: 'units-carry', carelessRate: 0.9, layout: 'sums' },
+    createLayers: 2,
+    createHidden: 128,
+    createHeads: 8,
+    createVocab: 320,
+    sftSteps: 400,
+    sftBatch: 64,
+    sftLr: 3e-3,
+    steps: 40,
+    promptsPerStep: 32,
+    groupSize: 8,
+    maxTokens: 8,
+    temperature: 1,
+    lr: 5e-4,
+    loss: 'grpo',
+    advantageScale: 'group',
+    zeroVariance: 'drop',
+    evalExamples: 200,
+    // like for like with the teacher, whose demonstrations are samples: T = 1, 4 samples per task
+    evalTemperature: 1,
+    evalGroupSize: 4,
+    checkpointEvery: 20,
+    keepCheckpoints: 1,
+    logRollouts: 32,
+  },
+  quick: { env: 'arithmetic' },
+};
+
+/** The preset a merged config asks for: its `preset`, else `beyond-imitation` when it names no env, model or engine. */
+function presetOf(merged: Record<string, unknown>): TrainConfig['preset'] {
+  const named = merged['preset'];
+  if (named !== undefined) {
+    const parsed = TrainConfig.shape.preset.safeParse(named);
+    if (!parsed.success) throw new ConfigError(`unknown preset ${JSON.stringify(named)}; available: ${Object.keys(TRAIN_PRESETS).join(', ')}`);
+    return parsed.data;
+  }
+  return ['env', 'model', 'engineUrl'].some((k) => merged[k] !== undefined && merged[k] !== '') ? undefined : 'beyond-imitation';
 }
 
 /** Configs saved before the magic values went: -1 (`sftSteps`, `logRollouts`) and 0 (`evalEvery`) meant unset, 0 meant off (`maxGradNorm`, `checkpointEvery`, `keepCheckpoints`). */

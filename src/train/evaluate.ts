@@ -69,3 +69,36 @@ export async function evaluatePolicy(options: {
     results,
   };
 }
+
+/** The held-out reward of an environment's scripted teacher (its `demonstrate()`), per-function means too. */
+export interface TeacherReport {
+  examples: number;
+  samplesPerExample: number;
+  reward: number;
+  metrics: Record<string, number>;
+}
+
+/**
+ * Scores the environment's teacher on `examples` the way a policy is scored: `groupSize`
+ * demonstrations per example (a noisy teacher's demonstrations are samples), each scored by the
+ * environment's rubric. Seeded, so it is the same figure every run. Undefined without `demonstrate`.
+ */
+export async function evaluateTeacher(options: { env: Environment; examples: readonly Example[]; groupSize?: number; seed?: number }): Promise<TeacherReport | undefined> {
+  const { env } = options;
+  if (!env.demonstrate || options.examples.length === 0) return undefined;
+  const rng = new Rng(options.seed ?? 12345).fork('teacher');
+  const groupSize = options.groupSize ?? 1;
+  const rewards: number[] = [];
+  const byName = new Map<string, number[]>();
+  for (const example of options.examples) {
+    for (let i = 0; i < groupSize; i++) {
+      const completion = env.demonstrate(example, rng);
+      const scores = await env.rubric.score({ prompt: example.prompt, completion, answer: example.answer, info: example.info, task: example.task, state: {}, turns: [], stopReason: 'terminated', parser: env.parser });
+      rewards.push(scores.reward);
+      for (const [name, value] of Object.entries(scores.metrics)) byName.set(name, [...(byName.get(name) ?? []), value]);
+    }
+  }
+  const metrics: Record<string, number> = {};
+  for (const [name, values] of byName) metrics[name] = mean(values);
+  return { examples: options.examples.length, samplesPerExample: groupSize, reward: mean(rewards), metrics };
+}

@@ -1,9 +1,14 @@
-import { join } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
 import { ConfigError } from '../core/errors.js';
+import { safeParseJson } from '../core/parse.js';
+import { runLayout, TrainEvalSummary } from '../runs/run-layout.js';
 import type { ForwardBackwardResult, OptimStepRequest, OptimStepResult } from '../engine/wire.js';
 import { buildTrainingBatch, type TrainingBatch } from './batch.js';
 import { evaluatePolicy, type EvalReport } from './evaluate.js';
 import { elapsed, type GrpoRun, type GrpoState, type SampledBatch } from './grpo-state.js';
+import { effectiveSftSteps } from './config.js';
+import { writeModelCard, type CardEval, type ModelCardInfo } from './model-card.js';
 import { learningRate } from './schedule.js';
 import { stepMetrics, type StepRecord } from './step-metrics.js';
 import { checkpointDirName, pruneCheckpoints, writeTrainerState, type TrainerState } from './trainer-state.js';
@@ -118,6 +123,7 @@ export async function checkpoint(run: GrpoRun, state: GrpoState): Promise<void> 
   const { step, lastSnapshot: snapshot } = state;
   const dir = join(run.folder.checkpointsDir, checkpointDirName(step));
   await run.engine.training.save({ path: dir, optimizer: true });
+  await writeModelCard(dir, modelCardInfo(run, state));
   const saved: TrainerState = { schemaVersion: 1, kind: 'grpo', step, epoch: snapshot.epoch, position: snapshot.position, rng: snapshot.rng, elapsed: elapsed(state), policyVersion: state.policyVersion, savedAt: new Date().toISOString(), config: { ...config } };
   await writeTrainerState(dir, saved);
   pruneCheckpoints(run.folder.checkpointsDir, config.keepCheckpoints);
@@ -143,6 +149,55 @@ export async function evaluate(run: GrpoRun, state: GrpoState, label: string): P
     seed: config.seed + 1,
   });
   await run.folder.writeEval(label, { ...report, step: state.step, policyVersion: state.policyVersion });
+  if (report.reward !== null && report.reward !== undefined) {
+    state.evals.push({ label, step: state.step, reward: report.reward, examples: report.examples, samplesPerExample: report.samplesPerExample, temperature: report.temperature });
+  }
   run.emit({ kind: 'eval', label, step: state.step, report });
   return report;
+}
+
+/**
+ * What the model card of the checkpoint at `state.step` says: base model, environment, key
+ * settings, the held-out reward before training (read back from `evals/before.json` after a
+ * resume) and the latest one.
+ */
+export function modelCardInfo(run: GrpoRun, state: GrpoState): ModelCardInfo {
+  const { config } = run;
+  const before = state.evals.find((e) => e.label === 'before') ?? readEvalSummary(run, 'before');
+  const latest = state.evals.at(-1);
+  return {
+    kind: 'grpo',
+    step: state.step,
+    steps: config.steps,
+    baseModel: config.model || `keiko's tiny created model (${config.createLayers} layers, hidden ${config.createHidden}, vocab ${config.createVocab})${effectiveSftSteps(config) > 0 ? `, SFT-warm-started for ${effectiveSftSteps(config)} steps on the environment's demonstrations` : ''}`,
+    environment: `${run.env.name}${Object.keys(config.envArgs).length ? ` ${JSON.stringify(config.envArgs)}` : ''}`,
+    settings: {
+      loss: config.loss,
+      lr: config.lr,
+      schedule: config.schedule,
+      promptsPerStep: config.promptsPerStep,
+      groupSize: config.groupSize,
+      temperature: config.temperature,
+      maxTokens: config.maxTokens,
+      advantageScale: config.advantageScale,
+      zeroVariance: config.zeroVariance,
+      klBeta: config.klBeta,
+      async: config.async,
+      lora: config.lora ? { rank: config.loraRank, alpha: config.loraAlpha } : false,
+      seed: config.seed,
+      run: basename(run.folder.dir),
+    },
+    ...(before ? { before } : {}),
+    ...(latest ? { latest } : {}),
+    lora: config.lora,
+  };
+}
+
+function readEvalSummary(run: GrpoRun, label: string): CardEval | undefined {
+  const file = join(run.folder.dir, runLayout.evalSummary(label));
+  if (!existsSync(file)) return undefined;
+  const parsed = safeParseJson(readFileSync(file, 'utf8'), TrainEvalSummary);
+  if (!parsed.success || parsed.data.reward === null) return undefined;
+  const { step, reward, examples, samplesPerExample, temperature } = parsed.data;
+  return { label, step, reward, examples, samplesPerExample, temperature };
 }

@@ -7,6 +7,7 @@ import type { LossSpec } from '../engine/wire.js';
 import type { TrainConfig } from './config.js';
 import { DataOrder } from './data-order.js';
 import type { EvalReport } from './evaluate.js';
+import type { CardEval } from './model-card.js';
 import type { StepMetrics } from '../core/run-manifest.js';
 import type { RunWriter } from '../runs/run-writer.js';
 
@@ -84,6 +85,8 @@ export interface GrpoState {
   checkpointedStep: number;
   restarts: number;
   interrupted: boolean;
+  /** Held-out evals run by this process, oldest first (checkpoints' model cards quote them). */
+  evals: CardEval[];
 }
 
 /** The state of a fresh run (step 0, the config's seed) at the engine's current policy version. */
@@ -102,6 +105,7 @@ export function freshState(run: GrpoRun, policyVersion: number): GrpoState {
     checkpointedStep: -1,
     restarts: 0,
     interrupted: false,
+    evals: [],
   };
 }
 

@@ -12,6 +12,7 @@ import { RunWriter } from '../runs/run-writer.js';
 import { DataOrder } from './data-order.js';
 import { learningRate, type Schedule } from './schedule.js';
 import { buildSftSequence } from './sft-sequence.js';
+import { writeModelCard } from './model-card.js';
 import { checkpointDirName, lastCheckpoint, writeTrainerState } from './trainer-state.js';
 import type { TrainingBackend } from '../engine/client.js';
 import type { TrainSequence } from '../engine/wire.js';
@@ -147,6 +148,14 @@ export async function trainSft(options: {
   }
   const dir = join(run.checkpointsDir, checkpointDirName(sft.steps));
   const saved = await training.save({ path: dir, optimizer: false });
+  await writeModelCard(dir, {
+    kind: 'sft',
+    step: sft.steps,
+    steps: sft.steps,
+    baseModel: options.modelName,
+    environment: source.kind === 'env' ? `${envName} (its scripted demonstrations)` : `${size} conversations from a JSONL file`,
+    settings: { steps: sft.steps, batch: sft.batch, lr: sft.lr, schedule: sft.schedule ?? 'constant', weightDecay: sft.weightDecay, maxGradNorm: sft.maxGradNorm, seed: sft.seed, finalLoss },
+  });
   await writeTrainerState(dir, { schemaVersion: 1, kind: 'sft', step: sft.steps, epoch: data.epoch, position: data.position, rng: rng.state(), elapsed: (performance.now() - t0) / 1000, policyVersion: saved.step, savedAt: new Date().toISOString(), config: options.config ?? { ...sft } });
   const seconds = (performance.now() - t0) / 1000;
   await run.update({ status: 'completed', endedAt: new Date().toISOString(), checkpoints: [{ step: sft.steps, path: join('checkpoints', checkpointDirName(sft.steps)) }], summary: { steps: sft.steps } });

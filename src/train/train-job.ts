@@ -10,6 +10,7 @@ import { EngineClient } from '../engine/client.js';
 import type { EngineSpawnOptions } from '../engine/process.js';
 import { CoalescingSampler } from './coalescing-sampler.js';
 import { effectiveSftSteps, type TrainConfig } from './config.js';
+import { evaluateTeacher, type TeacherReport } from './evaluate.js';
 import { demonstrationSource, trainSft, type SftResult } from './sft.js';
 import { trainGrpo, type GrpoResult, type PolicyEngine, type TrainEvent } from './trainer.js';
 import { lastCheckpoint } from './trainer-state.js';
@@ -26,6 +27,11 @@ export interface TrainJobResult {
   modelDir: string;
   sft?: SftResult;
   grpo: GrpoResult;
+  /**
+   * The held-out reward of the environment's teacher (its demonstrations, scored like the policy's
+   * samples) when the model was warm-started on them: the figure SFT imitates and GRPO must beat.
+   */
+  teacher?: TeacherReport;
   seconds: number;
 }
 
@@ -143,8 +149,12 @@ export async function runTrainJob(options: {
       onEvent: emit,
       ...(options.signal ? { signal: options.signal } : {}),
     });
+    const teacher =
+      sftSteps > 0 && grpo.before
+        ? await evaluateTeacher({ env, examples: (env.evalDataset ?? []).slice(0, config.evalExamples), groupSize: grpo.before.samplesPerExample, seed: config.seed + 1 })
+        : undefined;
     emit({ kind: 'phase', phase: 'done', message: 'done' });
-    return { runDir, modelDir: rlModel, ...(sft ? { sft } : {}), grpo, seconds: (performance.now() - t0) / 1000 };
+    return { runDir, modelDir: rlModel, ...(sft ? { sft } : {}), grpo, ...(teacher ? { teacher } : {}), seconds: (performance.now() - t0) / 1000 };
   } finally {
     await engine.stop();
   }

@@ -68,6 +68,17 @@ describe('trainGrpo (fake engine)', () => {
     expect(existsSync(join(dir, 'evals', 'after.json'))).toBe(true);
     expect(existsSync(join(dir, 'checkpoints', 'step-000002', 'keiko-trainer-state.json'))).toBe(true);
     expect(existsSync(join(dir, 'checkpoints', 'step-000004', 'keiko-trainer-state.json'))).toBe(true);
+    // Every checkpoint has a model card; the last one quotes the eval before training and the final one.
+    const fmt = (x: number | null | undefined) => x!.toFixed(3);
+    const mid = readFileSync(join(dir, 'checkpoints', 'step-000002', 'README.md'), 'utf8');
+    expect(mid).toContain('# keiko checkpoint: GRPO, step 2 of 4');
+    expect(mid).toContain(`| before training | ${fmt(result.before?.reward)} (step 0, 3 examples`);
+    expect(mid).not.toContain('after training');
+    const card = readFileSync(join(dir, 'checkpoints', 'step-000004', 'README.md'), 'utf8');
+    expect(card).toContain(`| after training | ${fmt(result.after?.reward)} (step 4, 3 examples`);
+    expect(card).toMatch(/\| `loss` \| `grpo` \|[\s\S]*\| `groupSize` \| `4` \|/);
+    expect(card).toContain('AutoModelForCausalLM.from_pretrained');
+    expect(card).toContain('vllm serve path/to/this/folder');
     const manifest = RunManifest.parse(JSON.parse(readFileSync(join(dir, 'run.json'), 'utf8')));
     expect(manifest.status).toBe('completed');
     expect(manifest.checkpoints.map((c) => c.step)).toEqual([2, 4]);

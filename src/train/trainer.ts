@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import type { Environment } from '../core/environment.js';
 import { EngineError } from '../core/errors.js';
 import type { LossSpec } from '../engine/wire.js';
@@ -5,10 +6,11 @@ import { RunWriter } from '../runs/run-writer.js';
 import type { TrainConfig } from './config.js';
 import type { EvalReport } from './evaluate.js';
 import { nextBatch } from './grpo-sample.js';
-import { buildBatch, checkpoint, checkpointDue, evaluate, optimise, record } from './grpo-stages.js';
+import { buildBatch, checkpoint, checkpointDue, evaluate, modelCardInfo, optimise, record } from './grpo-stages.js';
+import { writeModelCard } from './model-card.js';
 import { canRecover, recover, restore } from './grpo-recover.js';
 import { freshState, snapshotOf, type GrpoRun, type GrpoState, type PolicyEngine, type SampledBatch, type TrainEvent } from './grpo-state.js';
-import { lastCheckpoint } from './trainer-state.js';
+import { checkpointDirName, lastCheckpoint } from './trainer-state.js';
 
 export type { PolicyEngine, TrainEvent } from './grpo-state.js';
 
@@ -93,6 +95,8 @@ async function trainGrpoInner(options: TrainGrpoOptions, opened: (run: RunWriter
   if (state.pending) await state.pending.catch(() => undefined);
   if (state.interrupted && state.checkpointedStep !== state.step && state.step > 0) await checkpoint(run, state);
   const after = evalBeforeAfter && !state.interrupted ? await evaluate(run, state, 'after') : undefined;
+  // The last checkpoint's card quotes the final eval, which ran after it was saved.
+  if (after && state.checkpointedStep === state.step) await writeModelCard(join(run.folder.checkpointsDir, checkpointDirName(state.step)), modelCardInfo(run, state));
   await finishRun(run, state);
   return { runDir: options.runDir, steps: state.step, restarts: state.restarts, interrupted: state.interrupted, ...(before ? { before } : {}), ...(after ? { after } : {}) };
 }

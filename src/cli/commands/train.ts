@@ -9,7 +9,7 @@ import { runTrainJob, type JobEvent } from '../../train/index.js';
 import { loadEnvironment } from '../load-environment.js';
 
 const DESCRIPTION =
-  "GRPO-train a model on an environment. With no arguments: create keiko's tiny model, SFT-warm-start it, GRPO-train it on arithmetic and compare held-out reward before/after.";
+  "GRPO-train a model on an environment. With no arguments (the beyond-imitation preset): create keiko's tiny model, SFT it on a careless teacher's demonstrations of column addition, GRPO-train it, and print the teacher's, the SFT model's and the GRPO model's held-out reward side by side. --preset=quick: the 1-digit arithmetic run.";
 
 /** Registers `keiko train`: its settings come from `TRAIN_SETTINGS` (the train config schema). */
 export function register(program: Command): void {
@@ -134,15 +134,15 @@ async function trainCommand(options: { config: TrainConfig; runDir: string; resu
     const result = await runTrainJob({ config, env, runDir, resume: options.resume, onEvent, signal: controller.signal });
     bar?.stop();
     const { before, after } = result.grpo;
+    const teacher = result.teacher;
     out.write('\n');
     if (before && after) {
-      const rows = [
-        ['', 'before', 'after'],
-        ['held-out reward', fmt(before.reward), fmt(after.reward)],
-        ...Object.keys(after.metrics).map((k) => [`  ${k}`, fmt(before.metrics[k]), fmt(after.metrics[k])]),
-      ];
+      // With a warm start on the environment's teacher: teacher | after SFT (= before GRPO) | after GRPO.
+      const head = teacher ? ['', 'teacher', 'SFT', 'GRPO'] : ['', 'before', 'after'];
+      const row = (label: string, pick: (r: { reward: number; metrics: Record<string, number> }) => number | undefined) => [label, ...(teacher ? [fmt(pick(teacher))] : []), fmt(pick(before)), fmt(pick(after))];
+      const rows = [head, row('held-out reward', (r) => r.reward), ...Object.keys(after.metrics).map((k) => row(`  ${k}`, (r) => r.metrics[k]))];
       const w = Math.max(...rows.map((r) => r[0]!.length));
-      for (const r of rows) out.write(`${r[0]!.padEnd(w)}  ${r[1]!.padStart(8)}  ${r[2]!.padStart(8)}\n`);
+      for (const r of rows) out.write(`${[r[0]!.padEnd(w), ...r.slice(1).map((c) => c.padStart(8))].join('  ')}\n`);
     } else if (after) {
       out.write(`held-out reward after training: ${fmt(after.reward)}\n`);
     }
