@@ -55,6 +55,7 @@ export const SelfPlayConfig = z
     // ── evaluation (against the optimal player) ──────────────────────────────────────────────
     evalEvery: z.number().int().nonnegative().default(10).describe('Evaluate against the optimal player every this many steps (0: only before and after).'),
     evalGamesPerSide: z.number().int().positive().default(100).describe('Games per seat against the optimal player.'),
+    testGamesPerSide: z.number().int().nonnegative().default(100).describe('Held-out test games per seat against the optimal player after training, on other seeds than the validation games (0: none).'),
     evalTemperature: z.number().min(0).default(0).describe('Sampling temperature of evaluation games (0 = greedy).'),
     exploitabilitySamples: z.number().int().positive().default(64).describe('Kuhn poker: samples per information set to estimate the policy for exact exploitability.'),
   })

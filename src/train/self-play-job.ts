@@ -46,60 +46,70 @@ export interface SelfPlayJobResult {
   seconds: number;
 }
 
+/** How the job spawns engines: torch held to `threads`, no automatic restart, no KL reference. */
+function spawnOptions(config: SelfPlayConfig, engineEnv: Record<string, string> | undefined): Omit<EngineSpawnOptions, 'model'> {
+  const threads = String(config.threads);
+  return { threads: config.threads, device: config.device, seed: config.seed, restart: false, reference: 'none', startupTimeoutMs: 180_000, env: { OMP_NUM_THREADS: threads, MKL_NUM_THREADS: threads, TOKENIZERS_PARALLELISM: 'false', ...engineEnv } };
+}
+
 /**
- * The whole self-play job: (1) create keiko's tiny model (tokenizer trained on observations and
- * moves of random play) unless `model` is given; (2) warm-start it on the move format only
- * (`formatRecords`: uniformly random legal moves); (3) serve it in the policy engine and, in league
- * mode, in a second engine that serves one frozen snapshot at a time (it `load`s the checkpoint
- * the step's opponent was frozen in: one extra process however large the league, and a load is a
- * fraction of a second for a tiny model); (4) self-play training (`trainSelfPlay`).
+ * The starting policy in `dir`: `config.model` when given, else keiko's tiny model created there
+ * (tokenizer trained on observations and moves of random play) and, with `formatSteps > 0`,
+ * warm-started on the move format only (`formatRecords`: uniformly random legal moves). Returns the
+ * model directory to self-play from and the warm start's seconds.
+ */
+export async function prepareStartModel(options: { config: SelfPlayConfig; dir: string; onEvent?: (event: { kind: 'phase'; message: string }) => void; engineEnv?: Record<string, string> }): Promise<{ model: string; formatSeconds: number }> {
+  const { config, dir } = options;
+  const emit = options.onEvent ?? (() => {});
+  const { game } = builtInGame(config.game);
+  const rng = new Rng(config.seed).fork('format');
+  mkdirSync(dir, { recursive: true });
+  let model: string;
+  if (config.model) {
+    model = resolve(config.model);
+    if (!existsSync(join(model, 'config.json'))) throw new ConfigError(`model '${config.model}' is not a Hugging Face model directory (no config.json)`);
+  } else {
+    model = join(dir, 'model-init');
+    emit({ kind: 'phase', message: `creating a tiny model (${config.createLayers} layers, hidden ${config.createHidden}, vocab ${config.createVocab})` });
+    const corpus = join(dir, 'tokenizer-corpus.txt');
+    writeFileSync(corpus, formatRecords({ game, count: 3000, rng: rng.fork('corpus') }).flatMap((r) => r.messages.map((m) => m.content)).join('\n') + '\n');
+    await EngineClient.createModel({ out: model, corpus: [corpus], vocabSize: config.createVocab, hidden: config.createHidden, layers: config.createLayers, heads: config.createHeads, seed: config.seed });
+  }
+  if (config.formatSteps === 0) return { model, formatSeconds: 0 };
+  emit({ kind: 'phase', message: `format warm start: ${config.formatSteps} steps × ${config.formatBatch} uniformly random legal moves` });
+  const engine = await EngineClient.spawn({ ...spawnOptions(config, options.engineEnv), model });
+  try {
+    const sft = await trainSft({
+      source: { kind: 'records', records: formatRecords({ game, count: Math.max(2000, config.formatBatch * 20), rng: rng.fork('records') }) },
+      training: engine,
+      tokenizer: new EngineChatTokenizer({ http: engine.routes }),
+      sft: { steps: config.formatSteps, batch: config.formatBatch, lr: config.formatLr, seed: config.seed, schedule: 'cosine', warmupSteps: Math.min(10, config.formatSteps) },
+      runDir: join(dir, 'format'),
+      modelName: basename(model),
+      config: { ...config },
+    });
+    if (!lastCheckpoint(join(dir, 'format', 'checkpoints'))) throw new Error('format warm start left no checkpoint');
+    return { model: sft.checkpoint, formatSeconds: sft.seconds };
+  } finally {
+    await engine.stop();
+  }
+}
+
+/**
+ * The whole self-play job: (1) the starting policy (`prepareStartModel`: created, format-only warm
+ * start); (2) serve it in the policy engine and, in league mode, in a second engine that serves
+ * one frozen snapshot at a time (it `load`s the checkpoint the step's opponent was frozen in: one
+ * extra process however large the league, and a load is a fraction of a second for a tiny model);
+ * (3) self-play training (`trainSelfPlay`), with its held-out test evaluation at the end.
  */
 export async function runSelfPlayJob(options: { config: SelfPlayConfig; onEvent?: (event: SelfPlayEvent | { kind: 'phase'; message: string }) => void; engineEnv?: Record<string, string> }): Promise<SelfPlayJobResult> {
   const { config } = options;
   const emit = options.onEvent ?? (() => {});
   const runDir = selfPlayRunDir(config);
   if (existsSync(join(runDir, 'run.json'))) throw new ConfigError(`${runDir} already holds a run; move or delete it, or pass --runName=<new name>`);
-  mkdirSync(runDir, { recursive: true });
   const t0 = performance.now();
-  const { game } = builtInGame(config.game);
-  const rng = new Rng(config.seed).fork('format');
-  const threads = String(config.threads);
-  const spawn: Omit<EngineSpawnOptions, 'model'> = { threads: config.threads, device: config.device, seed: config.seed, restart: false, reference: 'none', startupTimeoutMs: 180_000, env: { OMP_NUM_THREADS: threads, MKL_NUM_THREADS: threads, TOKENIZERS_PARALLELISM: 'false', ...options.engineEnv } };
-
-  let startModel: string;
-  if (config.model) {
-    startModel = resolve(config.model);
-    if (!existsSync(join(startModel, 'config.json'))) throw new ConfigError(`model '${config.model}' is not a Hugging Face model directory (no config.json)`);
-  } else {
-    startModel = join(runDir, 'model-init');
-    emit({ kind: 'phase', message: `creating a tiny model (${config.createLayers} layers, hidden ${config.createHidden}, vocab ${config.createVocab})` });
-    const corpus = join(runDir, 'tokenizer-corpus.txt');
-    writeFileSync(corpus, formatRecords({ game, count: 3000, rng: rng.fork('corpus') }).flatMap((r) => r.messages.map((m) => m.content)).join('\n') + '\n');
-    await EngineClient.createModel({ out: startModel, corpus: [corpus], vocabSize: config.createVocab, hidden: config.createHidden, layers: config.createLayers, heads: config.createHeads, seed: config.seed });
-  }
-
-  let formatSeconds = 0;
-  if (config.formatSteps > 0) {
-    emit({ kind: 'phase', message: `format warm start: ${config.formatSteps} steps × ${config.formatBatch} uniformly random legal moves` });
-    const engine = await EngineClient.spawn({ ...spawn, model: startModel });
-    try {
-      const sft = await trainSft({
-        source: { kind: 'records', records: formatRecords({ game, count: Math.max(2000, config.formatBatch * 20), rng: rng.fork('records') }) },
-        training: engine,
-        tokenizer: new EngineChatTokenizer({ http: engine.routes }),
-        sft: { steps: config.formatSteps, batch: config.formatBatch, lr: config.formatLr, seed: config.seed, schedule: 'cosine', warmupSteps: Math.min(10, config.formatSteps) },
-        runDir: join(runDir, 'format'),
-        modelName: basename(startModel),
-        config: { ...config },
-      });
-      formatSeconds = sft.seconds;
-      startModel = sft.checkpoint;
-    } finally {
-      await engine.stop();
-    }
-    if (!lastCheckpoint(join(runDir, 'format', 'checkpoints'))) throw new Error('format warm start left no checkpoint');
-  }
-
+  const { model: startModel, formatSeconds } = await prepareStartModel({ config, dir: runDir, onEvent: emit, ...(options.engineEnv ? { engineEnv: options.engineEnv } : {}) });
+  const spawn = spawnOptions(config, options.engineEnv);
   emit({ kind: 'phase', message: `self-play on ${config.game}: ${config.steps} steps × ${config.gamesPerStep} games, opponents: ${config.opponents}` });
   const policy = await EngineClient.spawn({ ...spawn, model: startModel });
   const opponents = config.opponents === 'league' ? await EngineClient.spawn({ ...spawn, model: startModel }).catch(async (e: unknown) => (await policy.stop(), Promise.reject(e))) : undefined;

@@ -30,8 +30,7 @@ function firstFreeCell(): ScriptedSampler {
   return new ScriptedSampler({
     fakeTokens: true,
     respond: (req: ChatRequest) => {
-      const board = /board (\S+)/.exec(req.messages.at(-1)!.content ?? '')![1]!.replaceAll('/', '');
-      return String(board.indexOf('.') + 1);
+      return /free (\d)/.exec(req.messages.at(-1)!.content ?? '')![1]!;
     },
   });
 }
@@ -66,7 +65,7 @@ describe('trainSelfPlay', () => {
     const training = new FakeTrainingBackend();
     training.fuseOptim = true;
     const loads: string[] = [];
-    const config = SelfPlayConfig.parse({ game: 'tic-tac-toe', steps: 4, gamesPerStep: 8, snapshotEvery: 2, evalEvery: 2, evalGamesPerSide: 3, opponentSampling: 'latest', seed: 3 });
+    const config = SelfPlayConfig.parse({ game: 'tic-tac-toe', steps: 4, gamesPerStep: 8, snapshotEvery: 2, evalEvery: 2, evalGamesPerSide: 3, testGamesPerSide: 5, opponentSampling: 'latest', seed: 3 });
     const result = await trainSelfPlay({
       config,
       policy: { sampler: firstFreeCell(), training },
@@ -90,9 +89,10 @@ describe('trainSelfPlay', () => {
     expect(metrics[0]).not.toHaveProperty('optimalLosses_X');
     expect(metrics.every((m) => m['selfPlayGames'] === 4 && m['illegalRate'] === 0)).toBe(true);
     // First-free-cell loses to minimax from both seats.
-    expect(result.evals.map((e) => e.step)).toEqual([0, 2, 4]);
+    expect(result.evals.map((e) => [e.step, e.split])).toEqual([[0, 'validation'], [2, 'validation'], [4, 'validation'], [4, 'test']]);
+    expect(result.evals.at(-1)!.vsOptimal['X']!.games).toBe(5);
     expect(result.evals[0]!.vsOptimal['O']!.losses).toBe(3);
-    expect(existsSync(join(runDir, 'games', 'eval-step-4.jsonl'))).toBe(true);
+    expect(existsSync(join(runDir, 'games', 'eval-test-4.jsonl'))).toBe(true);
     expect(JSON.parse(readFileSync(join(runDir, 'run.json'), 'utf8'))).toMatchObject({ status: 'completed' });
   });
 
@@ -104,7 +104,7 @@ describe('trainSelfPlay', () => {
     const result = await trainSelfPlay({ config, policy: { sampler, training }, startModel: '/m', runDir });
     expect(training.calls.filter((c) => c.kind === 'save')).toHaveLength(0);
     expect(result.league.members.map((m) => m.id)).toEqual(['scripted:xor']);
-    expect(result.evals.map((e) => e.step)).toEqual([0, 2]);
+    expect(result.evals.map((e) => e.step)).toEqual([0, 2, 2]);
     await expect(trainSelfPlay({ config: SelfPlayConfig.parse({ steps: 1 }), policy: { sampler, training }, startModel: '/m', runDir: tmp() })).rejects.toThrow(/needs an opponent server/);
   });
 });
@@ -115,8 +115,8 @@ describe('formatRecords', () => {
     const records = formatRecords({ game, count: 50, rng: new Rng(1) });
     expect(records).toHaveLength(50);
     for (const r of records) {
-      const board = /board (\S+)/.exec(r.messages[0]!.content!)![1]!.replaceAll('/', '');
-      expect(board[Number(r.messages[1]!.content) - 1]).toBe('.');
+      const free = /free ([\d ]+) you/.exec(r.messages[0]!.content!)![1]!.split(' ');
+      expect(free).toContain(r.messages[1]!.content);
     }
     expect(formatRecords({ game, count: 50, rng: new Rng(1) })).toEqual(records);
   });

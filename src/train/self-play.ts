@@ -28,6 +28,8 @@ export interface OpponentServer {
 /** What one evaluation against the optimal player found. */
 export interface SelfPlayEval {
   step: number;
+  /** `validation` games (seen while choosing settings) or the held-out `test` games (scored once, at the end). */
+  split: 'validation' | 'test';
   vsOptimal: HeadToHead['bySeat'];
   kuhn?: KuhnEstimate;
 }
@@ -96,8 +98,8 @@ export async function trainSelfPlay(options: {
   if (config.opponents === 'league') state.league.addSnapshot({ id: 'step-0', step: 0, path: options.startModel });
   else state.league.addScripted({ id: scripted.id, rating: 1000 });
   const evals: SelfPlayEval[] = [];
-  const evaluate = async () => {
-    const e = await evaluateVsOptimal({ config, game, sampler: policy.sampler, optimal, step: state.step, runDir });
+  const evaluate = async (split: 'validation' | 'test' = 'validation') => {
+    const e = await evaluateVsOptimal({ config, game, sampler: policy.sampler, optimal, step: state.step, runDir, split });
     evals.push(e);
     emit({ kind: 'eval', eval: e });
     return e;
@@ -124,6 +126,7 @@ export async function trainSelfPlay(options: {
       emit({ kind: 'step', step, steps: config.steps, metrics });
     }
     if (config.steps === 0) await writeJsonAtomic(join(runDir, 'league.json'), state.league.state);
+    if (config.testGamesPerSide > 0) await evaluate('test');
     await folder.finish({ status: 'completed', summary: { steps: state.step } });
     return { runDir, steps: state.step, evals, league: state.league };
   } catch (error) {
@@ -276,17 +279,20 @@ export function buildSelfPlayBatch(options: { game: Game; records: readonly Game
 }
 
 /** The held-out evaluation: both seats against the optimal player (and Kuhn's exploitability), written to the run folder. */
-export async function evaluateVsOptimal(options: { config: SelfPlayConfig; game: Game; sampler: Sampler; optimal: Player; step: number; runDir: string }): Promise<SelfPlayEval> {
-  const { config, game, step, runDir } = options;
-  const rng = new Rng(config.seed + 1_000_003); // the same held-out games at every evaluation
+export async function evaluateVsOptimal(options: { config: SelfPlayConfig; game: Game; sampler: Sampler; optimal: Player; step: number; runDir: string; split: 'validation' | 'test' }): Promise<SelfPlayEval> {
+  const { config, game, step, runDir, split } = options;
+  // Validation: the same games at every evaluation; test: other games (other seeds for the optimal player's choices, the deals and the sampler).
+  const rng = new Rng(config.seed + (split === 'test' ? 2_000_003 : 1_000_003));
   const player = modelPlayer({ id: 'policy', sampler: options.sampler, sampling: { temperature: config.evalTemperature, maxTokens: config.maxTokens } });
-  const h2h = await headToHead({ game, player, opponent: options.optimal, gamesPerSide: config.evalGamesPerSide, rng: rng.fork('h2h'), illegalPenalty: config.illegalPenalty });
+  const gamesPerSide = split === 'test' ? config.testGamesPerSide : config.evalGamesPerSide;
+  const h2h = await headToHead({ game, player, opponent: options.optimal, gamesPerSide, rng: rng.fork('h2h'), illegalPenalty: config.illegalPenalty });
   const kuhn = config.game === 'kuhn-poker' ? await estimateKuhn({ sampler: options.sampler, samples: config.exploitabilitySamples, temperature: config.temperature, maxTokens: config.maxTokens, rng: rng.fork('kuhn') }) : undefined;
-  const result: SelfPlayEval = { step, vsOptimal: h2h.bySeat, ...(kuhn ? { kuhn } : {}) };
+  const result: SelfPlayEval = { step, split, vsOptimal: h2h.bySeat, ...(kuhn ? { kuhn } : {}) };
+  const label = `${split === 'test' ? 'test' : 'step'}-${step}`;
   mkdirSync(join(runDir, 'games'), { recursive: true });
   mkdirSync(join(runDir, 'evals'), { recursive: true });
-  await writeJsonAtomic(join(runDir, 'evals', `self-play-step-${step}.json`), result);
-  await writeFileAtomic(join(runDir, 'games', `eval-step-${step}.jsonl`), toJsonl(h2h.records));
+  await writeJsonAtomic(join(runDir, 'evals', `self-play-${label}.json`), result);
+  await writeFileAtomic(join(runDir, 'games', `eval-${label}.jsonl`), toJsonl(h2h.records));
   return result;
 }
 

@@ -55,7 +55,7 @@ export function kuhnPoker(): Game<KuhnState> {
       return { cards: [a, b], history: [] };
     },
     toMove: (s) => (kuhnLegal(s.history).length === 0 ? null : ROLES[s.history.length % 2]!),
-    observe: (s, role) => `kuhn card ${s.cards[role === 'P1' ? 0 : 1]} seen ${s.history.length ? s.history.join(' ') : 'none'} you ${role} move`,
+    observe: (s, role) => `kuhn card ${s.cards[role === 'P1' ? 0 : 1]} seen ${s.history.length ? s.history.join(' ') : 'none'} you ${role} options ${kuhnLegal(s.history).join(' ')}`,
     legalMoves: (s) => kuhnLegal(s.history),
     parseMove: (text) => {
       const m = /^\s*(check|bet|call|fold)\s*$/.exec(text);

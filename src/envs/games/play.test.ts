@@ -12,11 +12,10 @@ const lastUser = (r: ChatRequest) => r.messages.at(-1)?.content ?? '';
 
 describe('playMatches', () => {
   it('self-play: both roles by the training policy; every turn keeps the exact sampled tokens, in order, with its role', async () => {
-    // The model plays the first free cell: a legal game that X wins down the left column... or fills the board.
+    // The model plays the first free cell: X takes 1, 3, 5, 7 and wins on the 3-5-7 diagonal.
     const sampler = new ScriptedSampler({
       respond: (req) => {
-        const board = /board (\S+)/.exec(lastUser(req))![1]!.replaceAll('/', '');
-        return String(board.indexOf('.') + 1);
+        return /free (\d)/.exec(lastUser(req))![1]!;
       },
       fakeTokens: true,
       policyVersion: 7,

@@ -24,7 +24,8 @@ function isOver(s: TicTacToeState): boolean {
 }
 
 /**
- * Tic-tac-toe: X moves first; a move is the number of an empty cell, 1–9 row by row. The winner
+ * Tic-tac-toe: X moves first; a move is the number of an empty cell, 1–9 row by row. A role sees
+ * the cells each side holds and the free ones (`x 1 5 o 3 free 2 4 6 7 8 9 you o`). The winner
  * gets +1, the loser −1, a draw 0 each. Perfect play draws.
  */
 export function ticTacToe(): Game<TicTacToeState> {
@@ -33,7 +34,11 @@ export function ticTacToe(): Game<TicTacToeState> {
     roles: ['X', 'O'],
     setupState: () => ({ board: Array<'.'>(9).fill('.'), next: 'X' }),
     toMove: (s) => (isOver(s) ? null : s.next),
-    observe: (s, role) => `board ${[0, 3, 6].map((r) => s.board.slice(r, r + 3).join('')).join('/')} you ${role} move`,
+    // The cells of each side and the free ones, as numbers: a tiny model reads digits more easily than a drawn grid.
+    observe: (s, role) => {
+      const cells = (c: string) => s.board.flatMap((x, i) => (x === c ? [String(i + 1)] : [])).join(' ') || '-';
+      return `x ${cells('X')} o ${cells('O')} free ${cells('.')} you ${role.toLowerCase()}`;
+    },
     legalMoves: (s) => (isOver(s) ? [] : s.board.flatMap((c, i) => (c === '.' ? [String(i + 1)] : []))),
     parseMove: (text) => {
       const m = /^\s*([1-9])\s*$/.exec(text);
