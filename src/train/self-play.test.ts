@@ -96,6 +96,21 @@ describe('trainSelfPlay', () => {
     expect(JSON.parse(readFileSync(join(runDir, 'run.json'), 'utf8'))).toMatchObject({ status: 'completed' });
   });
 
+  it('collapse: move-for-move repeated games fire the signal, and the configured response (a hotter temperature) runs for its steps', async () => {
+    const config = SelfPlayConfig.parse({ game: 'tic-tac-toe', steps: 4, gamesPerStep: 8, evalEvery: 0, evalGamesPerSide: 1, testGamesPerSide: 0, collapseRepeatCeiling: 0.5, collapseResponse: 'raise-temperature', collapseResponseSteps: 2, collapseWindow: 0 });
+    const sampler = firstFreeCell();
+    const runDir = tmp();
+    await trainSelfPlay({ config, policy: { sampler, training: new FakeTrainingBackend() }, opponents: { sampler: firstFreeCell(), load: async () => undefined }, startModel: '/m', runDir });
+    const metrics = readFileSync(join(runDir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, number>);
+    // Policy and snapshot both play the first free cell: all 8 games are the same moves, so 7 of 8 repeat.
+    expect(metrics.map((m) => m['repeatRate'])).toEqual([0.875, 0.875, 0.875, 0.875]);
+    expect(metrics.map((m) => m['collapseRepetitive'])).toEqual([1, 1, 1, 1]);
+    // Detected at step 1 → active for steps 2–3 (not re-armed while active); detected again at step 4 → would run from step 5.
+    expect(metrics.map((m) => m['collapseResponse'])).toEqual([0, 1, 1, 0]);
+    expect(metrics.map((m) => m['temperature'])).toEqual([1, 1.5, 1.5, 1]);
+    expect(sampler.chatRequests.some((r) => r.sampling?.temperature === 1.5)).toBe(true);
+  });
+
   it('scripted mode trains against the fixed opponent only (no snapshots, no opponent server); league mode without a server is refused', async () => {
     const runDir = tmp();
     const training = new FakeTrainingBackend();
