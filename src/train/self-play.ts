@@ -207,7 +207,7 @@ async function selfPlayStep(options: { config: SelfPlayConfig; game: Game; polic
     vsScore += score;
     vsGames++;
   }
-  const repeats = repeatRate(records.map((r) => r.moves.map((m) => m.text)));
+  const repeats = repeatRate(records.map((r) => [r.final, ...r.moves.map((m) => m.text)])); // the final state carries hidden deals (Kuhn's cards)
   const signals: CollapseSignals = collapseSignals({
     entropy: forward?.entropy ?? null,
     repeatRate: repeats,
