@@ -80,6 +80,12 @@ export { TrainConfig, parseTrainConfig, loadTrainConfig } from './train/config.j
 export type { TrainConfigInput } from './train/config.js';
 export { runTrainJob } from './train/train-job.js';
 export type { JobEvent, TrainJobResult } from './train/train-job.js';
+// ── self-play: multi-agent games, a league with ratings ──────────────────────────────────────────
+export type { Game, GameMove } from './core/game.js';
+export { builtInGame, BUILT_IN_GAMES, ticTacToe, kuhnPoker, nim, playMatches, modelPlayer, scriptedPlayer, randomPlayer, kuhnExploitability } from './envs/games/index.js';
+export type { BuiltInGame, GameRecord, Match, Player, MoveRequest, MoveReply, KuhnStrategy } from './envs/games/index.js';
+export { trainSelfPlay, runSelfPlayJob, loadSelfPlayConfig, SelfPlayConfig, League, roleAdvantages, headToHead } from './train/index.js';
+export type { SelfPlayEvent, SelfPlayJobResult, OpponentServer } from './train/index.js';
 export { trainGrpo } from './train/trainer.js';
 export type { PolicyEngine, TrainEvent, GrpoResult } from './train/trainer.js';
 export { trainSft, readSftJsonl, demonstrationSource, SftRecord } from './train/sft.js';

@@ -10,12 +10,13 @@ import * as viewCommand from './commands/view.js';
 import * as runsCommand from './commands/runs.js';
 import * as reportCommand from './commands/report.js';
 import * as setupCommand from './commands/setup.js';
+import * as playCommand from './commands/play.js';
 
 const program = new Command('keiko')
   .description('Train and evaluate LLM agents with reinforcement learning.')
   .version('0.1.0');
 
-for (const command of [evalCommand, initCommand, trainCommand, sftCommand, engineCommand, searchCommand, viewCommand, runsCommand, reportCommand, setupCommand]) {
+for (const command of [evalCommand, initCommand, trainCommand, sftCommand, engineCommand, searchCommand, viewCommand, runsCommand, reportCommand, setupCommand, playCommand]) {
   command.register(program);
 }
 

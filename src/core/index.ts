@@ -5,6 +5,7 @@ export * from './trajectory.js';
 export * from './rollout-result.js';
 export * from './sampler.js';
 export * from './environment.js';
+export * from './game.js';
 export * from './parse.js';
 export * from './run-manifest.js';
 export { passAtK, defaultKs } from './pass-at-k.js';

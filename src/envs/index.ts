@@ -8,3 +8,4 @@ export * from './tool-env.js';
 export * from './env-group.js';
 export * from './dataset-files.js';
 export * from './env-datasets.js';
+export * from './games/index.js';
