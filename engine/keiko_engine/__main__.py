@@ -80,6 +80,10 @@ def main(argv: list[str] | None = None) -> int:
             )
             print(json.dumps({"path": str(out.absolute())}))
             return 0
+        if args.command == "serve":
+            from .lifeline import watch_parent
+
+            watch_parent()  # stop when the keiko that started us dies (no-op when started by hand)
         from .engine import Engine, EngineOptions
 
         if args.command == "info":

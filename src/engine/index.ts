@@ -3,6 +3,8 @@
 export { EngineClient } from './client.js';
 export type { TrainingBackend, EngineConnectOptions, CreateModelOptions, EngineSamplerOptions } from './client.js';
 export { defaultEnginePython, serveArgs } from './process.js';
+export { spawnChild, stopChild, signalChild, LIFELINE_ENV, PARENT_PID_ENV } from './child-process.js';
+export type { ChildOptions } from './child-process.js';
 export type { EngineSpawnOptions } from './process.js';
 export { EngineSampler, isBatchChatSampler } from './sampler.js';
 export type { BatchChatSampler } from './sampler.js';

@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { spawnChild, stopChild } from './child-process.js';
 import { existsSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
@@ -117,8 +118,6 @@ export function isDistributed(options: Pick<EngineSpawnOptions, 'ranks' | 'nodes
   return (options.ranks ?? 1) > 1 || (options.nodes?.count ?? 1) > 1;
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
 /**
  * Supervises one `keiko_engine serve` process: starts it, waits until `health()` says yes, keeps its
  * last output lines, restarts it when it dies (from `restartFrom()`, the last checkpoint), and
@@ -164,14 +163,14 @@ export class EngineProcess {
     await this.readyPromise.catch(() => undefined); // let an automatic restart in flight settle first
     const proc = this.proc;
     this.proc = undefined; // its exit is ours, not a crash to restart from
-    if (proc) await killProcess(proc, isDistributed(this.options));
+    if (proc) await stopChild(proc);
     await this.start(model);
   }
 
   /** SIGTERM, then SIGKILL after 5 s. */
   async stop(): Promise<void> {
     this.stopped = true;
-    if (this.proc) await killProcess(this.proc, isDistributed(this.options));
+    if (this.proc) await stopChild(this.proc);
   }
 
   private async waitHealthy(): Promise<void> {
@@ -189,16 +188,10 @@ export class EngineProcess {
 
   private async launch(model: string): Promise<void> {
     const o = this.options;
-    // Under torchrun the ranks are torchrun's children: the engine gets its own process group, and
-    // every signal goes to the whole group, so that no rank outlives the launcher (and holds the port).
-    const group = isDistributed(o);
-    const proc = spawn(defaultEnginePython(o.python), serveArgs(o, model), { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...o.env, PYTHONUNBUFFERED: '1' }, detached: group });
-    if (group) proc.kill = (signal?: NodeJS.Signals | number) => signalGroup(proc, signal ?? 'SIGTERM');
+    // Its own process group (a terminal's Ctrl-C reaches only keiko) and a lifeline on stdin (it
+    // exits when keiko dies, even by SIGKILL): see child-process.ts.
+    const proc = spawnChild(defaultEnginePython(o.python), serveArgs(o, model), { env: { ...o.env, PYTHONUNBUFFERED: '1' } });
     this.proc = proc;
-    // Never leave an orphaned engine behind when this process exits (normally, by error or signal).
-    const killOnExit = () => proc.kill('SIGKILL');
-    process.once('exit', killOnExit);
-    proc.once('exit', () => process.off('exit', killOnExit));
     const onData = (chunk: Buffer) => {
       for (const line of chunk.toString('utf8').split('\n')) {
         if (!line) continue;
@@ -218,43 +211,6 @@ export class EngineProcess {
       this.readyPromise.catch(() => undefined); // surfaced to the next request that awaits it
     });
     await this.waitHealthy();
-  }
-}
-
-/** Sends `signal` to the process group led by `proc` (spawned `detached`); false if it is gone. */
-function signalGroup(proc: ChildProcess, signal: NodeJS.Signals | number): boolean {
-  if (proc.pid === undefined) return false;
-  try {
-    process.kill(-proc.pid, signal);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/** SIGTERM, then SIGKILL after 5 s; resolves once the process has exited. */
-async function killProcess(proc: ChildProcess, group = false): Promise<void> {
-  if (proc.exitCode === null && proc.signalCode === null) {
-    const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
-    proc.kill('SIGTERM');
-    const timer = setTimeout(() => proc.kill('SIGKILL'), 5000);
-    await exited;
-    clearTimeout(timer);
-  }
-  if (group) await reapGroup(proc);
-}
-
-/** Waits until no process of `proc`'s group is left (torchrun's ranks can outlive it briefly, holding the port), SIGKILLing them after 5 s. */
-async function reapGroup(proc: ChildProcess): Promise<void> {
-  const deadline = Date.now() + 5000;
-  let killed = false;
-  while (signalGroup(proc, 0)) {
-    if (!killed && Date.now() > deadline) {
-      signalGroup(proc, 'SIGKILL');
-      killed = true;
-    }
-    if (Date.now() > deadline + 5000) return;
-    await sleep(100);
   }
 }
 
