@@ -45,8 +45,8 @@ from pathlib import Path
 import torch
 import torch.distributed as dist
 
-from .checkpoint import TRAINER_STATE_DIR, atomic_dir, write_state
-from .checkpoint_io import read_checkpoint
+from .checkpoint import TRAINER_STATE_DIR, atomic_dir, check_save_target, write_state
+from .checkpoint_io import read_checkpoint, read_step
 from .engine import Engine, EngineOptions
 from .errors import RequestError
 from .losses import LossSpec, Norm
@@ -327,6 +327,7 @@ class DistributedEngine(Engine):
 
     def save(self, path: str, merged_lora: bool = False, optimizer: bool = True) -> dict:
         t0 = time.perf_counter()
+        check_save_target(Path(path))
         self._run("gather", dict(optimizer=optimizer))
         msd, osd = self._gathered
         self._gathered = None
@@ -377,6 +378,7 @@ class DistributedEngine(Engine):
         if (p / "adapter_model.safetensors").exists() and not (p / "model.safetensors").exists():
             raise RequestError(f"{p} is a LoRA adapter checkpoint; a multi-rank engine trains full weights only", code="checkpoint_error")
         state, tensors = read_checkpoint(p)
+        step = read_step(state, p)
         try:
             opt_path = p / TRAINER_STATE_DIR / "optimizer.pt"
             osd = torch.load(opt_path, map_location="cpu", weights_only=True) if opt_path.exists() else None
@@ -397,7 +399,6 @@ class DistributedEngine(Engine):
         for k in own:
             if k not in tensors:  # the tied head
                 tensors[k] = tensors[k.replace("lm_head.weight", "model.embed_tokens.weight")]
-        step = int(state.get("step", 0)) if state else 0
         self._loading = (tensors, osd)
         try:
             self._run("load", dict(step=step))
@@ -433,7 +434,7 @@ def serve(args, opts: EngineOptions) -> int:
     """`serve` on one rank of a torchrun job: rank 0 serves HTTP, the others follow it."""
     import uvicorn
 
-    from .server import create_app
+    from .server import app_options, create_app
 
     init(args.dist_timeout)
     try:
@@ -445,7 +446,7 @@ def serve(args, opts: EngineOptions) -> int:
         eng.follow()
         dist.destroy_process_group()
         return 0
-    app = create_app(eng, max_batch_rows=args.max_batch_rows)
+    app = create_app(eng, **app_options(args))
     info = eng.info()
     print(f"keiko engine: {info['model']} ({info['architecture']}, {info['parameters']:,} params, {info['device']}, "
           f"{info['threads']} threads, step {info['step']}, {eng.world} ranks, training only) on http://{args.host}:{args.port}", flush=True)

@@ -32,7 +32,7 @@ describe.skipIf(!python)('EngineClient with a real engine', () => {
     const corpus = join(dir, 'corpus.txt');
     writeFileSync(corpus, Array.from({ length: 30 }, () => CORPUS.join('\n')).join('\n'));
     const model = await EngineClient.createModel({ out: join(dir, 'tiny'), corpus: [corpus], vocabSize: 300, hidden: 32, layers: 2, heads: 4, maxContext: 256 });
-    engine = await EngineClient.spawn({ model, threads: 1, device: 'cpu', startupTimeoutMs: 180_000 });
+    engine = await EngineClient.spawn({ model, threads: 1, device: 'cpu', checkpointRoots: [dir], startupTimeoutMs: 180_000 });
   }, 300_000);
 
   afterAll(async () => {
@@ -128,7 +128,7 @@ describe.skipIf(!python)('EngineClient with a real engine', () => {
   }, 240_000);
 
   it('with restart: false stays down when killed until restart(), which starts from the spawned model', async () => {
-    const own = await EngineClient.spawn({ model: join(dir, 'tiny'), threads: 1, device: 'cpu', reference: 'none', loraRank: 2, loraAlpha: 4, restart: false, startupTimeoutMs: 180_000 });
+    const own = await EngineClient.spawn({ model: join(dir, 'tiny'), threads: 1, device: 'cpu', reference: 'none', loraRank: 2, loraAlpha: 4, restart: false, checkpointRoots: [dir], startupTimeoutMs: 180_000 });
     try {
       const url = own.url;
       const before = await own.info();

@@ -32,6 +32,11 @@ export interface EngineSpawnOptions {
   maxBatchRows?: number;
   seed?: number;
   /**
+   * Folders the engine may save checkpoints into and load them from (its `--checkpoint-root`);
+   * default: the engine's working directory. It may also load from `model` and `reference`.
+   */
+  checkpointRoots?: string[];
+  /**
    * Processes that train the model, sharded with FSDP2 (default 1: one process that samples and
    * trains). > 1 launches `python -m torch.distributed.run --nproc_per_node N ... -m keiko_engine serve`:
    * rank 0 serves HTTP, the engine trains only (its sampling routes answer 400 `sampling_unavailable`).
@@ -103,6 +108,7 @@ export function serveArgs(options: EngineSpawnOptions & { host: string; port: nu
       ['--max-batch-rows', options.maxBatchRows],
       ['--seed', options.seed],
     ]),
+    ...(options.checkpointRoots ?? []).flatMap((dir) => ['--checkpoint-root', dir]),
   ];
   if (!isDistributed(options)) return args;
   args.push(...flagArgs([['--dist-timeout', options.distTimeoutS]]));
