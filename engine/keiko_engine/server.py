@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
 import math
 import time
 import uuid
@@ -288,6 +289,12 @@ def create_app(
     @app.exception_handler(ClientGone)
     async def _gone(_req: Request, _exc: ClientGone) -> Response:
         return Response(status_code=499)  # nobody is listening; for the access log only
+
+    @app.exception_handler(OSError)
+    async def _os_error(_req: Request, exc: OSError) -> JSONResponse:
+        if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+            return _error(507, "insufficient_storage", f"disk full: {exc}; nothing was replaced (free space and retry)")
+        return _error(500, "internal_error", f"{type(exc).__name__}: {exc}")
 
     @app.exception_handler(Exception)
     async def _internal(_req: Request, exc: Exception) -> JSONResponse:

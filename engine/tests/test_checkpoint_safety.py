@@ -126,3 +126,15 @@ def test_a_half_broken_checkpoint_is_refused_with_weights_step_and_optimizer_unc
     assert all(torch.equal(opt_before[k], opt_now[k]) for k in opt_before)
     # and the engine still trains
     _train_step(client, engine)
+
+
+def test_a_full_disk_is_reported_as_507_with_a_message(client, engine, root, monkeypatch):
+    import errno as _errno
+
+    def full(*_a, **_k):
+        raise OSError(_errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(engine, "save", full)
+    r = client.post("/train/save", json={"path": str(root / "ck")})
+    assert r.status_code == 507 and r.json()["error"]["code"] == "insufficient_storage", r.text
+    assert "disk full" in r.json()["error"]["message"]
