@@ -120,8 +120,9 @@ describe.skipIf(!python)('EngineClient with a real engine', () => {
     expect(existsSync(join(ckpt, 'model.safetensors'))).toBe(true);
     const pid = engine.pid!;
     process.kill(pid, 'SIGKILL');
-    // The next call waits for the restart, which resumes from the last checkpoint (step 1).
-    await new Promise((r) => setTimeout(r, 300));
+    // Once the supervisor has seen the exit (it starts a new process), the next call waits for the
+    // restart, which resumes from the last checkpoint (step 1).
+    for (let i = 0; i < 100 && engine.pid === pid; i++) await new Promise((r) => setTimeout(r, 100));
     const info = await engine.info();
     expect(engine.pid).not.toBe(pid);
     expect(info.step).toBe(1);
