@@ -39,6 +39,12 @@ def main(argv: list[str] | None = None) -> int:
     s.add_argument("--seed", type=int, default=0)
     s.add_argument("--max-batch-rows", type=int, default=64)
     s.add_argument("--micro-batch-size", type=int, default=32, help="sequences per forward/backward chunk (a request's micro_batch_size overrides it)")
+    s.add_argument("--checkpoint-root", action="append", default=None, metavar="DIR",
+                   help="a folder /train/save and /train/load may use (repeatable; default: the working directory); "
+                        "load may also read the model and reference folders")
+    s.add_argument("--max-body-mb", type=float, default=128.0, help="largest request body accepted, MiB (larger: 413)")
+    s.add_argument("--stuck-after", type=float, default=900.0, help="/health answers 503 'stuck' once one job has run this many seconds")
+    s.add_argument("--docs", action="store_true", help="serve the interactive API docs (/docs, /openapi.json); off by default")
     s.add_argument("--dist-timeout", type=float, default=600.0,
                    help="under torchrun (WORLD_SIZE > 1): seconds any collective may wait before the engine gives up and exits")
     s.add_argument("--sharded-optimizer", action="store_true",
@@ -94,6 +100,10 @@ def main(argv: list[str] | None = None) -> int:
             )
             print(json.dumps({"path": str(out.absolute())}))
             return 0
+        if args.command == "serve":
+            from .lifeline import watch_parent
+
+            watch_parent()  # stop when the keiko that started us dies (no-op when started by hand)
         from .engine import Engine, EngineOptions
 
         if args.command == "info":
@@ -102,7 +112,7 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         import uvicorn
 
-        from .server import create_app
+        from .server import app_options, create_app
 
         opts = EngineOptions(
             model=args.model, device=args.device, dtype=args.dtype, threads=args.threads, lora_rank=args.lora_rank,
@@ -115,7 +125,7 @@ def main(argv: list[str] | None = None) -> int:
 
             return serve_distributed(args, opts)
         eng = Engine(opts)
-        app = create_app(eng, max_batch_rows=args.max_batch_rows)
+        app = create_app(eng, **app_options(args))
         info = eng.info()
         print(f"keiko engine: {info['model']} ({info['architecture']}, {info['parameters']:,} params, {info['device']}, "
               f"{info['threads']} threads, step {info['step']}) on http://{args.host}:{args.port}", flush=True)

@@ -74,3 +74,49 @@ def read_sharded_optimizer(d: Path) -> dict:
         out = Path(tmp) / "optimizer.pt"
         dcp_to_torch_save(str(d), str(out))
         return torch.load(out, map_location="cpu", weights_only=False)["optimizer"]
+
+
+def check_save_target(target: Path) -> None:
+    """`save` replaces a path only if it is a checkpoint the engine wrote (or an empty directory):
+    never a file, never a folder of someone else's files."""
+    from .errors import RequestError
+
+    target = Path(target)
+    if not target.exists() and not target.is_symlink():
+        return
+    if not target.is_dir() or target.is_symlink():
+        raise RequestError(f"refusing to save to {target}: it exists and is not a directory", code="checkpoint_error")
+    if any(target.iterdir()) and not (target / TRAINER_STATE_DIR / "state.json").is_file():
+        raise RequestError(f"refusing to replace {target}: it is not empty and not a checkpoint this engine wrote (no {TRAINER_STATE_DIR}/state.json)",
+                           code="checkpoint_error")
+
+
+class PathPolicy:
+    """Where `save` and `load` may touch the disk: under the checkpoint roots (given with
+    `--checkpoint-root`; default: the engine's working directory), and for `load` also the model
+    and reference directories the engine was started with. Symlinks are resolved first."""
+
+    def __init__(self, roots: list[str] | None, readable: list[str] | None = None):
+        self.roots = [os.path.realpath(r) for r in (roots or [os.getcwd()])]
+        self.readable = [os.path.realpath(r) for r in (readable or [])]
+
+    @staticmethod
+    def _inside(path: str, root: str) -> bool:
+        return path == root or path.startswith(root.rstrip(os.sep) + os.sep)
+
+    def _check(self, path: str, allowed: list[str], what: str) -> Path:
+        from .errors import RequestError
+
+        if not isinstance(path, str) or not path or "\x00" in path:
+            raise RequestError(f"{what}: path must be a non-empty string", code="checkpoint_error")
+        real = os.path.realpath(os.path.expanduser(path))
+        if not any(self._inside(real, root) for root in allowed):
+            raise RequestError(f"{what}: {path} is outside the engine's checkpoint roots ({', '.join(allowed)}); "
+                               "start the engine with --checkpoint-root DIR to allow another folder", code="checkpoint_error", status=403)
+        return Path(real)
+
+    def for_save(self, path: str) -> Path:
+        return self._check(path, self.roots, "save")
+
+    def for_load(self, path: str) -> Path:
+        return self._check(path, self.roots + self.readable, "load")

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import torch
 
-from .checkpoint import TRAINER_STATE_DIR, atomic_dir, read_sharded_optimizer, read_state, sharded_optimizer_dir, write_state
+from .checkpoint import TRAINER_STATE_DIR, atomic_dir, check_save_target, read_sharded_optimizer, read_state, sharded_optimizer_dir, write_state
 from .errors import RequestError
 
 
@@ -19,6 +19,7 @@ class CheckpointMixin:
 
         t0 = time.perf_counter()
         target = Path(path)
+        check_save_target(target)
         with atomic_dir(target) as tmp:
             if self.lora and merged_lora:
                 merged = copy.deepcopy(self.model).merge_and_unload()
@@ -49,27 +50,35 @@ class CheckpointMixin:
                 torch.save(self.optimizer.state_dict(), tmp / TRAINER_STATE_DIR / "optimizer.pt")
         return {"path": str(target.absolute()), "step": self.step, "seconds": time.perf_counter() - t0}
 
-    def _load_optimizer(self, path: Path) -> None:
-        opt_path = path / TRAINER_STATE_DIR / "optimizer.pt"
-        shards = sharded_optimizer_dir(path)
-        if not opt_path.exists() and shards is None:
-            self.optimizer = None
-            return
+    def _read_optimizer(self, path: Path) -> torch.optim.Optimizer | None:
+        """The checkpoint's AdamW state, built and checked against this model's trainable parameters
+        without touching the live optimizer (None when the checkpoint has none)."""
         named = [(n, p) for n, p in self.model.named_parameters() if p.requires_grad]
-        opt = torch.optim.AdamW([p for _, p in named], lr=0.0)
+        params = [p for _, p in named]
+        osd = read_optimizer_state(path, [tuple(p.shape) for p in params], [n for n, _ in named])
+        if osd is None:
+            return None
+        opt = torch.optim.AdamW(params, lr=0.0)
         # Loaded on the CPU: load_state_dict moves the moment buffers to their parameters' device and
         # keeps AdamW's `step` counters on the CPU, where its non-capturable update reads them (on the
         # GPU every step would read them back with a device sync).
-        if shards is not None:  # saved by several ranks, keyed by parameter name: to this optimizer's indices
-            osd = by_index(read_sharded_optimizer(shards), [n for n, _ in named])
-        else:
-            osd = torch.load(opt_path, map_location="cpu", weights_only=True)
-        opt.load_state_dict(osd)
-        self.optimizer = opt
+        try:
+            opt.load_state_dict(osd)
+        except Exception as e:  # noqa: BLE001 - any mismatch is the checkpoint's problem
+            raise RequestError(f"{path / TRAINER_STATE_DIR / 'optimizer.pt'}: does not fit this model's optimizer: {e}", code="checkpoint_error") from e
+        return opt
+
+    def _load_optimizer(self, path: Path) -> None:
+        """At start-up: the model directory's optimizer state, if it has one."""
+        self.optimizer = self._read_optimizer(path)
 
     def load(self, path: str) -> dict:
+        """Reads and checks the whole checkpoint (weights, step, optimizer state) first; only then are
+        the weights, step and optimizer swapped in, so a bad checkpoint leaves all three unchanged."""
         p = Path(path)
         state, tensors = read_checkpoint(p, adapter=bool(self.lora))
+        step = read_step(state, p)
+        optimizer = self._read_optimizer(p)
         if self.lora and (p / "adapter_model.safetensors").exists():
             from peft.utils import set_peft_model_state_dict
 
@@ -92,12 +101,58 @@ class CheckpointMixin:
             with torch.no_grad():
                 for k, v in tensors.items():
                     own[k].copy_(v.to(own[k].device, own[k].dtype))
-        self.step = int(state.get("step", 0)) if state else 0
-        self._load_optimizer(p)
+        self.step = step
+        self.optimizer = optimizer
         for prm in self.model.parameters():
             prm.grad = None
         self.has_grads = False
         return {"path": str(p.absolute()), "step": self.step}
+
+
+def read_step(state: dict | None, p: Path) -> int:
+    """The optimizer step a checkpoint's `trainer_state/state.json` records (0 without one)."""
+    if state is None:
+        return 0
+    step = state.get("step", 0) if isinstance(state, dict) else None
+    if not isinstance(step, int) or isinstance(step, bool) or step < 0:
+        raise RequestError(f"{p / TRAINER_STATE_DIR / 'state.json'}: step must be a non-negative integer, got {step!r}", code="checkpoint_error")
+    return step
+
+
+def read_optimizer_state(p: Path, shapes: list[tuple[int, ...]], names: list[str] | None = None) -> dict | None:
+    """A checkpoint's optimizer state in the single-process format (AdamW's state dict keyed by
+    parameter index), checked against the trainable parameters' `shapes`; None when absent. Read from
+    `optimizer.pt`, or from the shards several ranks wrote (`--sharded-optimizer`), which are keyed by
+    parameter name and mapped to indices through `names` (the trainable parameters in order)."""
+    opt_path = p / TRAINER_STATE_DIR / "optimizer.pt"
+    shards = sharded_optimizer_dir(p) if names is not None else None
+    if not opt_path.exists() and shards is None:
+        return None
+    try:
+        osd = by_index(read_sharded_optimizer(shards), names) if shards is not None else torch.load(opt_path, map_location="cpu", weights_only=True)
+    except RequestError:
+        raise
+    except Exception as e:  # noqa: BLE001 - truncated, garbage, not a tensor file
+        raise RequestError(f"cannot read {shards or opt_path}: {e}", code="checkpoint_error") from e
+
+    def bad(why: str) -> RequestError:
+        return RequestError(f"{opt_path}: {why}", code="checkpoint_error")
+
+    if not isinstance(osd, dict) or not isinstance(osd.get("state"), dict) or not isinstance(osd.get("param_groups"), list):
+        raise bad("not an optimizer state dict (needs 'state' and 'param_groups')")
+    indices = [i for g in osd["param_groups"] if isinstance(g, dict) for i in g.get("params", [])]
+    if len(indices) != len(shapes) or sorted(indices) != list(range(len(shapes))):
+        raise bad(f"optimizer state for {len(indices)} parameters, this model trains {len(shapes)}")
+    for i, entry in osd["state"].items():
+        if not isinstance(i, int) or not 0 <= i < len(shapes) or not isinstance(entry, dict):
+            raise bad(f"state entry {i!r} does not name a parameter")
+        for name in ("exp_avg", "exp_avg_sq"):
+            t = entry.get(name)
+            if t is not None and (not isinstance(t, torch.Tensor) or tuple(t.shape) != shapes[i]):
+                raise bad(f"parameter {i} {name}: shape {tuple(t.shape) if isinstance(t, torch.Tensor) else type(t).__name__} != {shapes[i]}")
+            if isinstance(t, torch.Tensor) and not bool(torch.isfinite(t).all()):
+                raise bad(f"parameter {i} {name}: non-finite values")
+    return osd
 
 
 def read_checkpoint(p: Path, adapter: bool = False) -> tuple[dict, dict[str, torch.Tensor]]:

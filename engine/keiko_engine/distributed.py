@@ -52,8 +52,8 @@ from pathlib import Path
 import torch
 import torch.distributed as dist
 
-from .checkpoint import SHARDED_OPTIMIZER_DIR, TRAINER_STATE_DIR, atomic_dir, sharded_optimizer_dir, write_state
-from .checkpoint_io import read_checkpoint
+from .checkpoint import SHARDED_OPTIMIZER_DIR, TRAINER_STATE_DIR, atomic_dir, check_save_target, sharded_optimizer_dir, write_state
+from .checkpoint_io import read_checkpoint, read_step
 from .engine import Engine, EngineOptions, decoder_layers
 from .errors import RequestError
 from .losses import LossSpec, Norm
@@ -358,6 +358,7 @@ class DistributedEngine(Engine):
         The optimizer state is gathered into rank 0's `optimizer.pt`, or with --sharded-optimizer each
         rank writes its own shards (`trainer_state/optimizer/`; every rank must see the folder)."""
         t0 = time.perf_counter()
+        check_save_target(Path(path))
         with_optimizer = optimizer and not (self.lora and merged_lora) and self.optimizer is not None
         shards = with_optimizer and self.opts.sharded_optimizer
         self._run("gather", dict(optimizer=with_optimizer and not shards))
@@ -431,6 +432,7 @@ class DistributedEngine(Engine):
         if adapter and not self.lora:
             raise RequestError(f"{p} is a LoRA adapter checkpoint; this engine trains full weights (start it with --lora-rank)", code="checkpoint_error")
         state, tensors = read_checkpoint(p, adapter=adapter)
+        step = read_step(state, p)
         own_optimizer = adapter or not self.lora  # a LoRA engine loading base weights keeps no optimizer state from them
         shards = sharded_optimizer_dir(p) if own_optimizer else None
         try:
@@ -459,7 +461,6 @@ class DistributedEngine(Engine):
             for k in names:
                 if k not in tensors:  # the tied head
                     tensors[k] = tensors[k.replace("lm_head.weight", "model.embed_tokens.weight")]
-        step = int(state.get("step", 0)) if state else 0
         self._loading = ({names[k]: v for k, v in tensors.items()}, osd)
         try:
             self._run("load", dict(step=step, partial=bool(self.lora), shards=str(shards) if shards else None))
@@ -524,7 +525,7 @@ def serve(args, opts: EngineOptions) -> int:
     """`serve` on one rank of a torchrun job: rank 0 serves HTTP, the others follow it."""
     import uvicorn
 
-    from .server import create_app
+    from .server import app_options, create_app
 
     init(args.dist_timeout)
     try:
@@ -536,7 +537,7 @@ def serve(args, opts: EngineOptions) -> int:
         eng.follow()
         dist.destroy_process_group()
         return 0
-    app = create_app(eng, max_batch_rows=args.max_batch_rows)
+    app = create_app(eng, **app_options(args))
     info = eng.info()
     print(f"keiko engine: {info['model']} ({info['architecture']}, {info['parameters']:,} params, {info['device']}, "
           f"{info['threads']} threads, step {info['step']}, {eng.world} ranks, training only) on http://{args.host}:{args.port}", flush=True)

@@ -31,6 +31,7 @@ class GenRow:
     finish_reason: str = "length"
     stop_text_end: int | None = None  # index in the decoded text where a stop string begins
     policy_version: int = 0  # optimizer step of the weights that sampled this row
+    cancelled: bool = False  # set from another thread when the client went away: dropped at the next token
 
     @property
     def seeded(self) -> bool:
@@ -240,6 +241,9 @@ def generate(
         keep: list[int] = []
         for j, i in enumerate(active):
             r = rows[i]
+            if r.cancelled:
+                r.finish_reason = "cancelled"
+                continue
             tok = nxt_list[j]
             r.token_ids.append(tok)
             r.logprobs.append(chosen_lp[j])

@@ -4,20 +4,25 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
 import math
 import time
 import uuid
-from typing import Any, Literal, Union
+from concurrent.futures import ThreadPoolExecutor
+from typing import Annotated, Any, Literal, Union
 
 import torch
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StrictInt, ValidationError
 
 from .chat import parse_tool_calls, render_chat
+from .checkpoint import PathPolicy
 from .engine import Engine
 from .errors import RequestError
+from .guards import DEFAULT_MAX_BODY_BYTES, BodyLimit, ClientGone, check_prompt_chars, check_text, max_token_chars, sample_unless_disconnected
 from .generation import GenRow
 from .losses import LossSpec
 from .worker import Worker
@@ -26,11 +31,12 @@ Number = Union[StrictInt, StrictFloat]
 
 
 class _Open(BaseModel):
-    model_config = ConfigDict(extra="allow")  # OpenAI clients send fields we do not use
+    # OpenAI clients send fields we do not use; JSON's non-standard Infinity/NaN are refused everywhere
+    model_config = ConfigDict(extra="allow", allow_inf_nan=False)
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
 
 class SamplingParams(_Open):
@@ -90,11 +96,15 @@ class LossBody(_Strict):
     max_tokens: StrictInt | None = Field(None, ge=1)
 
 
+Beta = Annotated[Number, Field(ge=0, lt=1)]
+
+
 class OptimStepBody(_Strict):
-    lr: Number = Field(ge=0)
-    weight_decay: Number = Field(0.0, ge=0)
-    betas: tuple[Number, Number] = (0.9, 0.999)
-    eps: Number = Field(1e-8, gt=0)
+    # Ranges that keep AdamW meaningful: beyond them one step destroys the weights.
+    lr: Number = Field(ge=0, le=1)
+    weight_decay: Number = Field(0.0, ge=0, le=1)
+    betas: tuple[Beta, Beta] = (0.9, 0.999)
+    eps: Number = Field(1e-8, gt=0, le=1)
     grad_clip: Number | None = Field(1.0, ge=0)
 
 
@@ -214,15 +224,48 @@ def _stops(stop: str | list[str] | None) -> list[str]:
     return [stop] if isinstance(stop, str) else [s for s in stop if s]
 
 
-def create_app(engine: Engine, max_batch_rows: int = 64) -> FastAPI:
+HTTP_CODES = {404: "not_found", 405: "method_not_allowed", 413: "payload_too_large"}
+
+
+def create_app(
+    engine: Engine,
+    max_batch_rows: int = 64,
+    *,
+    checkpoint_roots: list[str] | None = None,
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
+    stuck_after_s: float = 900.0,
+    docs: bool = False,
+) -> FastAPI:
+    """The engine's routes. `checkpoint_roots`: where save/load may touch the disk (default: the
+    working directory; see PathPolicy). `max_body_bytes`: larger bodies get 413. `stuck_after_s`:
+    /health answers 503 `stuck` once the worker has spent this long on one job. `docs`: serve
+    /docs and /openapi.json (off by default)."""
     worker = Worker(engine.generate, max_batch_rows=max_batch_rows)
+    # Tokenising and chat rendering run here, off the event loop (one thread: the tokenizer is not
+    # shared between threads), so a long prompt cannot stall /health or other requests.
+    text_pool = ThreadPoolExecutor(1, thread_name_prefix="keiko-tokenize")
+    token_chars: list[int] = []
+
+    def char_bound(chars: int, what: str) -> None:
+        if not token_chars:
+            token_chars.append(max_token_chars(engine.tokenizer))
+        check_prompt_chars(chars, engine.max_context, token_chars[0], what)
+
+    async def off_loop(fn, *args):
+        return await asyncio.get_running_loop().run_in_executor(text_pool, fn, *args)
+    opts = getattr(engine, "opts", None)
+    readable = [str(d) for d in (getattr(engine, "model_dir", None), getattr(opts, "reference", None)) if d and d not in ("auto", "none")]
+    paths = PathPolicy(checkpoint_roots, readable)
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: FastAPI):
         yield
         worker.stop()
+        text_pool.shutdown(wait=False)
 
-    app = FastAPI(title="keiko engine", lifespan=lifespan)
+    no_docs: dict[str, Any] = {} if docs else {"docs_url": None, "redoc_url": None, "openapi_url": None}
+    app = FastAPI(title="keiko engine", lifespan=lifespan, **no_docs)
+    app.add_middleware(BodyLimit, max_bytes=max_body_bytes)
     app.state.engine = engine
     app.state.worker = worker
 
@@ -233,6 +276,25 @@ def create_app(engine: Engine, max_batch_rows: int = 64) -> FastAPI:
     @app.exception_handler(RequestError)
     async def _request_error(_req: Request, exc: RequestError) -> JSONResponse:
         return _error(exc.status, exc.code, exc.message)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_req: Request, exc: StarletteHTTPException) -> JSONResponse:
+        # FastAPI's own 404/405/…: the same {"error": {code, message}} shape as every other error
+        return _error(exc.status_code, HTTP_CODES.get(exc.status_code, "invalid_request"), str(exc.detail))
+
+    @app.exception_handler(UnicodeError)
+    async def _unicode(_req: Request, exc: UnicodeError) -> JSONResponse:
+        return _error(400, "invalid_request", f"invalid Unicode text: {exc}")
+
+    @app.exception_handler(ClientGone)
+    async def _gone(_req: Request, _exc: ClientGone) -> Response:
+        return Response(status_code=499)  # nobody is listening; for the access log only
+
+    @app.exception_handler(OSError)
+    async def _os_error(_req: Request, exc: OSError) -> JSONResponse:
+        if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+            return _error(507, "insufficient_storage", f"disk full: {exc}; nothing was replaced (free space and retry)")
+        return _error(500, "internal_error", f"{type(exc).__name__}: {exc}")
 
     @app.exception_handler(Exception)
     async def _internal(_req: Request, exc: Exception) -> JSONResponse:
@@ -247,8 +309,11 @@ def create_app(engine: Engine, max_batch_rows: int = 64) -> FastAPI:
             return await call_next(request)
 
     @app.get("/health")
-    async def health() -> dict:
-        return {"status": "ok"}
+    async def health() -> JSONResponse:
+        """`ok` (idle or working), `busy` (a job is running), or 503 `stuck` (one job for over `stuck_after_s`)."""
+        w = worker.state()
+        status = "stuck" if w["busy_s"] > stuck_after_s else "busy" if w["busy_s"] > 0 else "ok"
+        return JSONResponse(status_code=503 if status == "stuck" else 200, content={"status": status, "worker": w})
 
     @app.get("/info", response_model=InfoOut)
     async def info() -> dict:
@@ -304,14 +369,20 @@ def create_app(engine: Engine, max_batch_rows: int = 64) -> FastAPI:
         comp = sum(len(r.token_ids) for r in rows)
         return {"prompt_tokens": prompt_len, "completion_tokens": comp, "total_tokens": prompt_len + comp}
 
+    def encode(text: str) -> list[int]:
+        return list(engine.tokenizer.encode(text, add_special_tokens=False))
+
     @app.post("/v1/completions")
-    async def completions(body: CompletionBody) -> dict:
+    async def completions(body: CompletionBody, request: Request) -> dict:
+        check_text(body.stop, "stop")
         if isinstance(body.prompt, str):
-            prompt_ids = list(engine.tokenizer.encode(body.prompt, add_special_tokens=False))
+            check_text(body.prompt, "prompt")
+            char_bound(len(body.prompt), "prompt")
+            prompt_ids = await off_loop(encode, body.prompt)
         else:
             prompt_ids = list(body.prompt)
         rows = make_rows(prompt_ids, body, default_max=16)
-        await worker.sample(rows)
+        await sample_unless_disconnected(worker.sample(rows), rows, request.is_disconnected)
         version = rows[0].policy_version
         want_lp = (body.logprobs is not None and body.logprobs is not False) or body.return_token_ids
         choices = []
@@ -335,11 +406,17 @@ def create_app(engine: Engine, max_batch_rows: int = 64) -> FastAPI:
         }
 
     def chat_prompt_ids(body: ChatBody) -> list[int]:
+        chars = 0
         for i, m in enumerate(body.messages):
             if m.get("role") not in ("system", "user", "assistant", "tool"):
                 raise RequestError(f"messages[{i}].role: must be one of system, user, assistant, tool")
             if m.get("content") is not None and not isinstance(m.get("content"), str):
                 raise RequestError(f"messages[{i}].content: must be a string or null")
+            chars += len(m.get("content") or "")
+        check_text(body.messages, "messages")
+        check_text(body.tools, "tools")
+        check_text(body.stop, "stop")
+        char_bound(chars, "messages")
         return render_chat(engine.tokenizer, body.messages, body.tools)
 
     def chat_rows(body: ChatBody) -> tuple[list[int], list[GenRow]]:
@@ -379,26 +456,32 @@ def create_app(engine: Engine, max_batch_rows: int = 64) -> FastAPI:
         return out
 
     @app.post("/v1/chat/completions")
-    async def chat(body: ChatBody) -> dict:
-        prompt_ids, rows = chat_rows(body)
-        await worker.sample(rows)
+    async def chat(body: ChatBody, request: Request) -> dict:
+        prompt_ids, rows = await off_loop(chat_rows, body)
+        await sample_unless_disconnected(worker.sample(rows), rows, request.is_disconnected)
         return chat_response(body, prompt_ids, rows)
 
     @app.post("/v1/chat/completions/batch")
-    async def chat_batch(body: ChatBatchBody) -> dict:
+    async def chat_batch(body: ChatBatchBody, request: Request) -> dict:
         """Several chat requests sampled in one generation pass; a bad item fails alone."""
-        items: list[Any] = []  # per request: (body, prompt_ids, rows) or an error dict
-        for k, raw in enumerate(body.requests):
-            try:
-                with _item_errors(k):
-                    req = ChatBody.model_validate(raw)
-                    items.append((req, *chat_rows(req)))
-            except RequestError as e:
-                items.append({"error": {"code": e.code, "message": e.message}, "status": e.status})
+
+        def prepare() -> list[Any]:
+            items: list[Any] = []  # per request: (body, prompt_ids, rows) or an error dict
+            for k, raw in enumerate(body.requests):
+                try:
+                    with _item_errors(k):
+                        req = ChatBody.model_validate(raw)
+                        items.append((req, *chat_rows(req)))
+                except RequestError as e:
+                    items.append({"error": {"code": e.code, "message": e.message}, "status": e.status})
+            return items
+
+        items = await off_loop(prepare)
         rows = [r for it in items if isinstance(it, tuple) for r in it[2]]
         # passes of at most max_batch_rows rows, like concurrent requests (each row samples the same alone)
         step = worker.max_batch_rows
-        await asyncio.gather(*(worker.sample(rows[i : i + step]) for i in range(0, len(rows), step)))
+        passes = asyncio.gather(*(worker.sample(rows[i : i + step]) for i in range(0, len(rows), step)))
+        await sample_unless_disconnected(passes, rows, request.is_disconnected)
         return {"object": "list", "data": [chat_response(*it) if isinstance(it, tuple) else it for it in items]}
 
     @app.post("/v1/chat/tokenize")
@@ -409,7 +492,7 @@ def create_app(engine: Engine, max_batch_rows: int = 64) -> FastAPI:
             with _item_errors(k):
                 return chat_prompt_ids(ChatBody.model_validate(raw))
 
-        return {"object": "list", "data": [{"prompt_token_ids": prompt_ids(k, raw)} for k, raw in enumerate(body.requests)]}
+        return await off_loop(lambda: {"object": "list", "data": [{"prompt_token_ids": prompt_ids(k, raw)} for k, raw in enumerate(body.requests)]})
 
     def step(body: OptimStepBody) -> dict:
         return engine.optim_step(
@@ -438,13 +521,26 @@ def create_app(engine: Engine, max_batch_rows: int = 64) -> FastAPI:
 
     @app.post("/train/save", response_model=SaveOut)
     async def save(body: SaveBody) -> dict:
-        return await worker.call(lambda: engine.save(body.path, body.merged_lora, body.optimizer))
+        target = str(paths.for_save(body.path))
+        return await worker.call(lambda: engine.save(target, body.merged_lora, body.optimizer))
 
     @app.post("/train/load", response_model=LoadOut)
     async def load(body: LoadBody) -> dict:
-        return await worker.call(lambda: engine.load(body.path))
+        source = str(paths.for_load(body.path))
+        return await worker.call(lambda: engine.load(source))
 
     return app
+
+
+def app_options(args) -> dict:
+    """`create_app`'s keyword arguments from `serve`'s command line."""
+    return {
+        "max_batch_rows": args.max_batch_rows,
+        "checkpoint_roots": args.checkpoint_root,
+        "max_body_bytes": int(args.max_body_mb * 1024 * 1024),
+        "stuck_after_s": args.stuck_after,
+        "docs": args.docs,
+    }
 
 
 class _SchemaOnlyEngine:

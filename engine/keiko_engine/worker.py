@@ -35,6 +35,7 @@ class Worker:
         self._stopped = False
         self.batches = 0  # number of generation passes run (for tests/metrics)
         self.last_batch_rows = 0
+        self.busy_since: float | None = None  # monotonic time the current job started (None: idle)
         self._thread = threading.Thread(target=self._run, name="keiko-torch", daemon=True)
         self._thread.start()
 
@@ -97,20 +98,33 @@ class Worker:
                 if self._stopped:
                     return
                 job = self._queue.popleft()
-            if job.fn is not None:
-                try:
-                    self._resolve(job, job.fn())
-                except BaseException as e:  # noqa: BLE001 - delivered to the awaiting request
-                    self._resolve(job, error=e)
-                continue
-            jobs = self._take_batch(job)
-            rows = [r for j in jobs for r in (j.rows or [])]
+            self.busy_since = time.monotonic()
             try:
+                self._run_job(job)
+            finally:
+                self.busy_since = None
+
+    def state(self) -> dict:
+        """What the worker is doing: seconds on the current job (0 when idle) and jobs waiting."""
+        since = self.busy_since
+        return {"busy_s": 0.0 if since is None else time.monotonic() - since, "queued": len(self._queue)}
+
+    def _run_job(self, job: _Job) -> None:
+        if job.fn is not None:
+            try:
+                self._resolve(job, job.fn())
+            except BaseException as e:  # noqa: BLE001 - delivered to the awaiting request
+                self._resolve(job, error=e)
+            return
+        jobs = self._take_batch(job)
+        rows = [r for j in jobs for r in (j.rows or []) if not r.cancelled]  # abandoned by their clients
+        try:
+            if rows:
                 self._generate(rows)
                 self.batches += 1
                 self.last_batch_rows = len(rows)
-                for j in jobs:
-                    self._resolve(j, None)
-            except BaseException as e:  # noqa: BLE001
-                for j in jobs:
-                    self._resolve(j, error=e)
+            for j in jobs:
+                self._resolve(j, None)
+        except BaseException as e:  # noqa: BLE001
+            for j in jobs:
+                self._resolve(j, error=e)

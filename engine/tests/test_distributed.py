@@ -13,6 +13,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -45,7 +46,8 @@ class Ranked:
         self.port = _free_port()
         env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ENGINE_DIR), os.environ.get("PYTHONPATH", "")]), "OMP_NUM_THREADS": "1"}
         cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", str(ranks), "-m", "keiko_engine", "serve",
-               "--model", model, "--port", str(self.port), "--device", "cpu", "--dtype", "float32", "--threads", "1", *extra]
+               "--model", model, "--port", str(self.port), "--device", "cpu", "--dtype", "float32", "--threads", "1",
+               "--checkpoint-root", tempfile.gettempdir(), *extra]  # the tests' checkpoints live in pytest's tmp_path
         self.log = log
         self.proc = subprocess.Popen(cmd, env=env, stdout=open(log, "w"), stderr=subprocess.STDOUT, start_new_session=True)
         self.http = httpx.Client(base_url=f"http://127.0.0.1:{self.port}", timeout=120)

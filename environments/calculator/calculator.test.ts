@@ -23,6 +23,16 @@ describe('evaluateExpression', () => {
     expect(() => evaluateExpression('1/0')).toThrow(/division by zero/);
     expect(() => evaluateExpression('')).toThrow(/empty/);
   });
+
+  it('reads hexadecimal, rejects juxtaposed numbers and reports overflow as an error', () => {
+    expect(evaluateExpression('0x10')).toBe(16);
+    expect(evaluateExpression('0x10 + 1')).toBe(17);
+    expect(evaluateExpression('2x3')).toBe(6); // x is still multiplication after a decimal number
+    expect(() => evaluateExpression('1 2')).toThrow(/two numbers without an operator/);
+    expect(() => evaluateExpression('3 (4)')).toThrow(/two numbers without an operator/);
+    expect(() => evaluateExpression('1e308')).toThrow(/unexpected 'e'/);
+    expect(() => evaluateExpression('9'.repeat(200) + ' * ' + '9'.repeat(200))).toThrow(/too large/);
+  });
 });
 
 describe('calculator environment', () => {

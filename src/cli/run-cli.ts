@@ -20,9 +20,24 @@ export async function runCli(program: Command, argv: string[]): Promise<void> {
   }
 }
 
-/** What a script prints for an error: one line for keiko's own errors, the stack for anything else. */
+/** File-system failures that are the machine's or the user's, not a keiko bug: one line, no stack. */
+const DISK_ERRORS: Record<string, string> = {
+  ENOSPC: 'no space left on the device',
+  EDQUOT: 'disk quota exceeded',
+  EROFS: 'read-only file system',
+  EACCES: 'permission denied',
+  EPERM: 'operation not permitted',
+  ENOTDIR: 'a path component is not a folder',
+  EISDIR: 'is a folder',
+};
+
+/** What a script prints for an error: one line for keiko's own errors and for disk/path failures, the stack for anything else. */
 export function errorMessage(error: unknown): string {
-  return error instanceof KeikoError ? `${error.name}: ${error.message}` : String((error as Error)?.stack ?? error);
+  if (error instanceof KeikoError) return `${error.name}: ${error.message}`;
+  const sys = error as NodeJS.ErrnoException | undefined;
+  const what = sys?.code ? DISK_ERRORS[sys.code] : undefined;
+  if (what) return `cannot ${sys!.syscall ?? 'write'} ${sys!.path ?? ''}: ${what} (${sys!.code})`.replace('  ', ' ');
+  return String((error as Error)?.stack ?? error);
 }
 
 /** 2 for a usage or configuration mistake, 1 for any other failure. */

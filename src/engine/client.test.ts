@@ -32,7 +32,7 @@ describe.skipIf(!python)('EngineClient with a real engine', () => {
     const corpus = join(dir, 'corpus.txt');
     writeFileSync(corpus, Array.from({ length: 30 }, () => CORPUS.join('\n')).join('\n'));
     const model = await EngineClient.createModel({ out: join(dir, 'tiny'), corpus: [corpus], vocabSize: 300, hidden: 32, layers: 2, heads: 4, maxContext: 256 });
-    engine = await EngineClient.spawn({ model, threads: 1, device: 'cpu', startupTimeoutMs: 180_000 });
+    engine = await EngineClient.spawn({ model, threads: 1, device: 'cpu', checkpointRoots: [dir], startupTimeoutMs: 180_000 });
   }, 300_000);
 
   afterAll(async () => {
@@ -120,15 +120,16 @@ describe.skipIf(!python)('EngineClient with a real engine', () => {
     expect(existsSync(join(ckpt, 'model.safetensors'))).toBe(true);
     const pid = engine.pid!;
     process.kill(pid, 'SIGKILL');
-    // The next call waits for the restart, which resumes from the last checkpoint (step 1).
-    await new Promise((r) => setTimeout(r, 300));
+    // Once the supervisor has seen the exit (it starts a new process), the next call waits for the
+    // restart, which resumes from the last checkpoint (step 1).
+    for (let i = 0; i < 100 && engine.pid === pid; i++) await new Promise((r) => setTimeout(r, 100));
     const info = await engine.info();
     expect(engine.pid).not.toBe(pid);
     expect(info.step).toBe(1);
   }, 240_000);
 
   it('with restart: false stays down when killed until restart(), which starts from the spawned model', async () => {
-    const own = await EngineClient.spawn({ model: join(dir, 'tiny'), threads: 1, device: 'cpu', reference: 'none', loraRank: 2, loraAlpha: 4, restart: false, startupTimeoutMs: 180_000 });
+    const own = await EngineClient.spawn({ model: join(dir, 'tiny'), threads: 1, device: 'cpu', reference: 'none', loraRank: 2, loraAlpha: 4, restart: false, checkpointRoots: [dir], startupTimeoutMs: 180_000 });
     try {
       const url = own.url;
       const before = await own.info();

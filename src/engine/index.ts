@@ -7,6 +7,8 @@ export { chooseEnginePython, engineProcessEnv, userEngineVenv, venvPython, ENGIN
 export { setupEngineVenv, probeEnginePython, pythonVersion, engineRequirements, constraintsDigest, EnginePythonReport, MIN_PYTHON, SETUP_MARKER } from './engine-setup.js';
 export type { SetupEngineOptions } from './engine-setup.js';
 export type { EnginePythonChoice } from './engine-home.js';
+export { spawnChild, stopChild, signalChild, LIFELINE_ENV, PARENT_PID_ENV } from './child-process.js';
+export type { ChildOptions } from './child-process.js';
 export type { EngineSpawnOptions } from './process.js';
 export { EngineSampler, isBatchChatSampler } from './sampler.js';
 export type { BatchChatSampler } from './sampler.js';

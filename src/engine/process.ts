@@ -1,4 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { spawnChild, stopChild } from './child-process.js';
+import { existsSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { EngineError } from '../core/errors.js';
 import { defaultEnginePython, engineProcessEnv } from './engine-home.js';
@@ -35,6 +37,11 @@ export interface EngineSpawnOptions {
   /** Most rows one generation pass samples together. */
   maxBatchRows?: number;
   seed?: number;
+  /**
+   * Folders the engine may save checkpoints into and load them from (its `--checkpoint-root`);
+   * default: the engine's working directory. It may also load from `model` and `reference`.
+   */
+  checkpointRoots?: string[];
   /**
    * Processes that train the model, sharded with FSDP2 (default 1: one process that samples and
    * trains). > 1 launches `python -m torch.distributed.run --nproc_per_node N ... -m keiko_engine serve`:
@@ -97,6 +104,7 @@ export function serveArgs(options: EngineSpawnOptions & { host: string; port: nu
       ['--seed', options.seed],
     ]),
     ...(options.activationCheckpointing ? ['--activation-checkpointing'] : []),
+    ...(options.checkpointRoots ?? []).flatMap((dir) => ['--checkpoint-root', dir]),
   ];
   if (!isDistributed(options)) return args;
   args.push(...flagArgs([['--dist-timeout', options.distTimeoutS]]), ...(options.shardedOptimizer ? ['--sharded-optimizer'] : []));
@@ -111,8 +119,6 @@ export function serveArgs(options: EngineSpawnOptions & { host: string; port: nu
 export function isDistributed(options: Pick<EngineSpawnOptions, 'ranks' | 'nodes'>): boolean {
   return (options.ranks ?? 1) > 1 || (options.nodes?.count ?? 1) > 1;
 }
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
  * Supervises one `keiko_engine serve` process: starts it, waits until `health()` says yes, keeps its
@@ -159,14 +165,14 @@ export class EngineProcess {
     await this.readyPromise.catch(() => undefined); // let an automatic restart in flight settle first
     const proc = this.proc;
     this.proc = undefined; // its exit is ours, not a crash to restart from
-    if (proc) await killProcess(proc, isDistributed(this.options));
+    if (proc) await stopChild(proc);
     await this.start(model);
   }
 
   /** SIGTERM, then SIGKILL after 5 s. */
   async stop(): Promise<void> {
     this.stopped = true;
-    if (this.proc) await killProcess(this.proc, isDistributed(this.options));
+    if (this.proc) await stopChild(this.proc);
   }
 
   private async waitHealthy(): Promise<void> {
@@ -184,16 +190,10 @@ export class EngineProcess {
 
   private async launch(model: string): Promise<void> {
     const o = this.options;
-    // Under torchrun the ranks are torchrun's children: the engine gets its own process group, and
-    // every signal goes to the whole group, so that no rank outlives the launcher (and holds the port).
-    const group = isDistributed(o);
-    const proc = spawn(defaultEnginePython(o.python), serveArgs(o, model), { stdio: ['ignore', 'pipe', 'pipe'], env: engineProcessEnv({ ...process.env, ...o.env, PYTHONUNBUFFERED: '1' }), detached: group });
-    if (group) proc.kill = (signal?: NodeJS.Signals | number) => signalGroup(proc, signal ?? 'SIGTERM');
+    // Its own process group (a terminal's Ctrl-C reaches only keiko) and a lifeline on stdin (it
+    // exits when keiko dies, even by SIGKILL): see child-process.ts.
+    const proc = spawnChild(defaultEnginePython(o.python), serveArgs(o, model), { env: engineProcessEnv({ ...process.env, ...o.env, PYTHONUNBUFFERED: '1' }) });
     this.proc = proc;
-    // Never leave an orphaned engine behind when this process exits (normally, by error or signal).
-    const killOnExit = () => proc.kill('SIGKILL');
-    process.once('exit', killOnExit);
-    proc.once('exit', () => process.off('exit', killOnExit));
     const onData = (chunk: Buffer) => {
       for (const line of chunk.toString('utf8').split('\n')) {
         if (!line) continue;
@@ -213,43 +213,6 @@ export class EngineProcess {
       this.readyPromise.catch(() => undefined); // surfaced to the next request that awaits it
     });
     await this.waitHealthy();
-  }
-}
-
-/** Sends `signal` to the process group led by `proc` (spawned `detached`); false if it is gone. */
-function signalGroup(proc: ChildProcess, signal: NodeJS.Signals | number): boolean {
-  if (proc.pid === undefined) return false;
-  try {
-    process.kill(-proc.pid, signal);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/** SIGTERM, then SIGKILL after 5 s; resolves once the process has exited. */
-async function killProcess(proc: ChildProcess, group = false): Promise<void> {
-  if (proc.exitCode === null && proc.signalCode === null) {
-    const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
-    proc.kill('SIGTERM');
-    const timer = setTimeout(() => proc.kill('SIGKILL'), 5000);
-    await exited;
-    clearTimeout(timer);
-  }
-  if (group) await reapGroup(proc);
-}
-
-/** Waits until no process of `proc`'s group is left (torchrun's ranks can outlive it briefly, holding the port), SIGKILLing them after 5 s. */
-async function reapGroup(proc: ChildProcess): Promise<void> {
-  const deadline = Date.now() + 5000;
-  let killed = false;
-  while (signalGroup(proc, 0)) {
-    if (!killed && Date.now() > deadline) {
-      signalGroup(proc, 'SIGKILL');
-      killed = true;
-    }
-    if (Date.now() > deadline + 5000) return;
-    await sleep(100);
   }
 }
 

@@ -35,6 +35,8 @@ export interface HookArgs<S extends EnvState = EnvState> {
   /** Model turns taken so far. */
   turn: number;
   rng: Rng;
+  /** Aborted when the rollout times out or the run stops: long hooks should stop then. */
+  signal?: AbortSignal;
 }
 
 /** An environment reply: a string (sent as a user message), one message, or several. */
@@ -152,7 +154,7 @@ export class MultiTurnEnv<S extends EnvState = EnvState> implements Environment 
     let state = {} as S;
     let stopReason: StopReason = 'truncated';
     let error: ErrorRecord | undefined;
-    const args = (): HookArgs<S> => ({ messages, completion, state, example, turn: turns.length, rng: ctx.rng });
+    const args = (): HookArgs<S> => ({ messages, completion, state, example, turn: turns.length, rng: ctx.rng, ...(ctx.signal ? { signal: ctx.signal } : {}) });
     // Records a failure; errors that are not keiko's own are attributed by `wrap` (sampler or env).
     const fail = (e: unknown, wrap?: (message: string, options: { cause: unknown }) => KeikoError): void => {
       const known = e instanceof KeikoError || !wrap ? e : wrap(e instanceof Error ? e.message : String(e), { cause: e });

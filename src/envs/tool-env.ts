@@ -87,9 +87,9 @@ export class ToolEnv<S extends ToolState = ToolState> extends MultiTurnEnv<S> {
     return !(this.textToolCalls && parseTextToolCalls(last.content ?? '').length > 0);
   }
 
-  protected override async envResponse({ messages, state, example, rng }: HookArgs<S>): Promise<EnvReply> {
+  protected override async envResponse({ messages, state, example, rng, signal }: HookArgs<S>): Promise<EnvReply> {
     const last = messages[messages.length - 1] as AssistantMessage;
-    const ctx: ToolContext<S> = { state, example, rng };
+    const ctx: ToolContext<S> = { state, example, rng, ...(signal ? { signal } : {}) };
     if (last.tool_calls?.length) {
       const replies: ChatMessage[] = [];
       for (const call of last.tool_calls) {

@@ -13,6 +13,11 @@ export interface ToolContext<S = Record<string, unknown>> {
   state: S;
   example: Example;
   rng: Rng;
+  /**
+   * Aborted when the rollout times out or the run stops. A tool doing slow work should pass it on
+   * (fetch, child processes) or check it; keiko stops waiting for the tool either way.
+   */
+  signal?: AbortSignal;
 }
 
 type Shape<A extends z.ZodObject> = z.infer<A>;

@@ -7,6 +7,8 @@ import type { Sampler, SamplingArgs } from '../core/sampler.js';
 /**
  * One call of `env.rollout`, with an optional per-attempt timeout. Never throws: an environment that
  * throws, or a rollout that runs out of time, comes back as a rollout with `stopReason: 'error'`.
+ * The timeout (and the run's own signal) end the wait whether or not the environment, its tools or
+ * its agent look at the signal: a promise that never settles cannot hold the run.
  */
 export async function rolloutOnce(
   env: Environment,
@@ -25,14 +27,14 @@ export async function rolloutOnce(
   const signal = timeout && ctx.signal ? AbortSignal.any([ctx.signal, timeout]) : (timeout ?? ctx.signal);
   let output: RolloutOutput;
   try {
-    output = await env.rollout(example, {
+    output = await untilAborted(env.rollout(example, {
       sampler: ctx.sampler,
       sampling: ctx.sampling,
       rng: ctx.rng,
       ...(ctx.budget ? { budget: ctx.budget } : {}),
       ...(signal ? { signal } : {}),
       ...(ctx.groupId !== undefined ? { groupId: ctx.groupId } : {}),
-    });
+    }), signal);
   } catch (error) {
     // Environments should record failures themselves; one that throws still only fails its rollout.
     const record = describeError(error instanceof Error && 'code' in error ? error : new EnvError(`environment '${env.name}' threw: ${describeError(error).message}`, { cause: error }));
@@ -51,6 +53,17 @@ export async function rolloutOnce(
     output = { ...output, error };
   }
   return output;
+}
+
+/** `work`, or a rejection as soon as `signal` aborts (the abandoned promise's outcome is ignored). */
+function untilAborted<T>(work: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (!signal) return work;
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(new EnvError(`rollout abandoned: ${describeError(signal.reason).message}`, { cause: signal.reason }));
+    if (signal.aborted) onAbort();
+    else signal.addEventListener('abort', onAbort, { once: true });
+    work.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
 }
 
 /** A finished, scored rollout as it is recorded (results files, training batches, eval reports). */

@@ -64,3 +64,9 @@ const stop = () => {
 };
 process.on('SIGINT', stop);
 process.on('SIGTERM', stop);
+// Started by keiko's spawnChild: stdin is a pipe to keiko; EOF means keiko died (even by SIGKILL).
+if (process.env.KEIKO_LIFELINE === 'stdin') {
+  process.stdin.on('end', stop);
+  process.stdin.on('error', stop);
+  process.stdin.resume();
+}

@@ -57,7 +57,7 @@ export async function runTrainJob(options: {
   const runDir = resolve(options.runDir);
   const t0 = performance.now();
   mkdirSync(runDir, { recursive: true });
-  const engineOptions = engineSpawnOptions(config);
+  const engineOptions = engineSpawnOptions(config, runDir);
 
   if (config.engineUrl) {
     // An engine that is already running (and holds its model): no create, no SFT, no restarts.
@@ -165,9 +165,10 @@ export async function runTrainJob(options: {
  * restart — the GRPO loop restarts a dead engine itself (`EngineClient.restart`) and reloads its
  * last checkpoint, so the KL reference stays the model the run started from.
  */
-function engineSpawnOptions(config: TrainConfig): Omit<EngineSpawnOptions, 'model'> {
+function engineSpawnOptions(config: TrainConfig, runDir: string): Omit<EngineSpawnOptions, 'model'> {
   const threads = String(config.threads);
   return {
+    checkpointRoots: [runDir], // the engine saves and loads only inside the run folder
     threads: config.threads,
     device: config.device,
     seed: config.seed,

@@ -82,3 +82,17 @@ export function pruneCheckpoints(checkpointsDir: string, keep: number | null): v
   const all = listCheckpoints(checkpointsDir);
   for (const ref of all.slice(0, Math.max(0, all.length - keep))) rmSync(ref.dir, { recursive: true, force: true });
 }
+
+/** Name of the temporary folder the engine writes a checkpoint into before renaming it to `step-N`. */
+const TEMP_CHECKPOINT = /^\.step-\d+\.tmp-[0-9a-z]+$/;
+
+/**
+ * Removes the engine's half-written checkpoint folders (`.step-N.tmp-*`) that a crash or kill left
+ * behind; returns their names. Run on resume, when no engine is writing into the folder.
+ */
+export function removeTemporaryCheckpoints(checkpointsDir: string): string[] {
+  if (!existsSync(checkpointsDir)) return [];
+  const removed = readdirSync(checkpointsDir).filter((name) => TEMP_CHECKPOINT.test(name));
+  for (const name of removed) rmSync(join(checkpointsDir, name), { recursive: true, force: true });
+  return removed;
+}

@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -235,9 +235,14 @@ describe('trainGrpo (fake engine)', () => {
     expect(partial.steps).toBe(3);
     expect(RunManifest.parse(JSON.parse(readFileSync(join(dir, 'run.json'), 'utf8'))).status).toBe('interrupted');
 
+    // a crash mid-save leaves the engine's temporary checkpoint folder behind: resume removes it
+    const leftover = join(dir, 'checkpoints', '.step-4.tmp-0a1b2c3d');
+    mkdirSync(leftover, { recursive: true });
+    writeFileSync(join(leftover, 'model.safetensors'), 'half');
     const second = makeEngine();
     const resumed = await trainGrpo({ config, env: makeEnv(), engine: second.engine, runDir: dir, modelName: 'fake', evalBeforeAfter: false, resume: true });
     expect(resumed.steps).toBe(6);
+    expect(existsSync(leftover)).toBe(false);
     expect(second.backend.calls[0]).toMatchObject({ kind: 'load', step: 3 });
     const metrics = readJsonl(join(dir, 'metrics.jsonl'), (x) => StepMetrics.parse(x));
     expect(metrics.map((m) => m.step)).toEqual([1, 2, 3, 4, 5, 6]);

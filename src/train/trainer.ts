@@ -10,7 +10,7 @@ import { buildBatch, checkpoint, checkpointDue, evaluate, modelCardInfo, optimis
 import { writeModelCard } from './model-card.js';
 import { canRecover, recover, restore } from './grpo-recover.js';
 import { freshState, snapshotOf, type GrpoRun, type GrpoState, type PolicyEngine, type SampledBatch, type TrainEvent } from './grpo-state.js';
-import { checkpointDirName, lastCheckpoint } from './trainer-state.js';
+import { checkpointDirName, lastCheckpoint, removeTemporaryCheckpoints } from './trainer-state.js';
 
 export type { PolicyEngine, TrainEvent } from './grpo-state.js';
 
@@ -121,6 +121,7 @@ async function trainStep(run: GrpoRun, state: GrpoState): Promise<void> {
 
 /** `resume`: back to the newest complete checkpoint (or a fresh start), with the clock continuing from it. */
 async function resumeRun(run: GrpoRun, state: GrpoState): Promise<void> {
+  removeTemporaryCheckpoints(run.folder.checkpointsDir); // left by a crash mid-save; never loaded
   const ref = lastCheckpoint(run.folder.checkpointsDir);
   await restore(run, state, ref);
   state.clockOrigin = performance.now() - (ref?.state.elapsed ?? 0) * 1000;

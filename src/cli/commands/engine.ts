@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
 import { z } from 'zod';
 import { ConfigError, EngineError } from '../../core/index.js';
-import { EngineClient, defaultEnginePython, engineProcessEnv, serveArgs } from '../../engine/index.js';
+import { EngineClient, defaultEnginePython, engineProcessEnv, serveArgs, spawnChild } from '../../engine/index.js';
 import { spawn } from 'node:child_process';
 import { settingsCommand } from '../settings-command.js';
 
@@ -63,7 +63,10 @@ export function register(program: Command): void {
       const options = { ...spawnSettings, ...(multiNode ? { nodes: { count: nnodes, rank: nodeRank!, masterAddr: masterAddr!, masterPort: masterPort! } } : {}) };
       if (multiNode && nodeRank! > 0) {
         // a worker node: its ranks follow rank 0 on node 0, which alone serves HTTP; run until they exit
-        const child = spawn(defaultEnginePython(), serveArgs({ ...options, port: flags.port ?? 8321 }, flags.model), { stdio: 'inherit', env: engineProcessEnv() });
+        const child = spawnChild(defaultEnginePython(), serveArgs({ ...options, port: flags.port ?? 8321 }, flags.model), { output: 'inherit', env: engineProcessEnv() });
+        const stopRanks = () => child.kill('SIGTERM');
+        process.once('SIGINT', stopRanks);
+        process.once('SIGTERM', stopRanks);
         const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
         if (code !== 0) throw new EngineError(`engine ranks on node ${nodeRank} exited with code ${code}`);
         return;

@@ -16,6 +16,7 @@ import { EVAL_RUN_CONTROL, EVAL_SETTINGS, type EvalSettings } from '../eval/eval
 import { EvalProgress } from '../eval/eval-progress.js';
 import { formatEvalTable } from '../eval/eval-table.js';
 import { loadEnvironment } from '../load-environment.js';
+import { handleInterrupts } from '../interrupt.js';
 
 const DESCRIPTION = 'Evaluate a model on an environment: rollouts, rewards, pass@k; results saved to runs/<id>/.';
 
@@ -141,14 +142,7 @@ async function runEvalCommand(argv: string[]): Promise<void> {
     process.stderr.write(`keiko eval: ${environment.name} · ${config.model} · ${examples.length} examples × ${config.groupSize} · run ${run.dir}\n`);
 
     // 5. Rollouts, with Ctrl-C stopping cleanly (a second Ctrl-C exits at once).
-    const controller = new AbortController();
-    const onSigint = () => {
-      if (controller.signal.aborted) process.exit(130);
-      process.stderr.write('\nkeiko eval: stopping (Ctrl-C again to exit now)…\n');
-      controller.abort();
-    };
-    process.on('SIGINT', onSigint);
-    process.on('SIGTERM', onSigint);
+    const interrupt = handleInterrupts(() => process.stderr.write('\nkeiko eval: stopping (Ctrl-C again to exit now)…\n'));
     const progress = new EvalProgress(examples.length * config.groupSize, process.stderr, showProgress);
     const started = performance.now();
     let firstProgress = true;
@@ -170,7 +164,7 @@ async function runEvalCommand(argv: string[]): Promise<void> {
         ...(config.rolloutTimeoutS ? { timeoutMs: config.rolloutTimeoutS * 1000 } : {}),
         out: resultsPath,
         resume: Boolean(flags.resume),
-        signal: controller.signal,
+        signal: interrupt.signal,
         onProgress: (p) => {
           if (firstProgress) {
             firstProgress = false;
@@ -185,12 +179,11 @@ async function runEvalCommand(argv: string[]): Promise<void> {
       await run.finish({ status: 'failed', error: (error as Error).message });
       throw error;
     } finally {
-      process.off('SIGINT', onSigint);
-      process.off('SIGTERM', onSigint);
+      interrupt.dispose();
     }
     progress.stop();
     const seconds = (performance.now() - started) / 1000;
-    const interrupted = controller.signal.aborted;
+    const interrupted = interrupt.signal.aborted;
 
     // 6. Summary, metadata, manifest, table.
     const summary = summarizeRollouts({ results, passThreshold: config.passThreshold });
@@ -229,7 +222,7 @@ async function runEvalCommand(argv: string[]): Promise<void> {
     }
     if (interrupted) {
       process.stderr.write(`keiko eval: interrupted after ${results.length} rollouts; continue with: keiko eval --out ${out} --resume ${run.id}\n`);
-      process.exitCode = 130;
+      process.exitCode = interrupt.exitCode() ?? 130;
     }
   } finally {
     await server?.close();

@@ -50,6 +50,7 @@ export function register(program: Command): void {
       seed: 0,
       reference: 'none',
       restart: false,
+      checkpointRoots: [runDir],
       startupTimeoutMs: 180_000,
       env: { OMP_NUM_THREADS: String(threads), MKL_NUM_THREADS: String(threads), TOKENIZERS_PARALLELISM: 'false' },
     });

@@ -7,6 +7,7 @@ import { formatSettingsHelp, parseSettingsArgv } from '../../core/config/index.j
 import { configChanges, formatConfig, loadTrainConfig, readConfigFile, TRAIN_SETTINGS, type ConfigChange, type TrainConfig } from '../../train/index.js';
 import { runTrainJob, type JobEvent } from '../../train/index.js';
 import { loadEnvironment } from '../load-environment.js';
+import { handleInterrupts } from '../interrupt.js';
 
 const DESCRIPTION =
   "GRPO-train a model on an environment. With no arguments (the beyond-imitation preset): create keiko's tiny model, SFT it on a careless teacher's demonstrations of column addition, GRPO-train it, and print the teacher's, the SFT model's and the GRPO model's held-out reward side by side. --preset=quick: the 1-digit arithmetic run.";
@@ -86,15 +87,8 @@ async function trainCommand(options: { config: TrainConfig; runDir: string; resu
     bar = undefined;
     out.write(text + '\n');
   };
-  const controller = new AbortController();
-  const onSignal = () => {
-    line('interrupt: finishing the current step, saving a checkpoint (Ctrl-C again to abort)');
-    controller.abort();
-    process.off('SIGINT', onSignal);
-  };
-  process.on('SIGINT', onSignal);
-  const onTerm = () => process.exit(143); // 'exit' handlers stop the engine
-  process.once('SIGTERM', onTerm);
+  // Ctrl-C or SIGTERM: finish the step, save, stop the engine, exit 130/143; a second one exits now.
+  const interrupt = handleInterrupts((sig) => line(`${sig === 'SIGINT' ? 'interrupt' : 'SIGTERM'}: finishing the current step, saving a checkpoint (Ctrl-C again to abort)`));
   const onEvent = (event: JobEvent) => {
     switch (event.kind) {
       case 'phase':
@@ -131,7 +125,7 @@ async function trainCommand(options: { config: TrainConfig; runDir: string; resu
     }
   };
   try {
-    const result = await runTrainJob({ config, env, runDir, resume: options.resume, onEvent, signal: controller.signal });
+    const result = await runTrainJob({ config, env, runDir, resume: options.resume, onEvent, signal: interrupt.signal });
     bar?.stop();
     const { before, after } = result.grpo;
     const teacher = result.teacher;
@@ -148,9 +142,10 @@ async function trainCommand(options: { config: TrainConfig; runDir: string; resu
     }
     out.write(`${result.grpo.steps} steps in ${Math.round(result.seconds)}s${result.grpo.restarts ? ` · ${result.grpo.restarts} engine restart(s)` : ''}${result.grpo.interrupted ? ' · interrupted (resume with --resume ' + runDir + ')' : ''}\n`);
     out.write(`run folder: ${runDir}\n`);
+    const code = interrupt.exitCode();
+    if (code !== undefined) process.exitCode = code;
   } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onTerm);
+    interrupt.dispose();
   }
 }
 
