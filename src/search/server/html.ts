@@ -27,10 +27,9 @@ export function serpHtml(serp: SerpPage): string {
       return `<div class="r"><a href="/page?url=${encodeURIComponent(r.url)}">${escapeHtml(r.title)}</a><div class="u">${escapeHtml(r.url)}</div><div>${snippet}</div></div>`;
     })
     .join('\n');
-  const last = serp.results.at(-1)?.rank ?? 0;
-  const next = last < serp.totalResults ? `<a href="/search?q=${encodeURIComponent(serp.query)}&page=${serp.page + 1}">Next page</a>` : '';
+  const next = serp.hasMore ? `<a href="/search?q=${encodeURIComponent(serp.query)}&page=${serp.page + 1}">Next page</a>` : '';
   const prev = serp.page > 1 ? `<a href="/search?q=${encodeURIComponent(serp.query)}&page=${serp.page - 1}">Previous page</a> ` : '';
-  return layout(`${serp.query} - keiko search`, `${items || '<p>No results.</p>'}<p>${prev}${next}</p>`, serp.query);
+  return layout(`${serp.query} - keiko search`, `<p class="u">About ${serp.totalResults.toLocaleString('en-US')} results</p>${items || '<p>No results.</p>'}<p>${prev}${next}</p>`, serp.query);
 }
 
 /** A page view: numbered lines with link markers turned into hyperlinks. */
