@@ -70,6 +70,15 @@ describe('generic QA synthesis on a user corpus', async () => {
     expect(Object.keys(rejected).every((r) => /^(describe-page|link-hop|page-fact):|^duplicate$/.test(r))).toBe(true);
   });
 
+  it('counts a clue word that starts with or shares the stem of an answer word as a leak', async () => {
+    const { giveaway } = await import('./generic-templates.js');
+    expect(giveaway('fwmark', 'fw')).toBe(true);
+    expect(giveaway('sampling', 'sample')).toBe(true);
+    expect(giveaway('grep', 'grep')).toBe(true);
+    expect(giveaway('packets', 'sample')).toBe(false);
+    expect(giveaway('awkward', 'sed')).toBe(false);
+  });
+
   it('answers with the title by default, and accepts aliases', () => {
     const { items } = synthesizeQa({ index, count: 5, seed: 2, kinds: ['describe-page'] });
     expect(items.length).toBeGreaterThan(0);

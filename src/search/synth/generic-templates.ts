@@ -75,9 +75,24 @@ function words(ctx: GenericContext, text: string): Set<string> {
 
 /** True when a word of any accepted answer (or of the title) is in the text: the clue gives it away. */
 function leaks(ctx: GenericContext, text: string, d: SearchDocument, answers: string[]): boolean {
-  const w = words(ctx, text);
-  for (const a of [...answers, d.title]) for (const t of words(ctx, a)) if (w.has(t)) return true;
+  const w = [...words(ctx, text)];
+  for (const a of [...answers, d.title]) {
+    const ts = [...words(ctx, a)];
+    // A number beside words ("awk(1)") is a qualifier, not the name.
+    const named = ts.some((t) => !/^\d+$/.test(t));
+    for (const t of ts) if (!(named && /^\d+$/.test(t)) && w.some((x) => giveaway(x, t))) return true;
+  }
   return false;
+}
+
+/**
+ * Whether clue word `w` gives answer word `t` away: the same word, a word that starts with it
+ * ("fwmark" for "fw"), or the same stem ("sampling" for "sample": all but the answer's last letter shared).
+ */
+export function giveaway(w: string, t: string): boolean {
+  if (w === t || (t.length >= 2 && w.startsWith(t))) return true;
+  if (t.length < 5) return false;
+  return w.startsWith(t.slice(0, -1));
 }
 
 const escapeRe = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
@@ -165,8 +180,8 @@ export function describePage(ctx: GenericContext, d: SearchDocument): Verdict<Ge
   // A runner-up scoring within 20% of the page fits the clue nearly as well: ambiguous.
   if (top[1] && top[1].score >= 0.8 * top[0].score) return reject('ambiguous-clue');
   const label = ctx.answerField === 'title' ? 'title' : ctx.answerField;
+  // (The clue was checked for leaks; the template's own words are not the page's.)
   const question = `Which page on ${d.site} is described as follows: "${clue}"? Give its ${label}.`;
-  if (leaks(ctx, question.replace(d.site, ''), d, answers)) return reject('leak');
   return { ok: true, value: { question, answer: answers, kind: 'describe-page', hops: 1, supportingUrls: [d.url], answerEntity: d.url } };
 }
 
@@ -208,7 +223,8 @@ export function linkHop(ctx: GenericContext, a: SearchDocument): Verdict<Generic
     }
     const label = ctx.answerField === 'title' ? 'title' : ctx.answerField;
     const question = `The page "${a.title}" on ${a.site} links to a page described as: "${clue}". What is that page's ${label}?`;
-    if (leaks(ctx, question.replace(a.title, '').replace(a.site, ''), b, answers)) {
+    // The first page's title must not give B away either ("git-diff(1)" links to "diff").
+    if (leaks(ctx, `${a.title} ${clue}`, b, answers)) {
       last = 'leak';
       continue;
     }
