@@ -165,7 +165,28 @@ describe('search server: batch and proxy mode', () => {
     const serp = await viaProxy('http://search.local/search?q=capital+of+france');
     expect(serp.status).toBe(200);
     expect(serp.body).toContain('href="http://geo.local/country/FR"');
-    // The API server itself is unchanged when addressed by IP.
+    // The API server itself is unchanged when addressed by IP or by a name that is no emulated site.
     expect((await get('/health')).status).toBe(200);
+    const named = await new Promise<number>((resolve, reject) => {
+      const req = request({ host: '127.0.0.1', port: srv.port, path: '/health', headers: { host: 'search-server:8765' } }, (res) => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+      });
+      req.on('error', reject);
+      req.end();
+    });
+    expect(named).toBe(200);
+    // A Host header naming an emulated site is served as that site.
+    const byHost = await new Promise<string>((resolve, reject) => {
+      const req = request({ host: '127.0.0.1', port: srv.port, path: '/country/FR', headers: { host: 'geo.local' } }, (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (c: string) => (body += c));
+        res.on('end', () => resolve(body));
+      });
+      req.on('error', reject);
+      req.end();
+    });
+    expect(byHost).toContain('<h1>France</h1>');
   });
 });

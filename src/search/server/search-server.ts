@@ -117,7 +117,7 @@ export async function startSearchServer(options: SearchServerOptions): Promise<R
     if (!limiter.take(req.socket.remoteAddress ?? '?')) throw new HttpError(429, 'rate_limited', `more than ${rate} requests/s from this client`);
     const method = req.method ?? 'GET';
     if (method === 'CONNECT') throw new HttpError(405, 'method_not_allowed', 'CONNECT (https tunnelling) is not emulated; request emulated pages as http://host/path through this proxy');
-    const emulatedHost = proxy ? proxyHost(rawUrl, req.headers.host) : undefined;
+    const emulatedHost = proxy ? proxyHost(rawUrl, req.headers.host, (h) => h === searchHost || web.backend.siteOf?.(h) !== undefined) : undefined;
     if (emulatedHost !== undefined) return serveEmulated(req, res, emulatedHost, rawUrl);
     const u = new URL(rawUrl, 'http://localhost');
     const path = u.pathname;
@@ -216,12 +216,16 @@ export async function startSearchServer(options: SearchServerOptions): Promise<R
   };
 }
 
-/** The emulated host a request names (absolute-form URL or a Host that is not an address of this machine), if any. */
-function proxyHost(rawUrl: string, hostHeader: string | undefined): string | undefined {
+/**
+ * The emulated host a request names, if any: any host of an absolute-form request (what clients
+ * send to a proxy), or a `Host` header naming an emulated site or the search host (so the API keeps
+ * working under whatever name the server itself is reached by).
+ */
+function proxyHost(rawUrl: string, hostHeader: string | undefined, emulated: (host: string) => boolean): string | undefined {
   const abs = /^https?:\/\/([^/?#]+)/i.exec(rawUrl);
   const host = (abs ? abs[1]! : (hostHeader ?? '')).toLowerCase().replace(/:\d+$/, '');
   if (!host || host === 'localhost' || /^[\d.]+$/.test(host) || host.startsWith('[')) return undefined;
-  return host;
+  return abs || emulated(host) ? host : undefined;
 }
 
 function preferredType(accept: string | undefined): 'html' | 'text' | 'json' {
