@@ -226,7 +226,7 @@ export class SearchWeb {
     return this.noiseNow;
   }
 
-  /** Changes the noise settings, e.g. each training step from a `noiseAt(schedule, step)` curriculum. */
+  /** Changes the noise settings (e.g. raised between training steps for a curriculum). */
   setNoise(noise: z.input<typeof WebNoise>): void {
     const r = WebNoise.safeParse(noise);
     if (!r.success) throw new ConfigError(`invalid noise: ${r.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
