@@ -8,7 +8,7 @@ describe('one settings mechanism for the search and engine subcommands', () => {
   it('search synth: both flag forms, kebab-case, short flags, --print-config', async () => {
     const run = await keiko(['search', 'synth', '-n', '5', '--test-fraction=0.5', '--seed', '3', '--print-config']);
     expect(run.code, run.out).toBe(0);
-    expect(JSON.parse(run.out)).toEqual({ index: '.keiko/search/builtin', out: '.keiko/search/qa', count: 5, seed: 3, testFraction: 0.5 });
+    expect(JSON.parse(run.out)).toEqual({ index: '.keiko/search/builtin', out: '.keiko/search/qa', count: 5, seed: 3, testFraction: 0.5, answerField: 'title' });
   });
 
   it('search serve and engine serve: a typo gets a did-you-mean and exit 2', async () => {

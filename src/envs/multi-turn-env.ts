@@ -139,6 +139,15 @@ export class MultiTurnEnv<S extends EnvState = EnvState> implements Environment 
   }
 
   /** Tool schemas for one model call (subclasses may vary them by state). */
+  /**
+   * The messages the model is shown for its next turn (default: the whole conversation). An
+   * environment can drop or shorten old observations here to fit a context budget; the model's
+   * prompt then no longer extends the previous turn's, and the trainer splits the trajectory there.
+   */
+  protected contextMessages(messages: readonly ChatMessage[], _state: S): ChatMessage[] {
+    return messages.slice();
+  }
+
   protected toolsFor(_state: S): ToolSchema[] | undefined {
     return this.tools ? [...this.tools] : undefined;
   }
@@ -180,9 +189,16 @@ export class MultiTurnEnv<S extends EnvState = EnvState> implements Environment 
       }
       const tools = this.toolsFor(state);
       let response;
+      let shown: ChatMessage[];
+      try {
+        shown = this.contextMessages(messages, state);
+      } catch (e) {
+        fail(e, (m, o) => new EnvError(`environment '${this.name}' failed: ${m}`, o));
+        break;
+      }
       try {
         response = await ctx.sampler.chat(
-          { messages: messages.slice(), ...(tools ? { tools } : {}), sampling: ctx.sampling, ...(ctx.groupId !== undefined ? { groupId: ctx.groupId } : {}) },
+          { messages: shown.slice(), ...(tools ? { tools } : {}), sampling: ctx.sampling, ...(ctx.groupId !== undefined ? { groupId: ctx.groupId } : {}) },
           ctx.signal ? { signal: ctx.signal } : undefined,
         );
       } catch (e) {
@@ -198,7 +214,7 @@ export class MultiTurnEnv<S extends EnvState = EnvState> implements Environment 
       usage.completionTokens += response.usage?.completionTokens ?? 0;
       const assistant: ChatMessage = { ...choice.message, role: 'assistant', content: choice.message.content ?? null };
       const turn: Turn = {
-        prompt: messages.slice(),
+        prompt: shown,
         completion: assistant,
         finishReason: choice.finishReason,
         ...(choice.tokens ? { tokens: choice.tokens } : {}),

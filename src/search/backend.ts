@@ -34,6 +34,13 @@ export interface SearchBackend {
   readonly info: BackendInfo;
   /** Top-k passages for a free-text query, best first. */
   searchPassages(query: string, options: { k: number }): Promise<PassageHit[]>;
+  /**
+   * Optional: about how many pages match a query (for "about N results"). Must depend on the query
+   * alone. Without it, counts are the pages retrieved.
+   */
+  estimateMatches?(query: string): number;
+  /** Optional: the site served at `host` (lowercase) and its page count, for site root pages. */
+  siteOf?(host: string): { name: string; documents: number } | undefined;
   /** A whole page, or undefined when no page has that URL/id. */
   getDocument(ref: DocRef): Promise<SearchDocument | undefined>;
 }

@@ -297,6 +297,24 @@ export class LocalSearchIndex implements SearchBackend {
     return this.search(query, { k: options.k }).map((p) => this.hit(p));
   }
 
+  /**
+   * About how many pages match `query`: the most passages any one query term occurs in (a lower
+   * bound on the passages matching some term), scaled to pages by the corpus's pages per passage.
+   */
+  estimateMatches(query: string): number {
+    let df = 0;
+    for (const t of this.searcher.analyze(query)) df = Math.max(df, t.df);
+    if (df === 0) return 0;
+    return Math.max(1, Math.round((df * this.manifest.documents) / Math.max(1, this.manifest.passages)));
+  }
+
+  /** The site at `host`: the build's site named like the host's first label (`foldoc` at `foldoc.local`). */
+  siteOf(host: string): { name: string; documents: number } | undefined {
+    const name = host.split('.')[0]!;
+    const n = Object.hasOwn(this.manifest.sites, name) ? this.manifest.sites[name] : undefined;
+    return n === undefined ? undefined : { name, documents: n };
+  }
+
   async getDocument(ref: DocRef): Promise<SearchDocument | undefined> {
     const i = this.docIndex(ref);
     return i < 0 ? undefined : this.docs.get(i);

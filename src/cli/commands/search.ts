@@ -1,3 +1,4 @@
+import cluster from 'node:cluster';
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { type Command } from 'commander';
@@ -64,6 +65,9 @@ const ServeSettings = z
     noise: z.number().min(0).max(1).default(0).describe('Probability of replacing each result with a distractor.'),
     latency: z.number().int().nonnegative().default(0).describe('Added latency per search/open, ms.'),
     seed: z.number().int().nonnegative().default(0).describe('Seed for noise.'),
+    deadLinks: z.number().min(0).max(1).default(0).describe('Probability that a page is gone (listed in results, a 404 when opened).'),
+    workers: z.number().int().min(1).max(64).default(1).describe('Server processes sharing the port (node:cluster); each loads the index.'),
+    proxy: z.boolean().default(true).describe('Serve emulated URLs at their own hosts (absolute-form requests or a Host header).'),
   })
   .strict();
 
@@ -75,6 +79,7 @@ const SynthSettings = z
     seed: z.number().int().nonnegative().default(0).describe('Seed.'),
     testFraction: z.number().min(0).max(1).default(0.2).describe('Share of answer entities held out for test.'),
     kinds: z.string().optional().describe(`Templates, comma-separated (${QA_KINDS.join(', ')}); unset: all.`),
+    answerField: z.string().default('title').describe("What generic questions ask for: 'title' or a key of the pages' facts."),
   })
   .strict();
 
@@ -185,10 +190,24 @@ export function register(program: Command): void {
     { command: 'keiko search serve', schema: ServeSettings, short: { i: 'index' } },
     'Serve the emulated web: JSON API (/api/search, /api/open, /api/find, /api/doc/<id>, /health) and HTML pages.',
     async (o) => {
+      if (o.workers > 1 && cluster.isPrimary) {
+        // Workers re-run this command; listening on one port, the primary spreads connections over them.
+        for (let i = 0; i < o.workers; i++) cluster.fork();
+        await new Promise<void>((resolve) => {
+          const stop = () => {
+            for (const w of Object.values(cluster.workers ?? {})) w?.process.kill('SIGTERM');
+            resolve();
+          };
+          process.once('SIGINT', stop);
+          process.once('SIGTERM', stop);
+        });
+        return;
+      }
       const index = openIndex(o.index);
-      const web = new SearchWeb(index, { seed: o.seed, noise: { replaceProb: o.noise, latencyMs: o.latency } });
-      const srv = await startSearchServer({ web, port: o.port, host: o.host, ratePerSecond: o.rate });
-      process.stdout.write(`keiko search: ${index.info.documents.toLocaleString('en-US')} pages at ${srv.url} (JSON API under /api, health at /health); Ctrl-C to stop\n`);
+      const web = new SearchWeb(index, { seed: o.seed, noise: { replaceProb: o.noise, latencyMs: o.latency, deadLinkProb: o.deadLinks } });
+      const srv = await startSearchServer({ web, port: o.port, host: o.host, ratePerSecond: o.rate, proxy: o.proxy });
+      const who = cluster.isWorker ? `worker ${cluster.worker?.id}: ` : '';
+      process.stdout.write(`keiko search: ${who}${index.info.documents.toLocaleString('en-US')} pages at ${srv.url} (JSON API under /api, health at /health${o.proxy ? '; proxy for emulated hosts' : ''}); Ctrl-C to stop\n`);
       await new Promise<void>((resolve) => {
         const stop = () => {
           process.off('SIGINT', stop);
@@ -212,12 +231,12 @@ export function register(program: Command): void {
       if (!(o.testFraction >= 0 && o.testFraction <= 1)) throw new ConfigError('--test-fraction must be in [0, 1]');
       const index = openIndex(o.index);
       const t0 = performance.now();
-      const result = synthesizeQa({ index, count: o.count, seed: o.seed, testFraction: o.testFraction, ...(kinds ? { kinds } : {}) });
+      const result = synthesizeQa({ index, count: o.count, seed: o.seed, testFraction: o.testFraction, answerField: o.answerField, ...(kinds ? { kinds } : {}) });
       const m = writeQaSplits({ dir: o.out, result, index: o.index, seed: o.seed, requested: o.count });
       process.stdout.write(
         `wrote ${m.train} train + ${m.test} test questions to ${o.out} in ${((performance.now() - t0) / 1000).toFixed(1)} s\n` +
           Object.entries(m.byKind).map(([k, n]) => `  ${k.padEnd(28)} ${n}`).join('\n') + '\n' +
-          `  rejected: ${Object.entries(m.rejected).map(([k, n]) => `${k}=${n}`).join(' ') || 'none'}\n`,
+          `  rejected (see synth.json): ${Object.entries(m.rejected).map(([k, n]) => `${k}=${n}`).join(' ') || 'none'}\n`,
       );
       index.close();
     },

@@ -17,5 +17,7 @@ export const SearchDocument = z.object({
   links: z.array(DocLink).default([]),
   /** Structured facts about the page's subject (used by QA synthesis), e.g. { capital: 'Paris' }. */
   facts: z.record(z.string(), z.union([z.string(), z.number()])).optional(),
+  /** Other names of the page's subject; QA synthesis accepts them as answers. */
+  aliases: z.array(z.string()).optional(),
 });
 export type SearchDocument = z.infer<typeof SearchDocument>;

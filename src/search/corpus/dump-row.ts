@@ -3,7 +3,8 @@ import type { SearchDocument } from './document.js';
 
 /**
  * A row of a passage dump, in the shapes Search-R1/FlashRAG and DPR use: `{id, contents}` where
- * `contents` is `"Title"\ntext`, or `{id, title, text}`. Full `SearchDocument` rows also pass.
+ * `contents` is `"Title"\ntext`, or `{id, title, text}`. Full `SearchDocument` rows also pass,
+ * with their `url`, `site`, `links`, `facts` and `aliases`.
  */
 export const DumpRow = z.looseObject({
   id: z.union([z.string(), z.number(), z.bigint()]).transform(String),
@@ -13,6 +14,9 @@ export const DumpRow = z.looseObject({
   url: z.string().optional(),
   site: z.string().optional(),
   links: z.array(z.object({ text: z.string(), url: z.string() })).optional(),
+  /** Structured facts (string or number values; Parquet integers arrive as bigint). */
+  facts: z.record(z.string(), z.union([z.string(), z.number(), z.bigint().transform(Number)])).optional(),
+  aliases: z.array(z.string()).optional(),
 });
 export type DumpRow = z.infer<typeof DumpRow>;
 
@@ -34,5 +38,7 @@ export function rowToDocument(row: DumpRow, site: string): SearchDocument {
     text: text ?? '',
     site: s,
     links: row.links ?? [],
+    ...(row.facts ? { facts: row.facts } : {}),
+    ...(row.aliases?.length ? { aliases: row.aliases } : {}),
   };
 }

@@ -30,6 +30,22 @@ export const FindRequest = z
   .refine(oneRef, oneRefMessage);
 export type FindRequest = z.infer<typeof FindRequest>;
 
+/** One operation of POST /api/batch: a search, open or find request with its `op`. */
+export const BatchOperation = z.discriminatedUnion('op', [
+  SearchRequest.extend({ op: z.literal('search') }),
+  z.strictObject({ op: z.literal('open'), ...pageRef, line: int(1, 10_000_000).default(1), lines: int(1, 500).optional() }).refine(oneRef, oneRefMessage),
+  z.strictObject({ op: z.literal('find'), ...pageRef, pattern: z.string().trim().min(1, 'pattern is empty').max(WEB_LIMITS.maxPatternChars) }).refine(oneRef, oneRefMessage),
+]);
+export type BatchOperation = z.infer<typeof BatchOperation>;
+
+/**
+ * Body of POST /api/batch: many operations in one round trip (rollout workers send a step's worth
+ * at once). The reply holds one `{status, body}` or `{status, error}` per operation, in order; one
+ * bad operation does not fail the others.
+ */
+export const BatchRequest = z.strictObject({ requests: z.array(BatchOperation).min(1) });
+export type BatchRequest = z.infer<typeof BatchRequest>;
+
 /** Every error response: `{ error: { code, message } }` with a 4xx/5xx status. */
 export interface ApiError {
   error: { code: string; message: string };

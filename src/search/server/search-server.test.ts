@@ -109,3 +109,84 @@ describe('search server', () => {
     }
   });
 });
+
+/** A request through the server as an HTTP proxy: absolute-form target, the emulated Host. */
+function viaProxy(target: string, headers: Record<string, string> = {}): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: string }> {
+  const u = new URL(target);
+  return new Promise((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port: srv.port, path: target, headers: { host: u.host, ...headers } }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => (body += c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+describe('search server: batch and proxy mode', () => {
+  it('answers a batch of operations in order, one bad operation failing alone', async () => {
+    const r = await post(
+      '/api/batch',
+      JSON.stringify({ requests: [{ op: 'search', query: 'capital', pageSize: 1 }, { op: 'open', url: 'https://geo.local/nope' }, { op: 'find', id: 'geo:city:1', pattern: 'capital' }, { op: 'open', url: 'http://geo.local/country/FR/' }] }),
+    );
+    expect(r.status).toBe(200);
+    const { responses } = (await r.json()) as { responses: { status: number; body?: { url?: string; totalMatches?: number; results?: unknown[] }; error?: { code: string } }[] };
+    expect(responses.map((x) => x.status)).toEqual([200, 404, 200, 200]);
+    expect(responses[0]!.body!.results).toHaveLength(1);
+    expect(responses[1]!.error!.code).toBe('not_found');
+    expect(responses[2]!.body!.totalMatches).toBe(1);
+    expect(responses[3]!.body!.url).toBe('https://geo.local/country/FR');
+    expect((await post('/api/batch', JSON.stringify({ requests: [{ op: 'fly' }] }))).status).toBe(400);
+    expect((await get('/api/batch')).status).toBe(405);
+  });
+
+  it('serves each emulated URL at its own host: pages, redirects, site roots, 404s, content types', async () => {
+    const page = await viaProxy('http://geo.local/country/FR');
+    expect(page.status).toBe(200);
+    expect(page.headers['content-type']).toBe('text/html; charset=utf-8');
+    expect(page.body).toContain('<h1>France</h1>');
+    expect(page.body).toContain('<a href="http://geo.local/city/1">Paris</a>');
+    const moved = await viaProxy('http://GEO.local/country/FR/');
+    expect(moved.status).toBe(301);
+    expect(moved.headers.location).toBe('http://geo.local/country/FR');
+    const root = await viaProxy('http://geo.local/');
+    expect(root.status).toBe(200);
+    expect(root.body).toContain('2 pages');
+    const missing = await viaProxy('http://geo.local/country/XX');
+    expect(missing.status).toBe(404);
+    expect(missing.body).toContain('was not found on this server');
+    const text = await viaProxy('http://geo.local/country/FR', { accept: 'text/plain' });
+    expect(text.headers['content-type']).toBe('text/plain; charset=utf-8');
+    expect(text.body).toBe('France\n\nFrance is a country in Europe. Its capital is Paris.\n');
+    const json = await viaProxy('http://geo.local/city/1', { accept: 'application/json' });
+    expect(JSON.parse(json.body)).toMatchObject({ id: 'geo:city:1', title: 'Paris, France' });
+    const serp = await viaProxy('http://search.local/search?q=capital+of+france');
+    expect(serp.status).toBe(200);
+    expect(serp.body).toContain('href="http://geo.local/country/FR"');
+    // The API server itself is unchanged when addressed by IP or by a name that is no emulated site.
+    expect((await get('/health')).status).toBe(200);
+    const named = await new Promise<number>((resolve, reject) => {
+      const req = request({ host: '127.0.0.1', port: srv.port, path: '/health', headers: { host: 'search-server:8765' } }, (res) => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+      });
+      req.on('error', reject);
+      req.end();
+    });
+    expect(named).toBe(200);
+    // A Host header naming an emulated site is served as that site.
+    const byHost = await new Promise<string>((resolve, reject) => {
+      const req = request({ host: '127.0.0.1', port: srv.port, path: '/country/FR', headers: { host: 'geo.local' } }, (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (c: string) => (body += c));
+        res.on('end', () => resolve(body));
+      });
+      req.on('error', reject);
+      req.end();
+    });
+    expect(byHost).toContain('<h1>France</h1>');
+  });
+});

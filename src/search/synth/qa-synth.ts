@@ -1,4 +1,7 @@
+import { ConfigError } from '../../core/errors.js';
 import { Rng } from '../../core/rng.js';
+import { Tokenizer } from '../index/tokenizer.js';
+import { answerOf, CLUE_SENTENCES, describePage, hiddenSentences, linkHop, pageFact, type GenericCandidate, type GenericContext, type Verdict } from './generic-templates.js';
 import { normalizeAnswer } from '../../rubrics/answer-match.js';
 import type { SearchDocument } from '../corpus/document.js';
 import type { LocalSearchIndex } from '../local-index.js';
@@ -16,10 +19,16 @@ export interface SynthOptions {
   retrievalDepth?: number;
   /** Which templates to use (default: all). */
   kinds?: readonly string[];
+  /**
+   * What generic questions ask for: 'title' (default) or a key of the pages' `facts` (e.g. 'name'
+   * when titles are "ls(1)"). The built-in geo/dictionary templates keep their own answers.
+   */
+  answerField?: string;
 }
 
 export interface SynthResult {
   items: QaItem[];
+  /** Candidates dropped, by `kind:reason` (leak, ambiguous-clue, hop-not-needed, not-retrievable…). */
   rejected: Record<string, number>;
 }
 
@@ -136,8 +145,17 @@ const TEMPLATES: Record<string, (d: SearchDocument, c: Corpus) => Candidate | un
   },
 };
 
-/** Names of the built-in question templates. */
-export const QA_KINDS = Object.keys(TEMPLATES);
+/** Generic templates (any corpus: titles, text, links, facts); see `generic-templates.ts`. */
+const GENERIC: Record<string, (ctx: GenericContext, d: SearchDocument, rng: Rng) => Verdict<GenericCandidate>> = {
+  'describe-page': (ctx, d) => describePage(ctx, d),
+  'link-hop': (ctx, d) => linkHop(ctx, d),
+  'page-fact': (ctx, d, rng) => pageFact(ctx, d, rng),
+};
+
+/** Names of the question templates: the built-in corpus's, then the generic ones. */
+export const QA_KINDS = [...Object.keys(TEMPLATES), ...Object.keys(GENERIC)];
+/** The generic templates, which work on any corpus. */
+export const GENERIC_QA_KINDS = Object.keys(GENERIC);
 
 /**
  * Synthesizes QA pairs by backtranslation from the corpus: start at an answer entity's page, walk
@@ -152,11 +170,44 @@ export function synthesizeQa(options: SynthOptions): SynthResult {
   const rng = new Rng(seed);
   const depth = options.retrievalDepth ?? 10;
   const testFraction = options.testFraction ?? 0.2;
-  const kinds = (options.kinds ?? QA_KINDS).filter((k) => k in TEMPLATES);
+  const unknown = (options.kinds ?? []).filter((k) => !QA_KINDS.includes(k));
+  if (unknown.length) throw new ConfigError(`unknown question kind${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')}; available: ${QA_KINDS.join(', ')}`);
+  const kinds = (options.kinds ?? QA_KINDS).slice();
+  const answerField = options.answerField ?? 'title';
   const corpus = scan(options.index);
+  const all: SearchDocument[] = [];
+  const answerCount = new Map<string, number>();
+  if (kinds.some((k) => k in GENERIC)) {
+    for (let i = 0; i < options.index.docs.size; i++) {
+      const d = options.index.document(i);
+      all.push(d);
+      const a = answerOf(d, answerField);
+      if (a) answerCount.set(normalizeAnswer(a), (answerCount.get(normalizeAnswer(a)) ?? 0) + 1);
+    }
+  }
+  const allByUrl = new Map(all.map((d) => [d.url, d]));
+  const factCounts = new Map<string, number>();
+  for (const d of all) {
+    for (const [k, v] of Object.entries(d.facts ?? {})) {
+      factCounts.set(k, (factCounts.get(k) ?? 0) + 1);
+      factCounts.set(`${k}\u0000${normalizeAnswer(String(v))}`, (factCounts.get(`${k}\u0000${normalizeAnswer(String(v))}`) ?? 0) + 1);
+    }
+  }
+  const factDistinct = new Map<string, Set<string>>();
+  const sentenceCounts = new Map<string, number>();
+  for (const d of all) {
+    for (const [k, v] of Object.entries(d.facts ?? {})) {
+      let set = factDistinct.get(k);
+      if (!set) factDistinct.set(k, (set = new Set()));
+      if (set.size < 1000) set.add(normalizeAnswer(String(v)));
+    }
+    for (const sentence of new Set(hiddenSentences(d, [answerOf(d, answerField) ?? d.title, ...(d.aliases ?? [])], CLUE_SENTENCES).map(normalizeAnswer))) sentenceCounts.set(sentence, (sentenceCounts.get(sentence) ?? 0) + 1);
+  }
+  const factShare = (k: string, v: string) => (factCounts.get(`${k}\u0000${normalizeAnswer(v)}`) ?? 0) / Math.max(1, factCounts.get(k) ?? 0);
+  const ctx: GenericContext = { index: options.index, tokenizer: new Tokenizer(options.index.manifest.tokenizer), depth, answerField, answerCount, byUrl: (u) => allByUrl.get(u), factShare, factValues: (k) => factDistinct.get(k)?.size ?? 0, factPages: (k) => factCounts.get(k) ?? 0, sentencePages: (x) => sentenceCounts.get(normalizeAnswer(x)) ?? 0 };
   const pools: Record<string, SearchDocument[]> = {};
   for (const k of kinds) {
-    const src = k === 'define-term' || k === 'linked-term' ? corpus.terms : k.startsWith('city') ? corpus.cities : corpus.countries;
+    const src = k in GENERIC ? (k === 'page-fact' ? all.filter((d) => d.facts) : all) : k === 'define-term' || k === 'linked-term' ? corpus.terms : k.startsWith('city') ? corpus.cities : corpus.countries;
     pools[k] = rng.shuffle(src);
   }
   const rejected: Record<string, number> = {};
@@ -174,34 +225,61 @@ export function synthesizeQa(options: SynthOptions): SynthResult {
     }
     return urls.includes(url);
   };
+  /** The next candidate of kind `k` that passes its checks, or undefined when the pool is spent. */
+  const nextOf = (k: string): Omit<Candidate, 'checks'> | undefined => {
+    const pool = pools[k]!;
+    while (cursor[k]! < pool.length) {
+      const d = pool[cursor[k]!++]!;
+      let cand: Omit<Candidate, 'checks'>;
+      if (k in GENERIC) {
+        const v = GENERIC[k]!(ctx, d, rng);
+        if (!v.ok) {
+          reject(`${k}:${v.reason}`);
+          continue;
+        }
+        cand = v.value;
+      } else {
+        const c = TEMPLATES[k]!(d, corpus);
+        if (!c) continue;
+        if (!c.checks.every((ch, i) => ch === undefined || ranksWithin(ch.query, c.supportingUrls[i]!, ch.depth))) {
+          reject(`not-retrievable:${k}`);
+          continue;
+        }
+        const { checks: _checks, ...rest } = c;
+        cand = rest;
+      }
+      if (seenQuestions.has(cand.question)) {
+        reject('duplicate');
+        continue;
+      }
+      return cand;
+    }
+    return undefined;
+  };
   let active = kinds.slice();
   while (items.length < options.count && active.length) {
     const next: string[] = [];
     for (const k of active) {
       if (items.length >= options.count) break;
-      const pool = pools[k]!;
-      let made = false;
-      while (cursor[k]! < pool.length && !made) {
-        const d = pool[cursor[k]!++]!;
-        const cand = TEMPLATES[k]!(d, corpus);
-        if (!cand) continue;
-        if (seenQuestions.has(cand.question)) {
-          reject('duplicate');
-          continue;
-        }
-        if (!cand.checks.every((c, i) => c === undefined || ranksWithin(c.query, cand.supportingUrls[i]!, c.depth))) {
-          reject(`not-retrievable:${k}`);
-          continue;
-        }
-        seenQuestions.add(cand.question);
-        const split = hashSeed(seed, cand.answerEntity) / 2 ** 32 < testFraction ? 'test' : 'train';
-        const { checks: _checks, ...rest } = cand;
-        items.push({ schemaVersion: QA_SCHEMA_VERSION, id: `${k}-${hashSeed(seed, cand.question).toString(36)}`, split, ...rest });
-        made = true;
-      }
-      if (made) next.push(k);
+      const cand = nextOf(k);
+      if (!cand) continue;
+      seenQuestions.add(cand.question);
+      const split = hashSeed(seed, cand.answerEntity) / 2 ** 32 < testFraction ? 'test' : 'train';
+      items.push({ schemaVersion: QA_SCHEMA_VERSION, id: `${k}-${hashSeed(seed, cand.question).toString(36)}`, split, ...cand });
+      next.push(k);
     }
     active = next;
+  }
+  if (items.length === 0 && options.count > 0) {
+    const why = Object.entries(rejected)
+      .sort((a, b) => b[1] - a[1])
+      .map(([r, n]) => `${r}=${n}`)
+      .join(', ');
+    throw new ConfigError(
+      `no questions could be synthesised from this index (${options.index.info.documents} pages; kinds ${kinds.join(', ')}); ` +
+        `rejected: ${why || 'no page fit any template'}. Generic questions need pages with a title (or the answerField fact, now '${answerField}') ` +
+        `and a descriptive sentence of 30-240 characters; link-hop needs links between pages; page-fact needs facts.`,
+    );
   }
   return { items, rejected };
 }

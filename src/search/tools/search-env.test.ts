@@ -125,4 +125,42 @@ describe('parseTagAction', () => {
     expect(parseTagAction('<search></search>')).toMatchObject({ kind: 'invalid' });
     expect(parseTagAction('nothing')).toBeUndefined();
   });
+
+});
+
+describe('searchEnv long episodes', async () => {
+  const web = new SearchWeb(await LocalSearchIndex.build({ documents: docs }));
+
+  it('long episodes: maxViews from searchEnv, old observations summarised so the context stays small, noise truth in state', async () => {
+    const noisy = new SearchWeb(await LocalSearchIndex.build({ documents: docs }), { noise: { replaceProb: 1 } });
+    const env = searchEnv({ web: noisy, dataset: [row], maxViews: 4, maxTurns: 10, observations: { keepLast: 1, mode: 'summarise' } });
+    const script = [
+      call('c1', 'search', { query: 'capital of France', topn: 2 }),
+      call('c2', 'open', { url: 'https://geo.local/country/FR', num_lines: 1 }),
+      call('c3', 'open', { url: 'geo.local/city/1' }),
+      call('c4', 'open', { url: 'https://geo.local/country/DE' }),
+      call('c5', 'open', { url: 'https://geo.local/country/FR' }),
+      call('c6', 'answer', { answer: 'Paris' }),
+    ];
+    const sampler = new ScriptedSampler({ script });
+    const out = await env.rollout(env.dataset[0]!, { sampler, sampling: {}, rng: new Rng(1) });
+    expect(out.stopReason).toBe('terminated');
+    const tools = out.completion.filter((m) => m.role === 'tool').map((m) => m.content ?? '');
+    expect(tools[4]).toMatch(/^Error: .*4 views/);
+    // The last prompt shows only the latest observation whole; older ones keep their headers.
+    const last = sampler.chatRequests.at(-1)!.messages.filter((m) => m.role === 'tool').map((m) => m.content ?? '');
+    expect(last[0]).toMatch(/^Search results for .*\n【0†.*】\n/);
+    expect(last[0]).toContain('[snippets elided]');
+    expect(last[1]).toMatch(/^France\nhttps:\/\/geo.local\/country\/FR.*\n\[viewing lines 1–1 of 1\]\n\[page text elided/);
+    expect(last[4]).toBe(tools[4]);
+    expect(last.join('').length).toBeLessThan(tools.join('').length);
+    // The rollout's record keeps the full conversation and the noise truth.
+    expect(tools[1]).toContain('Its capital is 【0†Paris】');
+    const search = (out.state as { search: { noise: { kind: string; query: string }[]; visitedUrls: string[] } }).search;
+    expect(search.noise.length).toBeGreaterThan(0);
+    expect(search.noise[0]).toMatchObject({ kind: 'distractor', query: 'capital of France' });
+    expect(search.visitedUrls).toEqual(['https://geo.local/country/FR', 'https://geo.local/city/1', 'https://geo.local/country/DE']);
+    expect(() => searchEnv({ web, dataset: [row], maxViews: 0 })).toThrow(/maxViews/);
+    expect(() => searchEnv({ web, dataset: [row], observations: { mode: 'forget' as never } })).toThrow(/observations/);
+  });
 });

@@ -9,6 +9,9 @@ import { judgeRubric } from '../../rubrics/judge-rubric.js';
 import { rubric } from '../../rubrics/rubric.js';
 import { rubricGroup } from '../../rubrics/rubric-group.js';
 import type { SearchWeb } from '../web/search-web.js';
+import { DEFAULT_MAX_VIEWS } from '../web/browser.js';
+import { formatZodError } from '../../core/parse.js';
+import { applyObservationPolicy, ObservationPolicy, type ObservationPolicyInput } from './observation-policy.js';
 import { browserFor, recordAnswer, startEpisode, syncEpisode, type SearchState } from './search-session.js';
 import { searchTools } from './search-tools.js';
 import { parseTagAction, parseTagAnswer } from './text-tags.js';
@@ -40,6 +43,16 @@ export interface SearchEnvOptions {
    * latest view (a click instead of spelling a name). Default false.
    */
   citeAnswers?: boolean;
+  /**
+   * Most views (results pages and opened pages together) one episode may hold (default 100). Raise it
+   * with `maxTurns` for long episodes, and set `observations` so they fit the context.
+   */
+  maxViews?: number;
+  /**
+   * How old observations are shown to the model (keep the last k whole; drop, truncate or summarise
+   * the rest). Default: everything is shown whole.
+   */
+  observations?: ObservationPolicyInput;
   /** When given, an LLM judge decides correctness (reward) and exact match becomes a metric. */
   judge?: Sampler;
   systemPrompt?: string;
@@ -90,10 +103,16 @@ export function searchRubric(options: { judge?: Sampler } = {}): Rubric {
 
 type ToolSearchState = ToolState & SearchState;
 
+interface EpisodeSettings {
+  maxViews: number;
+  observations?: ObservationPolicy;
+}
+
 /** Search QA with OpenAI tool calls: the episode ends when the model calls `answer`. */
 class SearchToolEnv extends ToolEnv<ToolSearchState> {
   constructor(
     private readonly web: SearchWeb,
+    private readonly episode: EpisodeSettings,
     options: ConstructorParameters<typeof ToolEnv<ToolSearchState>>[0],
   ) {
     super(options);
@@ -101,7 +120,11 @@ class SearchToolEnv extends ToolEnv<ToolSearchState> {
 
   protected override async setupState(args: { example: Example; state: ToolSearchState; rng: Rng }): Promise<ToolSearchState> {
     const state = await super.setupState(args);
-    return startEpisode(state, this.web);
+    return startEpisode(state, this.web, { maxViews: this.episode.maxViews });
+  }
+
+  protected override contextMessages(messages: readonly ChatMessage[], state: ToolSearchState): ChatMessage[] {
+    return this.episode.observations ? applyObservationPolicy(messages, this.episode.observations) : super.contextMessages(messages, state);
   }
 
   protected override async isCompleted(args: HookArgs<ToolSearchState>): Promise<boolean> {
@@ -115,13 +138,18 @@ class SearchTagEnv extends MultiTurnEnv<SearchState> {
   constructor(
     private readonly web: SearchWeb,
     private readonly cite: boolean,
+    private readonly episode: EpisodeSettings,
     options: ConstructorParameters<typeof MultiTurnEnv<SearchState>>[0],
   ) {
     super(options);
   }
 
   protected override async setupState(args: { example: Example; state: SearchState; rng: Rng }): Promise<SearchState> {
-    return startEpisode(await super.setupState(args), this.web);
+    return startEpisode(await super.setupState(args), this.web, { maxViews: this.episode.maxViews });
+  }
+
+  protected override contextMessages(messages: readonly ChatMessage[], state: SearchState): ChatMessage[] {
+    return this.episode.observations ? applyObservationPolicy(messages, this.episode.observations) : super.contextMessages(messages, state);
   }
 
   protected override async isCompleted({ messages, state }: HookArgs<SearchState>): Promise<boolean> {
@@ -165,6 +193,15 @@ export function searchEnv(options: SearchEnvOptions): Environment {
   if (!options.web) throw new ConfigError('searchEnv needs `web` (a SearchWeb over an index)');
   const protocol = options.protocol ?? 'tools';
   const cite = options.citeAnswers ?? false;
+  const maxViews = options.maxViews ?? DEFAULT_MAX_VIEWS;
+  if (!Number.isInteger(maxViews) || maxViews < 1) throw new ConfigError(`searchEnv: maxViews must be an integer ≥ 1 (got ${maxViews})`);
+  let observations: ObservationPolicy | undefined;
+  if (options.observations) {
+    const r = ObservationPolicy.safeParse(options.observations);
+    if (!r.success) throw new ConfigError(`searchEnv: invalid observations policy: ${formatZodError(r.error)}`);
+    observations = r.data;
+  }
+  const episode: EpisodeSettings = { maxViews, ...(observations ? { observations } : {}) };
   const common = {
     name: options.name ?? `search-qa-${protocol}`,
     dataset: options.dataset,
@@ -173,11 +210,11 @@ export function searchEnv(options: SearchEnvOptions): Environment {
     rubric: searchRubric({ judge: options.judge }),
   };
   if (protocol === 'tools') {
-    return new SearchToolEnv(options.web, { ...common, systemPrompt: options.systemPrompt ?? SEARCH_TOOLS_PROMPT, tools: searchTools({ cite }) as never });
+    return new SearchToolEnv(options.web, episode, { ...common, systemPrompt: options.systemPrompt ?? SEARCH_TOOLS_PROMPT, tools: searchTools({ cite }) as never });
   }
   if (protocol === 'tags') {
     const systemPrompt = options.systemPrompt ?? (cite ? `${SEARCH_TAGS_PROMPT}\n${CITE_TAGS_HINT}` : SEARCH_TAGS_PROMPT);
-    return new SearchTagEnv(options.web, cite, { ...common, systemPrompt, parser: { parseAnswer: (c: ChatMessage[]) => parseTagAnswer(lastAssistantText(c)) } });
+    return new SearchTagEnv(options.web, cite, episode, { ...common, systemPrompt, parser: { parseAnswer: (c: ChatMessage[]) => parseTagAnswer(lastAssistantText(c)) } });
   }
   throw new ConfigError(`unknown search protocol '${String(protocol)}'; available: tools, tags`);
 }

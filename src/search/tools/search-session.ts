@@ -1,6 +1,6 @@
 import { EnvError } from '../../core/errors.js';
 import { Browser } from '../web/browser.js';
-import type { SearchWeb } from '../web/search-web.js';
+import type { NoiseEvent, SearchWeb } from '../web/search-web.js';
 
 /**
  * Plain-data record of one search episode, kept in rollout state (so it can be logged and read by
@@ -15,6 +15,8 @@ export interface SearchEpisode {
   citedLink?: number;
   /** Actions that failed (bad ids, unknown pages, empty queries…). */
   errors: number;
+  /** The truth about noisy results the agent was shown (distractors, dead links), for analysis only. */
+  noise: (NoiseEvent & { query: string; page: number })[];
 }
 
 /** State keys a search environment maintains. */
@@ -25,10 +27,10 @@ export interface SearchState extends Record<string, unknown> {
 const browsers = new WeakMap<object, Browser>();
 
 /** Starts an episode: a fresh Browser tied to `state`, and an empty record in `state.search`. */
-export function startEpisode<S extends Record<string, unknown>>(state: S, web: SearchWeb): S & SearchState {
+export function startEpisode<S extends Record<string, unknown>>(state: S, web: SearchWeb, options: { maxViews?: number } = {}): S & SearchState {
   const s = state as S & SearchState;
-  s.search = { queries: [], visitedUrls: [], errors: 0 };
-  browsers.set(s, new Browser(web));
+  s.search = { queries: [], visitedUrls: [], errors: 0, noise: [] };
+  browsers.set(s, new Browser(web, options));
   return s;
 }
 
@@ -45,6 +47,7 @@ export function syncEpisode(state: SearchState): void {
   if (!b) return;
   state.search.queries = [...b.queries];
   state.search.visitedUrls = [...b.visitedUrls];
+  state.search.noise = [...b.noise];
 }
 
 const CITATION = /^【(\d+)(?:†[^】]*)?】$/;

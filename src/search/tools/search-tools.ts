@@ -21,16 +21,22 @@ async function act(state: SearchState, fn: () => Promise<string>): Promise<strin
  * With `cite`, `answer` also takes `【id】`: the text of that result or link (see `recordAnswer`).
  */
 export function searchTools(options: { cite?: boolean } = {}): Tool<SearchState>[] {
-  const search = defineTool<z.ZodObject<{ query: z.ZodString; page: z.ZodOptional<z.ZodNumber> }>, SearchState>({
+  const search = defineTool<z.ZodObject<{ query: z.ZodString; page: z.ZodOptional<z.ZodNumber>; topn: z.ZodOptional<z.ZodNumber> }>, SearchState>({
     name: 'search',
-    description: 'Search the web. Returns a results page: numbered results 【id†title】 with URL and snippet. Use page for more results.',
+    description:
+      'Search the web. Returns a results page: numbered results 【id†title】 with URL and snippet. Use page for more results. ' +
+      'Operators: site:host, "exact phrase", -word.',
     parameters: z.object({
       query: z.string().min(1).max(WEB_LIMITS.maxQueryChars).describe('search query'),
       page: z.number().int().min(1).max(WEB_LIMITS.maxPage).optional().describe('results page, 1-based (default 1)'),
+      topn: z.number().int().min(1).max(WEB_LIMITS.maxPageSize).optional().describe(`results per page (1..${WEB_LIMITS.maxPageSize})`),
     }),
-    execute: ({ query, page }, { state }) => act(state, async () => (await browserFor(state).search({ query, page: page ?? 1 })).text),
+    execute: ({ query, page, topn }, { state }) => act(state, async () => (await browserFor(state).search({ query, page: page ?? 1, ...(topn !== undefined ? { pageSize: topn } : {}) })).text),
   });
-  const open = defineTool<z.ZodObject<{ id: z.ZodOptional<z.ZodNumber>; cursor: z.ZodOptional<z.ZodNumber>; url: z.ZodOptional<z.ZodString>; line: z.ZodOptional<z.ZodNumber> }>, SearchState>({
+  const open = defineTool<
+    z.ZodObject<{ id: z.ZodOptional<z.ZodNumber>; cursor: z.ZodOptional<z.ZodNumber>; url: z.ZodOptional<z.ZodString>; line: z.ZodOptional<z.ZodNumber>; num_lines: z.ZodOptional<z.ZodNumber> }>,
+    SearchState
+  >({
     name: 'open',
     description:
       'Open a page. id: a result or link id 【id†…】 from the view at cursor (default: the latest view). url: open a URL directly. ' +
@@ -40,8 +46,9 @@ export function searchTools(options: { cite?: boolean } = {}): Tool<SearchState>
       cursor: z.number().int().min(0).optional().describe('which earlier view the id refers to (default: latest)'),
       url: z.string().max(2048).optional().describe('a URL to open directly'),
       line: z.number().int().min(1).optional().describe('first line to show (default 1)'),
+      num_lines: z.number().int().min(1).max(WEB_LIMITS.maxViewLines).optional().describe(`how many lines to show (1..${WEB_LIMITS.maxViewLines})`),
     }),
-    execute: (args, { state }) => act(state, async () => (await browserFor(state).open(args)).text),
+    execute: ({ num_lines, ...args }, { state }) => act(state, async () => (await browserFor(state).open({ ...args, ...(num_lines !== undefined ? { lines: num_lines } : {}) })).text),
   });
   const find = defineTool<z.ZodObject<{ pattern: z.ZodString; cursor: z.ZodOptional<z.ZodNumber> }>, SearchState>({
     name: 'find',

@@ -1,6 +1,9 @@
 import { ConfigError, EnvError } from '../../core/errors.js';
 import { renderFind, renderPage, renderSerp } from './render-text.js';
-import type { SearchWeb } from './search-web.js';
+import type { NoiseEvent, SearchWeb } from './search-web.js';
+
+/** Views a browsing session holds by default (results pages and page views together). */
+export const DEFAULT_MAX_VIEWS = 100;
 import type { FindResult, PageView, SerpPage } from './web-types.js';
 
 /** A link of a view: where it goes, and its text (a result's title, or a link's anchor text). */
@@ -31,14 +34,22 @@ export class Browser {
   readonly history: BrowserView[] = [];
   readonly visitedUrls: string[] = [];
   readonly queries: string[] = [];
+  /** The truth about noisy results this session was shown (for the rollout's record, never for the agent). */
+  readonly noise: (NoiseEvent & { query: string; page: number })[] = [];
+  /** Most views (results pages and page views together) a session may hold. */
+  readonly maxViews: number;
 
   constructor(
     readonly web: SearchWeb,
-    private readonly maxHistory = 100,
-  ) {}
+    options: { maxViews?: number } | number = {},
+  ) {
+    const max = typeof options === 'number' ? options : (options.maxViews ?? DEFAULT_MAX_VIEWS);
+    if (!Number.isInteger(max) || max < 1) throw new ConfigError(`maxViews must be an integer ≥ 1 (got ${max})`);
+    this.maxViews = max;
+  }
 
   private push(v: BrowserView): number {
-    if (this.history.length >= this.maxHistory) throw new EnvError(`browsing history is full (${this.maxHistory} views)`);
+    if (this.history.length >= this.maxViews) throw new EnvError(`browsing history is full (${this.maxViews} views; raise maxViews)`);
     this.history.push(v);
     return this.history.length - 1;
   }
@@ -51,18 +62,21 @@ export class Browser {
     return v;
   }
 
-  async search(options: { query: string; page?: number }): Promise<BrowserResult<SerpPage>> {
-    const serp = await this.web.search(options);
-    this.queries.push(serp.query);
+  /** Searches (`pageSize`: results per page, 1..50; default the web's). */
+  async search(options: { query: string; page?: number; pageSize?: number }): Promise<BrowserResult<SerpPage>> {
+    const { serp, noise } = await this.web.searchWithTruth(options);
     const cursor = this.push({ kind: 'serp', serp, links: serp.results.map((r) => ({ url: r.url, text: r.title })) });
+    this.queries.push(serp.query);
+    for (const n of noise) this.noise.push({ ...n, query: serp.query, page: serp.page });
     return { cursor, data: serp, text: renderSerp(serp, cursor, this.web.config.serpFormat) };
   }
 
   /**
    * Opens a page: by `url`; by link `id` in view `cursor` (default: the latest view); or, with only
-   * `cursor` and/or `line`, scrolls the page at that view.
+   * `cursor` and/or `line`, scrolls the page at that view. `lines`: how many lines to show
+   * (1..`WEB_LIMITS.maxViewLines`; default the web's `viewLines`).
    */
-  async open(options: { url?: string; id?: number; cursor?: number; line?: number }): Promise<BrowserResult<PageView>> {
+  async open(options: { url?: string; id?: number; cursor?: number; line?: number; lines?: number }): Promise<BrowserResult<PageView>> {
     let url = options.url;
     if (url === undefined) {
       const v = this.viewAt(options.cursor);
@@ -71,11 +85,11 @@ export class Browser {
       } else if (v.kind === 'page') url = v.view.url;
       else throw new ConfigError('give a link id (or a url) to open from a results page');
     }
-    const view = await this.web.open({ url, line: options.line ?? 1 });
+    const view = await this.web.open({ url, line: options.line ?? 1, ...(options.lines !== undefined ? { lines: options.lines } : {}) });
     // Link ids in a view are the page's own link ids, so store the full link list.
     const layout = this.web.layout(await this.web.document({ url }));
-    this.visitedUrls.push(view.url);
     const cursor = this.push({ kind: 'page', view, links: layout.links.map((l) => ({ url: l.url, text: l.text })) });
+    this.visitedUrls.push(view.url);
     return { cursor, data: view, text: renderPage(view, cursor, this.web.config.pageFormat) };
   }
 

@@ -6,12 +6,12 @@ import type { FindResult, PageView, SerpPage } from './web-types.js';
  */
 export function renderSerp(serp: SerpPage, cursor?: number, format: 'full' | 'compact' = 'full'): string {
   if (format === 'compact') return serp.results.length ? serp.results.map((r, i) => `【${i}†${r.title}】 ${r.snippet.replace(/\*\*/g, '')}`).join('\n') : 'No results.';
-  const head = `Search results for "${serp.query}" (page ${serp.page}${cursor !== undefined ? `, cursor ${cursor}` : ''})`;
+  const head = `Search results for "${serp.query}" (page ${serp.page}${cursor !== undefined ? `, cursor ${cursor}` : ''}; about ${serp.totalResults.toLocaleString('en-US')} results)`;
   if (serp.results.length === 0) return `${head}\nNo results.`;
   const first = serp.results[0]!.rank;
   const last = serp.results.at(-1)!.rank;
   const body = serp.results.map((r, i) => `【${i}†${r.title}】 ${r.url}\n${r.snippet}`).join('\n\n');
-  const more = last < serp.totalResults ? `\n\n(results ${first}–${last}; more on page ${serp.page + 1})` : `\n\n(results ${first}–${last}; no more results)`;
+  const more = serp.hasMore ? `\n\n(results ${first}–${last}; more on page ${serp.page + 1})` : `\n\n(results ${first}–${last}; no more results)`;
   return `${head}\n\n${body}${more}`;
 }
 

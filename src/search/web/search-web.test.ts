@@ -64,11 +64,39 @@ describe('SearchWeb', async () => {
     const a = await noisy(1, 0.5).search({ query: 'apple orchard 3' });
     const b = await noisy(1, 0.5).search({ query: 'apple orchard 3' });
     expect(a).toEqual(b);
-    const all = await noisy(1, 1).search({ query: 'apple orchard 3' });
-    expect(all.results.every((r) => r.injected)).toBe(true);
+    const all = await noisy(1, 1).searchWithTruth({ query: 'apple orchard 3' });
+    expect(all.noise.map((n) => [n.kind, n.rank])).toEqual(all.serp.results.map((r) => ['distractor', r.rank]));
     const clean = await noisy(1, 0).search({ query: 'apple orchard 3' });
     expect(clean.results[0]!.url).toBe('https://t.local/fruit/3');
-    expect(all.results.map((r) => r.url)).not.toContain('https://t.local/fruit/3');
+    expect(all.serp.results.map((r) => r.url)).not.toContain('https://t.local/fruit/3');
+    expect(all.noise[0]!.replaced).toBe('https://t.local/fruit/3');
+  });
+
+  it('noise leaves no trace in what the API returns: same fields, scores in rank order', async () => {
+    const noisy = new SearchWeb(index, { pageSize: 5, seed: 4, noise: { replaceProb: 0.5 } });
+    const { serp, noise } = await noisy.searchWithTruth({ query: 'apple orchard 3' });
+    expect(noise.length).toBeGreaterThan(0);
+    expect(noise.length).toBeLessThan(5);
+    const clean = await web.search({ query: 'apple orchard 3' });
+    for (const r of serp.results) expect(Object.keys(r).sort()).toEqual(Object.keys(clean.results[0]!).sort());
+    const scores = serp.results.map((r) => r.score);
+    expect(scores).toEqual([...scores].sort((a, b) => b - a));
+    expect(scores).toEqual(clean.results.map((r) => r.score));
+    expect(JSON.stringify(serp)).not.toMatch(/inject|noise|distract/i);
+  });
+
+  it('dead-link noise: results still list the page, opening it is a 404, the truth is recorded', async () => {
+    const dead = new SearchWeb(index, { pageSize: 10, seed: 2, noise: { deadLinkProb: 0.5 } });
+    const { serp, noise } = await dead.searchWithTruth({ query: 'apple orchard' });
+    const gone = noise.filter((n) => n.kind === 'dead').map((n) => n.url);
+    expect(gone.length).toBeGreaterThan(0);
+    expect(gone.length).toBeLessThan(serp.results.length);
+    await expect(dead.open({ url: gone[0]! })).rejects.toThrow(/404/);
+    const alive = serp.results.find((r) => !gone.includes(r.url))!;
+    expect((await dead.open({ url: alive.url })).url).toBe(alive.url);
+    dead.setNoise({ deadLinkProb: 0 });
+    expect((await dead.open({ url: gone[0]! })).url).toBe(gone[0]);
+    expect(() => dead.setNoise({ replaceProb: 2 })).toThrow(ConfigError);
   });
 });
 

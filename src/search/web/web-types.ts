@@ -7,8 +7,6 @@ export interface SerpResult {
   docId: string;
   snippet: string;
   score: number;
-  /** True when noise replaced the real result here (never shown to the model). */
-  injected?: boolean;
 }
 
 /** A search results page (the JSON form). */
@@ -16,8 +14,13 @@ export interface SerpPage {
   query: string;
   page: number;
   pageSize: number;
-  /** Distinct pages among the candidates retrieved: a lower bound on all matches, > the last rank when more pages follow. */
+  /**
+   * "About N results": exact when the query's matches were all retrieved, else the backend's
+   * estimate for the query (it does not change from page to page). At least the last rank shown.
+   */
   totalResults: number;
+  /** Whether a next page has results (within the deepest reachable rank). */
+  hasMore: boolean;
   results: SerpResult[];
 }
 
@@ -32,6 +35,8 @@ export interface PageView {
   endLine: number;
   totalLines: number;
   lines: string[];
+  /** The URL asked for, when it was not the page's own (a redirect: http, a trailing slash, a fragment…). */
+  redirectedFrom?: string;
   /** Links whose markers `【id†text】` appear in the shown lines. */
   links: { id: number; text: string; url: string }[];
 }
