@@ -1,6 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { spawnChild, stopChild } from './child-process.js';
-import { existsSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { EngineError } from '../core/errors.js';
 import { defaultEnginePython, engineProcessEnv } from './engine-home.js';
