@@ -103,6 +103,15 @@ describe('train config', () => {
     expect(formatConfig(config)).toMatch(/rollouts per step: 32/);
   });
 
+  it('prints only the settings that differ from the defaults unless asked for all', () => {
+    const config = parseTrainConfig({ steps: 3, lr: 0.01 });
+    const short = formatConfig(config).split('\n');
+    expect(short.filter((l) => l.includes(' = '))).toEqual(['  steps = 3', '  lr    = 0.01']);
+    expect(short).toContain(`  the other ${TRAIN_CONFIG_KEYS.length - 2} settings at their defaults (--verbose lists them all)`);
+    const all = formatConfig(config, { all: true });
+    for (const key of TRAIN_CONFIG_KEYS) expect(all).toMatch(new RegExp(`^  ${key} +=`, 'm'));
+  });
+
   it('configChanges lists the differing settings, keys sorted, ignoring the keys it is told to', () => {
     const saved = parseTrainConfig({});
     const now = JSON.parse(JSON.stringify(parseTrainConfig({ lr: 2e-4, steps: 5, envArgs: { digits: 2 } }))) as Record<string, unknown>;

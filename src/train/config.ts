@@ -201,11 +201,18 @@ export function deriveFigures(config: TrainConfig): DerivedFigures {
   };
 }
 
-/** The config as aligned `key = value` lines followed by the derived figures. */
-export function formatConfig(config: TrainConfig): string {
-  const width = Math.max(...TRAIN_CONFIG_KEYS.map((k) => k.length));
+/**
+ * The config as aligned `key = value` lines — only the settings that differ from the defaults, or
+ * every one with `all` — followed by the derived figures.
+ */
+export function formatConfig(config: TrainConfig, options: { all?: boolean } = {}): string {
   const values = config as Record<string, unknown>;
-  const lines = TRAIN_CONFIG_KEYS.map((k) => `  ${k.padEnd(width)} = ${k in values ? JSON.stringify(values[k]) : 'unset'}`);
+  const defaults = parseTrainConfig({}) as Record<string, unknown>;
+  const show = (k: string) => (k in values ? JSON.stringify(values[k]) : 'unset');
+  const keys = options.all ? TRAIN_CONFIG_KEYS : TRAIN_CONFIG_KEYS.filter((k) => show(k) !== (k in defaults ? JSON.stringify(defaults[k]) : 'unset'));
+  const width = Math.max(0, ...keys.map((k) => k.length));
+  const lines = keys.map((k) => `  ${k.padEnd(width)} = ${show(k)}`);
+  if (!options.all) lines.push(`  ${keys.length ? 'the other ' : ''}${TRAIN_CONFIG_KEYS.length - keys.length} settings at their defaults (--verbose lists them all)`);
   const d = deriveFigures(config);
   lines.push(
     `  prompts per step: ${config.promptsPerStep} · rollouts per step: ${d.rolloutsPerStep} · ` +
