@@ -28,4 +28,6 @@ fi
 engine/.venv/bin/pip install --quiet --upgrade pip
 engine/.venv/bin/pip install --quiet --progress-bar off -e "engine[dev]"
 bash scripts/search-setup.sh  # Debian dictionaries for the search emulator's built-in corpus
+# W&B / MLflow / TensorBoard clients for --track, and what the tests' local MLflow server needs.
+bash scripts/setup-tracking.sh --server
 echo "==> setup done"

@@ -14,6 +14,7 @@ const LAYERS: Record<string, number> = {
   rubrics: 1,
   samplers: 1,
   runs: 1, // the run-folder format
+  tracking: 1, // W&B / MLflow / TensorBoard through their Python clients
   rollout: 2,
   engine: 2,
   proxy: 2,

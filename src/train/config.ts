@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { TRACKERS } from '../tracking/index.js';
 import { checkSettings, looseValue, mergeSettings, parseSettingsArgv, readConfigFile, type SettingsSpec } from '../core/config/index.js';
 import { ConfigError } from '../core/errors.js';
 import { formatZodError } from '../core/parse.js';
@@ -42,6 +43,7 @@ export const TrainConfig = z
     topP: z.number().gt(0).max(1).default(1).describe('Nucleus sampling p of training rollouts.'),
     maxTurns: z.number().int().positive().default(8).describe('Max turns per rollout (multi-turn environments).'),
     concurrency: z.number().int().positive().default(256).describe('Rollouts in flight at once.'),
+    track: z.enum(TRACKERS).optional().describe('Send training and eval metrics to wandb, mlflow or tensorboard through its own client (bash scripts/setup-tracking.sh installs them).'),
     coalesce: z.boolean().default(true).describe("Merge a group's identical first-turn requests into one request with n choices (fewer HTTP calls)."),
     samplerRetries: z.number().int().nonnegative().default(2).describe('Attempts per failing model call before the rollout is recorded as an error.'),
 

@@ -6,7 +6,8 @@ import { formatZodError } from '../../core/index.js';
 import { RUN_FILES } from '../../core/index.js';
 import { runRollouts } from '../../rollout/index.js';
 import { summarizeRollouts, type RolloutSummary } from '../../rollout/index.js';
-import { RunWriter } from '../../runs/index.js';
+import { RunWriter, runLayout } from '../../runs/index.js';
+import { Tracker, type TrackerName } from '../../tracking/index.js';
 import { EngineClient } from '../../engine/index.js';
 import { OpenAISampler } from '../../samplers/index.js';
 import { TEST_SERVER_RULES } from '../../testing/index.js';
@@ -237,6 +238,8 @@ async function runEvalCommand(argv: string[]): Promise<void> {
       status: interrupted ? 'interrupted' : serverGone ? 'failed' : 'completed',
     };
     await run.writeJson(RUN_FILES.metadata, EvalMetadata.parse(metadata));
+    const track = setting('track');
+    if (track) await trackEval({ backend: track, runId: run.id, dir: run.path(runLayout.trackingDir), metadata });
     await run.finish({
       status: metadata.status,
       summary: { rollouts: results.length, ...(Number.isFinite(summary.meanReward) ? { meanReward: summary.meanReward } : {}) },
@@ -312,3 +315,21 @@ function parseHeaders(entries: readonly string[]): Record<string, string> {
 }
 
 const definedOnly = <T extends Record<string, unknown>>(o: T): Partial<T> => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+
+/** Sends an eval's settings and summary figures (at step 0) to the `--track` backend. */
+async function trackEval(options: { backend: TrackerName; runId: string; dir: string; metadata: EvalMetadata }): Promise<void> {
+  const { metadata: m } = options;
+  const tracker = Tracker.start({ backend: options.backend, runName: options.runId, kind: 'eval', dir: options.dir });
+  tracker.config(m.config as unknown as Record<string, unknown>);
+  tracker.log(0, {
+    'eval/meanReward': m.meanReward,
+    'eval/stdReward': m.stdReward,
+    'eval/errorRate': m.errorRate,
+    'eval/scoredRollouts': m.scoredRollouts,
+    'eval/rolloutsPerSecond': m.rolloutsPerSecond,
+    ...Object.fromEntries(Object.entries(m.passAtK).map(([k, v]) => [`eval/pass_at_${k}`, v])),
+    ...Object.fromEntries(Object.entries(m.metrics).map(([k, v]) => [`eval/${k}`, v])),
+  });
+  await tracker.finish(m.status);
+  process.stderr.write(`keiko eval: sent to ${options.backend}\n`);
+}

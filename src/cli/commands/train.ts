@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { ConfigError } from '../../core/index.js';
 import { formatSettingsHelp, parseSettingsArgv } from '../../core/config/index.js';
@@ -7,6 +7,8 @@ import { configChanges, formatConfig, loadTrainConfig, readConfigFile, TRAIN_SET
 import { runTrainJob, type JobEvent } from '../../train/index.js';
 import { loadEnvironment } from '../load-environment.js';
 import { TerminalProgress } from '../progress.js';
+import { runLayout } from '../../runs/index.js';
+import { Tracker } from '../../tracking/index.js';
 
 const DESCRIPTION =
   "GRPO-train a model on an environment. With no arguments: create keiko's tiny model, SFT-warm-start it, GRPO-train it on arithmetic and compare held-out reward before/after.";
@@ -88,7 +90,15 @@ async function trainCommand(options: { config: TrainConfig; runDir: string; resu
   process.on('SIGINT', onSignal);
   const onTerm = () => process.exit(143); // 'exit' handlers stop the engine
   process.once('SIGTERM', onTerm);
+  // --track: GRPO steps as train/*, held-out evals as eval/* (SFT steps stay in the run folder: a
+  // tracker's step axis must only grow).
+  const tracker = config.track ? Tracker.start({ backend: config.track, runName: basename(runDir), kind: 'train', dir: join(runDir, runLayout.trackingDir) }) : undefined;
+  tracker?.config(config as unknown as Record<string, unknown>);
   const onEvent = (event: JobEvent) => {
+    if (tracker && event.kind === 'step') tracker.log(event.step, Object.fromEntries(Object.entries(event.metrics).map(([k, v]) => [`train/${k}`, v])));
+    if (tracker && event.kind === 'eval') {
+      tracker.log(event.step, { 'eval/reward': event.report.reward, ...Object.fromEntries(Object.entries(event.report.metrics).map(([k, v]) => [`eval/${k}`, v])) });
+    }
     switch (event.kind) {
       case 'phase':
         line(`==> ${event.message}`);
@@ -136,8 +146,10 @@ async function trainCommand(options: { config: TrainConfig; runDir: string; resu
         break;
     }
   };
+  let status: 'completed' | 'failed' | 'interrupted' = 'failed';
   try {
     const result = await runTrainJob({ config, env, runDir, resume: options.resume, onEvent, signal: controller.signal });
+    status = result.grpo.interrupted ? 'interrupted' : 'completed';
     progress.stop();
     const { before, after } = result.grpo;
     out.write('\n');
@@ -156,6 +168,8 @@ async function trainCommand(options: { config: TrainConfig; runDir: string; resu
     out.write(`run folder: ${runDir}\n`);
   } finally {
     progress.stop();
+    await tracker?.finish(status);
+    if (tracker) out.write(`metrics sent to ${config.track}\n`);
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onTerm);
   }

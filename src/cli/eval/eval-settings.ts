@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { SettingsSpec } from '../../core/config/index.js';
 import { TEST_SERVER_RULES } from '../../testing/index.js';
+import { TRACKERS } from '../../tracking/index.js';
 
 const ruleNames = Object.keys(TEST_SERVER_RULES) as [string, ...string[]];
 
@@ -55,6 +56,7 @@ export const EvalSettings = z
     failUnder: z.number().optional().describe('Exit 1 when the mean reward over scored rollouts is below this (for CI).'),
     maxErrorRate: z.number().min(0).max(1).optional().describe('Exit 1 when the share of rollouts that ended in an error (never scored) is above this, 0–1 (for CI).'),
     retryErrors: z.boolean().default(false).describe('With --resume: run again the rollouts that ended in an error, not only the missing ones.'),
+    track: z.enum(TRACKERS).optional().describe('Send the eval summary to wandb, mlflow or tensorboard through its own client (bash scripts/setup-tracking.sh installs them).'),
     out: z.string().default('runs').describe('Runs folder.'),
     runId: z.string().optional().describe('Name of the run folder (unset: time-kind-env).'),
     resume: z.string().optional().describe('Continue an interrupted eval run in `out`, running only missing rollouts.'),
@@ -65,7 +67,7 @@ export const EvalSettings = z
 export type EvalSettings = z.infer<typeof EvalSettings>;
 
 /** Keys of `EvalSettings` that control this invocation and are not part of a run's stored config. */
-export const EVAL_RUN_CONTROL = ['apiKey', 'header', 'testServerLatency', 'failUnder', 'maxErrorRate', 'retryErrors', 'out', 'runId', 'resume', 'progress', 'json'] as const;
+export const EVAL_RUN_CONTROL = ['apiKey', 'header', 'testServerLatency', 'failUnder', 'maxErrorRate', 'retryErrors', 'track', 'out', 'runId', 'resume', 'progress', 'json'] as const;
 
 /** How `keiko eval` takes its settings: short flags, shorthands, and old names read for one release. */
 export const EVAL_SETTINGS: SettingsSpec = {
