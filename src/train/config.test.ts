@@ -8,7 +8,7 @@ import { TRAIN_CONFIG_KEYS, configChanges, deriveFigures, effectiveSftSteps, for
 describe('train config', () => {
   it('has a default for every field but the optional ones (no -1/0 magic values; unset microBatchSize/drGrpoTokens: the engine\'s default, maxTokens)', () => {
     const config = parseTrainConfig({});
-    const optional = ['sftSteps', 'logRollouts', 'evalEvery', 'drGrpoTokens', 'microBatchSize'];
+    const optional = ['sftSteps', 'logRollouts', 'evalEvery', 'drGrpoTokens', 'microBatchSize', 'track'];
     expect(Object.keys(config).sort()).toEqual(TRAIN_CONFIG_KEYS.filter((k) => !optional.includes(k)).sort());
   });
 
