@@ -29,4 +29,6 @@ engine/.venv/bin/pip install --quiet --upgrade pip
 # engine/constraints.txt pins every Python package to the versions CI tests (keiko setup uses it too).
 engine/.venv/bin/pip install --quiet --progress-bar off --constraint engine/constraints.txt -e "engine[dev]"
 bash scripts/search-setup.sh  # Debian dictionaries for the search emulator's built-in corpus
+# W&B / MLflow / TensorBoard clients for --track, and what the tests' local MLflow server needs.
+bash scripts/setup-tracking.sh --server
 echo "==> setup done"

@@ -15,6 +15,7 @@ const LAYERS: Record<string, number> = {
   samplers: 1,
   runs: 1, // the run-folder format
   sandbox: 1, // bubblewrap sandbox for model-written programs
+  tracking: 1, // W&B / MLflow / TensorBoard through their Python clients
   rollout: 2,
   engine: 2,
   proxy: 2,

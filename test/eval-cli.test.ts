@@ -237,6 +237,98 @@ describe('keiko eval (end to end)', () => {
   });
 });
 
+describe('keiko eval as a CI gate', () => {
+  // Questions whose answer is a multiple of 5 always get a 500: 6 of the first 30 arithmetic examples.
+  const doomed = (question: string | null | undefined) => solveArithmetic(question ?? '')! % 5 === 0;
+  const flaky = () => serve({ rule: (req, i) => (doomed(req.messages.at(-1)!.content) ? { fault: 'error' } : arithmeticRule(req, i)) });
+
+  it('reports errors apart from reward (table, metadata.json, --json) and gates on --max-error-rate and --fail-under', async () => {
+    const server = await flaky();
+    const out = await tmp();
+    const base = ['eval', '-e', 'arithmetic', '-m', 'm', '-b', server.baseUrl, '-n', '30', '--retries', '0', '--out'];
+    const table = await keiko([...base, join(out, 'a')]);
+    expect(table.code, table.stderr).toBe(0); // no thresholds: a report, not a gate
+    const errored = (await readResults(await onlyRun(join(out, 'a')))).filter((r) => r.error).length;
+    expect(errored).toBeGreaterThan(0);
+    expect(table.stdout).toMatch(new RegExp(`reward\\s+1\\.000 ± 0\\.000 \\(over ${30 - errored} scored rollouts\\)`));
+    expect(table.stdout).toMatch(new RegExp(`error rate\\s+${((100 * errored) / 30).toFixed(1)}%`));
+    const metadata = EvalMetadata.parse(await readJson(join(await onlyRun(join(out, 'a')), 'metadata.json')));
+    expect(metadata).toMatchObject({ meanReward: 1, scoredRollouts: 30 - errored, errors: errored, errorRate: errored / 30, scoringErrors: 0 });
+    expect(metadata.passAtK['1']).toBe(1);
+
+    const strict = await keiko([...base, join(out, 'b'), '--max-error-rate', '0.05', '--fail-under', '0.9', '--json']);
+    expect(strict.code).toBe(1);
+    expect(strict.stderr).toMatch(/FAILED: error rate 0\.\d+ \(\d+ of 30 rollouts\) is above --max-error-rate 0\.05/);
+    expect(strict.stderr).toContain('--retry-errors');
+    const json = JSON.parse(strict.stdout) as EvalMetadata;
+    expect(json).toMatchObject({ meanReward: 1, errors: errored, errorRate: errored / 30, gate: { failUnder: 0.9, maxErrorRate: 0.05, passed: false } });
+    expect(json.gate!.failures).toHaveLength(1);
+
+    const lenient = await keiko([...base, join(out, 'c'), '--max-error-rate', '0.5', '--fail-under', '1', '--json']);
+    expect(lenient.code, lenient.stderr).toBe(0);
+    expect(JSON.parse(lenient.stdout)).toMatchObject({ gate: { passed: true, failures: [] } });
+
+    const low = await keiko(['eval', '-e', 'arithmetic', '--test-server', 'echo', '-n', '4', '--fail-under', '0.5', '--out', join(out, 'd')]);
+    expect(low.code).toBe(1);
+    expect(low.stderr).toMatch(/FAILED: mean reward 0\.0000 is below --fail-under 0\.5/);
+  });
+
+  it('exits 1 when the server dies mid-run, then --resume --retry-errors runs only the errored rollouts', async () => {
+    const server: TestServer = await serve({
+      latencyMs: 20,
+      rule: (req, i) => {
+        if (i === 9) setImmediate(() => void server.close());
+        return arithmeticRule(req, i);
+      },
+    });
+    const out = await tmp();
+    const first = await keiko(['eval', '-e', 'arithmetic', '-m', 'm', '-b', server.baseUrl, '-n', '30', '-c', '2', '--retries', '0', '--out', out]);
+    expect(first.code).toBe(1);
+    expect(first.stderr).toMatch(/FAILED: the model server became unreachable during the eval \(\d+ rollouts failed with sampler errors\)/);
+    const runDir = await onlyRun(out);
+    const before = await readResults(runDir);
+    const failed = before.filter((r) => r.error).length;
+    expect(failed).toBeGreaterThan(10);
+    expect(RunManifest.parse(await readJson(join(runDir, 'run.json'))).status).toBe('failed');
+    expect(EvalMetadata.parse(await readJson(join(runDir, 'metadata.json')))).toMatchObject({ status: 'failed', meanReward: 1, errors: failed });
+
+    const revived = await serve({ rule: arithmeticRule });
+    const second = await keiko(['eval', '--out', out, '--resume', runDir.split('/').at(-1)!, '--retry-errors', '-b', revived.baseUrl, '--json']);
+    expect(second.code, second.stderr).toBe(0);
+    expect(revived.generationCount).toBe(failed);
+    expect(JSON.parse(second.stdout)).toMatchObject({ errors: 0, errorRate: 0, scoredRollouts: 30, meanReward: 1, status: 'completed' });
+    const lines = (await readFile(join(runDir, 'results.jsonl'), 'utf8')).trim().split('\n');
+    expect(lines).toHaveLength(30); // the errored lines were replaced, not appended to
+  });
+
+  it('passes --sampling-args and --header to the server, from flags or the same keys in a config file', async () => {
+    const server = await serve({ rule: arithmeticRule });
+    const dir = await tmp();
+    const args = ['--sampling-args', '{"top_k":20,"min_p":0.05,"chat_template_kwargs":{"enable_thinking":false}}', '--header', 'X-Route: blue', '--header', 'X-Team:rl'];
+    const run = await keiko(['eval', '-e', 'arithmetic', '-m', 'm', '-b', server.baseUrl, '-n', '2', '-T', '0.3', ...args, '--out', join(dir, 'a'), '--json']);
+    expect(run.code, run.stderr).toBe(0);
+    const generation = server.requests.filter((r) => r.path.endsWith('/chat/completions'));
+    expect(generation).toHaveLength(2);
+    for (const r of generation) {
+      expect(r.body).toMatchObject({ top_k: 20, min_p: 0.05, chat_template_kwargs: { enable_thinking: false }, temperature: 0.3 });
+      expect(r.headers).toMatchObject({ 'x-route': 'blue', 'x-team': 'rl' });
+    }
+    const stored = JSON.parse(run.stdout) as EvalMetadata;
+    expect(stored.config.samplingArgs).toEqual({ top_k: 20, min_p: 0.05, chat_template_kwargs: { enable_thinking: false } });
+    expect(JSON.stringify(stored)).not.toContain('blue'); // headers may hold credentials: never stored
+
+    const file = join(dir, 'eval.toml');
+    await writeFile(
+      file,
+      `env = "arithmetic"\nmodel = "m"\nbaseUrls = ["${server.baseUrl}"]\nexamples = 1\nheader = ["X-Route: green"]\nfailUnder = 0.5\nmaxErrorRate = 0\n\n[samplingArgs]\ntop_k = 7\n`,
+    );
+    const fromFile = await keiko(['eval', '--config', file, '--out', join(dir, 'b'), '--json']);
+    expect(fromFile.code, fromFile.stderr).toBe(0);
+    expect(server.requests.at(-1)).toMatchObject({ body: { top_k: 7 }, headers: { 'x-route': 'green' } });
+    expect(JSON.parse(fromFile.stdout)).toMatchObject({ gate: { failUnder: 0.5, maxErrorRate: 0, passed: true } });
+  });
+});
+
 describe('keiko eval settings', () => {
   it('takes every file key as a flag (--key value, --key=value, kebab-case, nested) and prints the resolved config', async () => {
     const run = await keiko(['eval', '-e', 'arithmetic', '--test-server', 'arithmetic', '--examples', '3', '--group-size=2', '--sampling.topP=0.9', '--timeoutS', '30', '--print-config']);
@@ -271,6 +363,10 @@ describe('keiko eval (bad input)', () => {
     ['a missing module', ['eval', '-e', './does/not/exist.ts', '--test-server', 'echo'], /not found/],
     ['an unknown run to resume', ['eval', '--resume', 'nope', '--out', tmpdir()], /no run 'nope'/],
     ['a missing config file', ['eval', '--config', join(tmpdir(), 'no-such-eval.toml')], /cannot read config file/],
+    ['--retry-errors without --resume', ['eval', '-e', 'arithmetic', '--test-server', 'echo', '--retry-errors'], /--retry-errors goes with --resume/],
+    ['a header without a colon', ['eval', '-e', 'arithmetic', '--test-server', 'echo', '--header', 'X-Route blue'], /header.*Name: value/],
+    ['sampling args that are not a JSON object', ['eval', '-e', 'arithmetic', '--test-server', 'echo', '--sampling-args', '[1]'], /--sampling-args must be a JSON object/],
+    ['a max error rate above 1', ['eval', '-e', 'arithmetic', '--test-server', 'echo', '--max-error-rate', '5'], /maxErrorRate|max-error-rate/],
   ];
   for (const [what, args, message] of cases) {
     it(`rejects ${what} with one clear message and exit 2`, async () => {

@@ -49,3 +49,18 @@ describe('keiko train settings', () => {
     expect(printed(run.out)).toMatchObject({ evalGroupSize: 3 });
   });
 });
+
+describe('keiko train start-up', () => {
+  it('prints only the settings that differ from the defaults, and all of them with --verbose', async () => {
+    // A model folder that does not exist stops the job right after the start-up lines: no engine starts.
+    const args = ['train', '--steps', '3', '--model', join(tmpdir(), 'keiko-no-such-model'), '--out-dir', await mkdtemp(join(tmpdir(), 'keiko-train-start-'))];
+    const short = await keiko(args);
+    expect(short.code).toBe(2);
+    expect(short.out).toMatch(/^ {2}steps += 3$/m);
+    expect(short.out).toMatch(/settings at their defaults \(--verbose lists them all\)/);
+    expect(short.out).not.toMatch(/^ {2}lr +=/m);
+    const verbose = await keiko([...args, '--verbose']);
+    expect(verbose.code).toBe(2);
+    for (const key of TRAIN_CONFIG_KEYS) expect(verbose.out).toMatch(new RegExp(`^  ${key} +=`, 'm'));
+  });
+});

@@ -1,4 +1,4 @@
-import { readJsonlFile } from '../core/json-files.js';
+import { readJsonlFile, toJsonl, writeFileAtomic } from '../core/json-files.js';
 import { RolloutResult } from '../core/rollout-result.js';
 
 export { dropTornTail, JsonlAppender } from '../core/json-files.js';
@@ -28,4 +28,9 @@ export async function readResultsFile(path: string): Promise<ResultsFileContents
 /** The identity of one rollout in a run. */
 export function resultKey(exampleId: string | number, sample: number): string {
   return `${typeof exampleId}:${exampleId}#${sample}`;
+}
+
+/** Replaces a results file with these results, one line each, atomically (nothing is lost if the write fails). */
+export async function rewriteResultsFile(path: string, results: readonly RolloutResult[]): Promise<void> {
+  await writeFileAtomic(path, toJsonl(results));
 }

@@ -2,7 +2,7 @@ import { ConfigError } from '../core/errors.js';
 import type { Environment, Example, RolloutBudget } from '../core/environment.js';
 import type { RolloutResult } from '../core/rollout-result.js';
 import type { Sampler, SamplingArgs } from '../core/sampler.js';
-import { dropTornTail, JsonlAppender, readResultsFile, resultKey } from './results-file.js';
+import { dropTornTail, JsonlAppender, readResultsFile, resultKey, rewriteResultsFile } from './results-file.js';
 import type { GroupingPolicy } from './rollout-group.js';
 import { exampleSeeding } from './rollout-seed.js';
 import { scheduleRollouts } from './schedule-rollouts.js';
@@ -56,6 +56,11 @@ export interface RunRolloutsOptions {
   out?: string;
   /** Keep results already in `out` and run only the missing (exampleId, sample) pairs. */
   resume?: boolean;
+  /**
+   * With `resume`: also run again the rollouts recorded with an error (a dead server, a timeout);
+   * their lines are removed from `out` first, so the file keeps one line per rollout. Default false.
+   */
+  retryErrors?: boolean;
   onProgress?: (progress: RolloutProgress) => void;
   /** Called for every newly recorded result (not for resumed ones). */
   onResult?: (result: RolloutResult) => void;
@@ -82,6 +87,7 @@ export async function runRollouts(options: RunRolloutsOptions): Promise<RolloutR
   if (!Number.isInteger(retries) || retries < 0) throw new ConfigError(`retries must be a non-negative integer, got ${retries}`);
   if (options.timeoutMs !== undefined && !(options.timeoutMs > 0)) throw new ConfigError(`timeoutMs must be positive, got ${options.timeoutMs}`);
   if (options.resume && !options.out) throw new ConfigError('resume needs `out`, the results file to resume from');
+  if (options.retryErrors && !options.resume) throw new ConfigError('retryErrors needs resume: it runs again the errored rollouts of an earlier attempt');
   const seen = new Set<string>();
   for (const e of examples) {
     const key = `${typeof e.id}:${e.id}`;
@@ -102,7 +108,12 @@ export async function runRollouts(options: RunRolloutsOptions): Promise<RolloutR
     }
     if (options.resume) {
       await dropTornTail(options.out);
-      const byKey = new Map(existing.results.map((r) => [resultKey(r.exampleId, r.sample), r]));
+      let kept = existing.results;
+      if (options.retryErrors) {
+        kept = kept.filter((r) => !r.error);
+        if (kept.length < existing.results.length) await rewriteResultsFile(options.out, kept);
+      }
+      const byKey = new Map(kept.map((r) => [resultKey(r.exampleId, r.sample), r]));
       examples.forEach((example, exampleIndex) => {
         const found = Array.from({ length: groupSize }, (_, s) => byKey.get(resultKey(example.id, s)));
         // A group-scored example is kept only whole: its rewards depend on every member.

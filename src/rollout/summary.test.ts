@@ -23,24 +23,50 @@ function result(exampleId: string, sample: number, reward: number, extra: Partia
 
 describe('summarizeRollouts', () => {
   it('computes mean ± std, metric means, pass@k and error counts', () => {
-    const results = [
-      result('a', 0, 1),
-      result('a', 1, 0),
-      result('b', 0, 0),
-      result('b', 1, 0, { stopReason: 'error', error: { name: 'SamplerError', code: 'sampler_error', message: 'x' } }),
-    ];
+    const results = [result('a', 0, 1), result('a', 1, 0), result('b', 0, 0), result('b', 1, 1)];
     const s = summarizeRollouts({ results });
     expect(s.rollouts).toBe(4);
     expect(s.examples).toBe(2);
-    expect(s.meanReward).toBe(0.25);
-    expect(s.stdReward).toBeCloseTo(Math.sqrt(0.1875));
-    expect(s.metrics.correct!.mean).toBe(0.25);
-    // a: n=2,c=1 → pass@1 = .5, pass@2 = 1; b: 0 → mean .25 and .5
-    expect(s.passAtK).toEqual({ 1: 0.25, 2: 0.5 });
-    expect(s.errors).toBe(1);
-    expect(s.errorCodes).toEqual({ sampler_error: 1 });
-    expect(s.stopReasons).toEqual({ terminated: 3, error: 1 });
+    expect(s.meanReward).toBe(0.5);
+    expect(s.stdReward).toBeCloseTo(0.5);
+    expect(s.metrics.correct!.mean).toBe(0.5);
+    // a and b: n=2,c=1 → pass@1 = .5, pass@2 = 1
+    expect(s.passAtK).toEqual({ 1: 0.5, 2: 1 });
+    expect(s.errors).toBe(0);
+    expect(s.errorRate).toBe(0);
     expect(s.meanCompletionTokens).toBe(4);
+  });
+
+  it('reports errored rollouts apart: they are not reward 0 in the mean or pass@k', () => {
+    const failed = { stopReason: 'error', error: { name: 'SamplerError', code: 'sampler_error', message: 'x' } } as const;
+    const results = [
+      result('a', 0, 1),
+      result('a', 1, 1),
+      result('b', 0, 1),
+      result('b', 1, 0, failed),
+      result('c', 0, 0, failed),
+      result('c', 1, 0, { ...failed, error: { name: 'RolloutTimeout', code: 'timeout', message: 'y' } }),
+    ];
+    const s = summarizeRollouts({ results });
+    expect(s.rollouts).toBe(6);
+    expect(s.examples).toBe(3);
+    expect(s.scored).toBe(3);
+    expect(s.meanReward).toBe(1);
+    expect(s.stdReward).toBe(0);
+    expect(s.metrics.correct!.mean).toBe(1);
+    // Scored samples: a n=2 c=2, b n=1 c=1, c none → k up to 1, pass@1 = 1.
+    expect(s.passAtK).toEqual({ 1: 1 });
+    expect(s.errors).toBe(3);
+    expect(s.errorRate).toBe(0.5);
+    expect(s.errorCodes).toEqual({ sampler_error: 2, timeout: 1 });
+    expect(s.stopReasons).toEqual({ terminated: 3, error: 3 });
+  });
+
+  it('has no mean reward when every rollout failed', () => {
+    const s = summarizeRollouts({ results: [result('a', 0, 0, { stopReason: 'error', error: { name: 'E', code: 'sampler_error', message: 'down' } })] });
+    expect(s.meanReward).toBeNaN();
+    expect(s.errorRate).toBe(1);
+    expect(s.passAtK).toEqual({});
   });
 
   it('honours a pass threshold', () => {

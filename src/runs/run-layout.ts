@@ -14,11 +14,14 @@ import { RUN_FILES } from '../core/run-manifest.js';
  * | `rollouts/step-<n>.jsonl` | train | the `RolloutResult` lines of step n |
  * | `evals/<label>.jsonl` + `evals/<label>.json` | train | a held-out eval (`before`, `step-<n>`, `after`): its `RolloutResult` lines and its `TrainEvalSummary` |
  * | `checkpoints/step-NNNNNN/` | train, sft | checkpoints |
+ * | `tracking/` | train, eval | files of the `--track` backend (W&B's offline run, TensorBoard's event files) |
  *
  * A *rollout source* names a file of rollouts: `results`, `rollouts/step-<n>` or `evals/<label>`.
  */
 export const runLayout = {
   ...RUN_FILES,
+  /** `tracking/`: where `--track wandb|tensorboard` writes its files. */
+  trackingDir: 'tracking',
   /** `rollouts/step-<n>.jsonl` */
   stepRollouts: (step: number): string => `${RUN_FILES.rolloutsDir}/step-${step}.jsonl`,
   /** `evals/<label>.jsonl`: the eval's rollouts. */

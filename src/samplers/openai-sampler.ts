@@ -31,6 +31,8 @@ export interface OpenAISamplerOptions {
   defaultSampling?: SamplingArgs;
   /** Extra JSON fields merged into every request body (e.g. `{ top_k: 20 }` for vLLM). */
   extraBody?: Record<string, unknown>;
+  /** HTTP headers sent with every request (e.g. a gateway's routing or auth header). */
+  headers?: Record<string, string>;
   /** Seed for retry jitter. Default 0. */
   seed?: number;
   /** Called on every retry, for logs and counters. */
@@ -71,7 +73,7 @@ export class OpenAISampler implements Sampler {
     // fetch (undici) keeps connections alive and does not cap sockets per origin.
     const endpoints = urls.map((baseUrl) => ({
       baseUrl,
-      client: new OpenAI({ baseURL: baseUrl, apiKey, maxRetries: 0, timeout: this.timeoutMs }),
+      client: new OpenAI({ baseURL: baseUrl, apiKey, maxRetries: 0, timeout: this.timeoutMs, ...(options.headers ? { defaultHeaders: options.headers } : {}) }),
     }));
     this.balancer = new LoadBalancer(endpoints, options.loadBalancing ?? 'least-outstanding');
   }

@@ -49,6 +49,8 @@ export interface LoggedRequest {
   path: string;
   body: unknown;
   status: number;
+  /** The request's HTTP headers (lower-case names), for generation requests. */
+  headers?: Record<string, string | string[] | undefined>;
   /** 'error' or 'hang' when a fault was injected. */
   fault?: 'error' | 'hang';
 }
@@ -149,13 +151,13 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     const path = req.url ?? '';
     const parsed = kind === 'chat' ? safeParseJson(text, ChatBody) : safeParseJson(text, CompletionBody);
     if (!parsed.success) {
-      log({ method: 'POST', path, body: text, status: 400 });
+      log({ method: 'POST', headers: req.headers, path, body: text, status: 400 });
       send(res, 400, { error: { message: `invalid request: ${parsed.error}`, type: 'invalid_request_error' } });
       return;
     }
     const body = parsed.data as z.infer<typeof ChatBody> & z.infer<typeof CompletionBody>;
     if (body.stream && kind !== 'chat') {
-      log({ method: 'POST', path, body, status: 400 });
+      log({ method: 'POST', headers: req.headers, path, body, status: 400 });
       send(res, 400, { error: { message: 'the test server streams chat completions only', type: 'invalid_request_error' } });
       return;
     }
@@ -170,12 +172,12 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     } else if (faults.errorRate && rng.next() < faults.errorRate) fault = 'error';
     else if (faults.hangRate && rng.next() < faults.hangRate) fault = 'hang';
     if (fault === 'error') {
-      log({ method: 'POST', path, body, status: 500, fault });
+      log({ method: 'POST', headers: req.headers, path, body, status: 500, fault });
       send(res, 500, { error: { message: 'injected server error', type: 'server_error' } });
       return;
     }
     if (fault === 'hang') {
-      log({ method: 'POST', path, body, status: 0, fault });
+      log({ method: 'POST', headers: req.headers, path, body, status: 0, fault });
       hang(res);
       return;
     }
@@ -194,20 +196,20 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
       for (let i = 0; i < body.n; i++) replies.push(nextReply(request));
       const replyFault = replies.find((r): r is Extract<TestServerReply, { fault: string }> => typeof r === 'object' && 'fault' in r);
       if (replyFault?.fault === 'hang') {
-        log({ method: 'POST', path, body, status: 0, fault: 'hang' });
+        log({ method: 'POST', headers: req.headers, path, body, status: 0, fault: 'hang' });
         hang(res);
         return;
       }
       if (replyFault?.fault === 'error') {
         const status = replyFault.status ?? 500;
-        log({ method: 'POST', path, body, status, fault: 'error' });
+        log({ method: 'POST', headers: req.headers, path, body, status, fault: 'error' });
         send(res, status, { error: { message: replyFault.message ?? 'scripted server error', type: 'server_error' } });
         return;
       }
       const payload =
         kind === 'chat' ? chatPayload(body, replies, model, ++created) : completionPayload(body, replies, model, ++created);
       if (options.policyVersion !== undefined) (payload as Record<string, unknown>).policy_version = options.policyVersion;
-      log({ method: 'POST', path, body, status: 200 });
+      log({ method: 'POST', headers: req.headers, path, body, status: 200 });
       if (body.stream) sendStream(res, payload, body.stream_options?.include_usage === true);
       else send(res, 200, payload);
     } finally {

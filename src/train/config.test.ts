@@ -8,7 +8,7 @@ import { TRAIN_CONFIG_KEYS, configChanges, deriveFigures, effectiveSftSteps, for
 describe('train config', () => {
   it('has a default for every field but the optional ones (no -1/0 magic values; unset microBatchSize/drGrpoTokens: the engine\'s default, maxTokens)', () => {
     const config = parseTrainConfig({});
-    const optional = ['preset', 'sftSteps', 'logRollouts', 'evalEvery', 'drGrpoTokens', 'microBatchSize'];
+    const optional = ['preset', 'sftSteps', 'logRollouts', 'evalEvery', 'drGrpoTokens', 'microBatchSize', 'track'];
     expect(Object.keys(config).sort()).toEqual(TRAIN_CONFIG_KEYS.filter((k) => !optional.includes(k)).sort());
   });
 
@@ -113,6 +113,15 @@ describe('train config', () => {
     const config = parseTrainConfig({ promptsPerStep: 4, groupSize: 8, maxTokens: 10, maxTurns: 1, steps: 3 });
     expect(deriveFigures(config)).toEqual({ rolloutsPerStep: 32, maxCompletionTokensPerStep: 320, totalRollouts: 96 });
     expect(formatConfig(config)).toMatch(/rollouts per step: 32/);
+  });
+
+  it('prints only the settings that differ from the defaults unless asked for all', () => {
+    const config = parseTrainConfig({ steps: 3, lr: 0.01 });
+    const short = formatConfig(config).split('\n');
+    expect(short.filter((l) => l.includes(' = '))).toEqual(['  steps = 3', '  lr    = 0.01']);
+    expect(short).toContain(`  the other ${TRAIN_CONFIG_KEYS.length - 2} settings at their defaults (--verbose lists them all)`);
+    const all = formatConfig(config, { all: true });
+    for (const key of TRAIN_CONFIG_KEYS) expect(all).toMatch(new RegExp(`^  ${key} +=`, 'm'));
   });
 
   it('configChanges lists the differing settings, keys sorted, ignoring the keys it is told to', () => {

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { TRACKERS } from '../tracking/index.js';
 import { checkSettings, looseValue, mergeSettings, parseSettingsArgv, readConfigFile, type SettingsSpec } from '../core/config/index.js';
 import { ConfigError } from '../core/errors.js';
 import { formatZodError } from '../core/parse.js';
@@ -49,6 +50,7 @@ export const TrainConfig = z
     topP: z.number().gt(0).max(1).default(1).describe('Nucleus sampling p of training rollouts.'),
     maxTurns: z.number().int().positive().default(8).describe('Max turns per rollout (multi-turn environments).'),
     concurrency: z.number().int().positive().default(256).describe('Rollouts in flight at once.'),
+    track: z.enum(TRACKERS).optional().describe('Send training and eval metrics to wandb, mlflow or tensorboard through its own client (bash scripts/setup-tracking.sh installs them).'),
     coalesce: z.boolean().default(true).describe("Merge a group's identical first-turn requests into one request with n choices (fewer HTTP calls)."),
     samplerRetries: z.number().int().nonnegative().default(2).describe('Attempts per failing model call before the rollout is recorded as an error.'),
 
@@ -260,11 +262,18 @@ export function deriveFigures(config: TrainConfig): DerivedFigures {
   };
 }
 
-/** The config as aligned `key = value` lines followed by the derived figures. */
-export function formatConfig(config: TrainConfig): string {
-  const width = Math.max(...TRAIN_CONFIG_KEYS.map((k) => k.length));
+/**
+ * The config as aligned `key = value` lines — only the settings that differ from the defaults, or
+ * every one with `all` — followed by the derived figures.
+ */
+export function formatConfig(config: TrainConfig, options: { all?: boolean } = {}): string {
   const values = config as Record<string, unknown>;
-  const lines = TRAIN_CONFIG_KEYS.map((k) => `  ${k.padEnd(width)} = ${k in values ? JSON.stringify(values[k]) : 'unset'}`);
+  const defaults = parseTrainConfig({}) as Record<string, unknown>;
+  const show = (k: string) => (k in values ? JSON.stringify(values[k]) : 'unset');
+  const keys = options.all ? TRAIN_CONFIG_KEYS : TRAIN_CONFIG_KEYS.filter((k) => show(k) !== (k in defaults ? JSON.stringify(defaults[k]) : 'unset'));
+  const width = Math.max(0, ...keys.map((k) => k.length));
+  const lines = keys.map((k) => `  ${k.padEnd(width)} = ${show(k)}`);
+  if (!options.all) lines.push(`  ${keys.length ? 'the other ' : ''}${TRAIN_CONFIG_KEYS.length - keys.length} settings at their defaults (--verbose lists them all)`);
   const d = deriveFigures(config);
   lines.push(
     `  prompts per step: ${config.promptsPerStep} · rollouts per step: ${d.rolloutsPerStep} · ` +

@@ -5,18 +5,20 @@ import { ConfigError, SamplerError } from '../../core/index.js';
 import { formatZodError } from '../../core/index.js';
 import { RUN_FILES } from '../../core/index.js';
 import { runRollouts } from '../../rollout/index.js';
-import { summarizeRollouts } from '../../rollout/index.js';
-import { RunWriter } from '../../runs/index.js';
+import { summarizeRollouts, type RolloutSummary } from '../../rollout/index.js';
+import { RunWriter, runLayout } from '../../runs/index.js';
+import { Tracker, type TrackerName } from '../../tracking/index.js';
 import { EngineClient } from '../../engine/index.js';
 import { OpenAISampler } from '../../samplers/index.js';
 import { TEST_SERVER_RULES } from '../../testing/index.js';
 import { startTestServer, type TestServer } from '../../testing/index.js';
 import { EvalConfig, EvalMetadata } from '../eval/eval-config.js';
-import { EVAL_RUN_CONTROL, EVAL_SETTINGS, type EvalSettings } from '../eval/eval-settings.js';
+import { EVAL_RUN_CONTROL, EVAL_SETTINGS, EvalSettings } from '../eval/eval-settings.js';
 import { EvalProgress } from '../eval/eval-progress.js';
 import { formatEvalTable } from '../eval/eval-table.js';
 import { loadEnvironment } from '../load-environment.js';
 import { handleInterrupts } from '../interrupt.js';
+import { EXIT } from '../run-cli.js';
 
 const DESCRIPTION = 'Evaluate a model on an environment: rollouts, rewards, pass@k; results saved to runs/<id>/.';
 
@@ -82,6 +84,11 @@ async function runEvalCommand(argv: string[]): Promise<void> {
       testServer: testServerRule,
       engine: engineModel,
     };
+    // Run control is not part of the stored config, so EvalConfig does not see it: check it here.
+    const control = EvalSettings.pick(Object.fromEntries(EVAL_RUN_CONTROL.map((k) => [k, true])) as { [K in (typeof EVAL_RUN_CONTROL)[number]]: true }).safeParse(
+      Object.fromEntries(EVAL_RUN_CONTROL.map((k) => [k, candidate[k]])),
+    );
+    if (!control.success) throw new ConfigError(`invalid eval settings: ${formatZodError(control.error)}`);
     for (const key of EVAL_RUN_CONTROL) delete candidate[key];
     const checked = EvalConfig.safeParse(candidate);
     if (!checked.success) throw new ConfigError(`invalid eval settings: ${formatZodError(checked.error)}`);
@@ -103,6 +110,10 @@ async function runEvalCommand(argv: string[]): Promise<void> {
     const local = server?.baseUrl ?? engine?.openaiBaseUrl;
     if (local) config.baseUrls = [local];
     const apiKey = setting('apiKey');
+    const headers = parseHeaders(setting('header') ?? []);
+    const retryErrors = setting('retryErrors') ?? false;
+    if (retryErrors && !flags.resume) throw new ConfigError('--retry-errors goes with --resume <run>: it runs again the rollouts of that run that ended in an error');
+    const gate = { failUnder: setting('failUnder'), maxErrorRate: setting('maxErrorRate') };
     const json = setting('json') ?? false;
     const showProgress = (setting('progress') ?? true) && !json;
 
@@ -121,12 +132,14 @@ async function runEvalCommand(argv: string[]): Promise<void> {
       baseUrl: config.baseUrls,
       ...(apiKey ? { apiKey } : {}),
       timeoutMs: config.timeoutS * 1000,
+      ...(Object.keys(config.samplingArgs).length ? { extraBody: config.samplingArgs } : {}),
+      ...(Object.keys(headers).length ? { headers } : {}),
       retry: { maxRetries: config.retries },
       seed: config.seed,
       // keiko's engine always has ids and logprobs to give: keep them, so eval rollouts are trainable.
       ...(engine ? { defaultSampling: { returnTokens: true } } : {}),
     });
-    await checkReachable(config.baseUrls);
+    await checkReachable(config.baseUrls, headers);
 
     // 4. Run folder.
     run ??= await RunWriter.create({
@@ -164,6 +177,7 @@ async function runEvalCommand(argv: string[]): Promise<void> {
         ...(config.rolloutTimeoutS ? { timeoutMs: config.rolloutTimeoutS * 1000 } : {}),
         out: resultsPath,
         resume: Boolean(flags.resume),
+        retryErrors,
         signal: interrupt.signal,
         onProgress: (p) => {
           if (firstProgress) {
@@ -189,6 +203,11 @@ async function runEvalCommand(argv: string[]): Promise<void> {
     const summary = summarizeRollouts({ results, passThreshold: config.passThreshold });
     const fresh = results.length - resumedCount;
     const nullable = (v: number) => (Number.isFinite(v) ? v : null);
+    // A server that died mid-run shows as sampler errors; if it is still unreachable, the eval failed.
+    const serverGone = !interrupted && (summary.errorCodes.sampler_error ?? 0) > 0 && (await unreachable(config.baseUrls, headers)).length === config.baseUrls.length;
+    const failures = gateFailures(summary, gate);
+    if (serverGone) failures.unshift(`the model server became unreachable during the eval (${summary.errorCodes.sampler_error} rollouts failed with sampler errors)`);
+    const gated = gate.failUnder !== undefined || gate.maxErrorRate !== undefined;
     const metadata: EvalMetadata = {
       schemaVersion: 1,
       env: environment.name,
@@ -198,20 +217,26 @@ async function runEvalCommand(argv: string[]): Promise<void> {
       config,
       durationS: seconds,
       rolloutsPerSecond: seconds > 0 ? fresh / seconds : 0,
+      scoredRollouts: summary.scored,
       meanReward: nullable(summary.meanReward),
       stdReward: nullable(summary.stdReward),
       metrics: Object.fromEntries(Object.entries(summary.metrics).map(([k, v]) => [k, nullable(v.mean)])),
       passAtK: Object.fromEntries(Object.entries(summary.passAtK).map(([k, v]) => [String(k), v])),
       errors: summary.errors,
+      errorRate: summary.errorRate,
       errorCodes: summary.errorCodes,
+      scoringErrors: summary.scoringErrors,
+      ...(gated || failures.length ? { gate: { ...definedOnly(gate), passed: failures.length === 0, failures } } : {}),
       stopReasons: summary.stopReasons,
-      status: interrupted ? 'interrupted' : 'completed',
+      status: interrupted ? 'interrupted' : serverGone ? 'failed' : 'completed',
     };
     await run.writeJson(RUN_FILES.metadata, EvalMetadata.parse(metadata));
+    const track = setting('track');
+    if (track) await trackEval({ backend: track, runId: run.id, dir: run.path(runLayout.trackingDir), metadata });
     await run.finish({
-      status: interrupted ? 'interrupted' : 'completed',
+      status: metadata.status,
       summary: { rollouts: results.length, ...(Number.isFinite(summary.meanReward) ? { meanReward: summary.meanReward } : {}) },
-      ...(interrupted ? { error: 'interrupted by signal' } : {}),
+      ...(interrupted ? { error: 'interrupted by signal' } : serverGone ? { error: failures[0] } : {}),
     });
     if (json) {
       process.stdout.write(`${JSON.stringify({ runId: run.id, runDir: run.dir, ...metadata }, null, 2)}\n`);
@@ -223,6 +248,10 @@ async function runEvalCommand(argv: string[]): Promise<void> {
     if (interrupted) {
       process.stderr.write(`keiko eval: interrupted after ${results.length} rollouts; continue with: keiko eval --out ${out} --resume ${run.id}\n`);
       process.exitCode = interrupt.exitCode() ?? 130;
+    } else if (failures.length) {
+      for (const failure of failures) process.stderr.write(`keiko eval: FAILED: ${failure}\n`);
+      if (summary.errors) process.stderr.write(`keiko eval: run the errored rollouts again with: keiko eval --out ${out} --resume ${run.id} --retry-errors\n`);
+      process.exitCode = EXIT.failure;
     }
   } finally {
     await server?.close();
@@ -230,21 +259,70 @@ async function runEvalCommand(argv: string[]): Promise<void> {
   }
 }
 
-/** Fails fast with a clear message when no base URL accepts connections. */
-async function checkReachable(baseUrls: readonly string[]): Promise<void> {
+/** The base URLs that do not accept connections, each with the reason. */
+async function unreachable(baseUrls: readonly string[], headers: Record<string, string>): Promise<string[]> {
   const failures: string[] = [];
   await Promise.all(
     baseUrls.map(async (url) => {
       try {
-        await fetch(`${url.replace(/\/+$/, '')}/models`, { signal: AbortSignal.timeout(10_000) });
+        await fetch(`${url.replace(/\/+$/, '')}/models`, { headers, signal: AbortSignal.timeout(10_000) });
       } catch (error) {
         const cause = (error as { cause?: { code?: string; message?: string } }).cause;
         failures.push(`${url} (${cause?.code ?? cause?.message ?? (error as Error).message})`);
       }
     }),
   );
+  return failures;
+}
+
+/** Fails fast with a clear message when no base URL accepts connections. */
+async function checkReachable(baseUrls: readonly string[], headers: Record<string, string>): Promise<void> {
+  const failures = await unreachable(baseUrls, headers);
   if (failures.length === baseUrls.length) {
     throw new SamplerError(`cannot reach the model server: ${failures.join(', ')}; start one (e.g. vllm serve, keiko engine serve) or pass --test-server arithmetic`, { retryable: false });
   }
   for (const f of failures) process.stderr.write(`keiko eval: warning: ${f} is unreachable; requests will go to the others\n`);
+}
+
+/** The CI thresholds that failed, as one sentence each (empty when all passed or none was given). */
+export function gateFailures(summary: RolloutSummary, gate: { failUnder?: number; maxErrorRate?: number }): string[] {
+  const failures: string[] = [];
+  if (gate.failUnder !== undefined) {
+    if (!Number.isFinite(summary.meanReward)) failures.push(`no rollout was scored, so the mean reward cannot reach --fail-under ${gate.failUnder}`);
+    else if (summary.meanReward < gate.failUnder) failures.push(`mean reward ${summary.meanReward.toFixed(4)} is below --fail-under ${gate.failUnder}`);
+  }
+  if (gate.maxErrorRate !== undefined && summary.errorRate > gate.maxErrorRate) {
+    failures.push(`error rate ${summary.errorRate.toFixed(4)} (${summary.errors} of ${summary.rollouts} rollouts) is above --max-error-rate ${gate.maxErrorRate}`);
+  }
+  return failures;
+}
+
+/** `--header "Name: value"` entries as a header record. */
+function parseHeaders(entries: readonly string[]): Record<string, string> {
+  const headers: Record<string, string> = {};
+  for (const entry of entries) {
+    const colon = entry.indexOf(':');
+    headers[entry.slice(0, colon).trim()] = entry.slice(colon + 1).trim();
+  }
+  return headers;
+}
+
+const definedOnly = <T extends Record<string, unknown>>(o: T): Partial<T> => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+
+/** Sends an eval's settings and summary figures (at step 0) to the `--track` backend. */
+async function trackEval(options: { backend: TrackerName; runId: string; dir: string; metadata: EvalMetadata }): Promise<void> {
+  const { metadata: m } = options;
+  const tracker = Tracker.start({ backend: options.backend, runName: options.runId, kind: 'eval', dir: options.dir });
+  tracker.config(m.config as unknown as Record<string, unknown>);
+  tracker.log(0, {
+    'eval/meanReward': m.meanReward,
+    'eval/stdReward': m.stdReward,
+    'eval/errorRate': m.errorRate,
+    'eval/scoredRollouts': m.scoredRollouts,
+    'eval/rolloutsPerSecond': m.rolloutsPerSecond,
+    ...Object.fromEntries(Object.entries(m.passAtK).map(([k, v]) => [`eval/pass_at_${k}`, v])),
+    ...Object.fromEntries(Object.entries(m.metrics).map(([k, v]) => [`eval/${k}`, v])),
+  });
+  await tracker.finish(m.status);
+  process.stderr.write(`keiko eval: sent to ${options.backend}\n`);
 }

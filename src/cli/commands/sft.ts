@@ -7,6 +7,7 @@ import { ConfigError } from '../../core/index.js';
 import { EngineClient } from '../../engine/index.js';
 import { EngineChatTokenizer } from '../../engine/index.js';
 import { demonstrationSource, readSftJsonl, trainSft, type SftSource } from '../../train/index.js';
+import { TerminalProgress } from '../progress.js';
 import { loadEnvironment } from '../load-environment.js';
 import { settingsCommand } from '../settings-command.js';
 
@@ -43,6 +44,8 @@ export function register(program: Command): void {
       : demonstrationSource(await loadEnvironment({ spec: flags.env!, args: flags.envArgs }));
     const runDir = resolve(flags.out ?? join('runs', `sft-${new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19)}`));
     const { threads } = flags;
+    const progress = new TerminalProgress(process.stdout);
+    progress.tick(`keiko sft: starting the engine on ${flags.model}`);
     const engine = await EngineClient.spawn({
       model: resolve(flags.model),
       threads,
@@ -53,9 +56,13 @@ export function register(program: Command): void {
       checkpointRoots: [runDir],
       startupTimeoutMs: 180_000,
       env: { OMP_NUM_THREADS: String(threads), MKL_NUM_THREADS: String(threads), TOKENIZERS_PARALLELISM: 'false' },
+    }).catch((error: unknown) => {
+      progress.stop();
+      throw error;
     });
     try {
-      process.stdout.write(`keiko sft → ${runDir} (${steps} steps × ${batch})\n`);
+      progress.line(`keiko sft → ${runDir} (${steps} steps × ${batch})`);
+      progress.bar('sft', steps, { unit: 'step' });
       const result = await trainSft({
         source,
         training: engine,
@@ -64,11 +71,15 @@ export function register(program: Command): void {
         runDir,
         modelName: basename(resolve(flags.model)),
         onStep: (m) => {
-          if (m.step % 25 === 0 || m.step === steps) process.stdout.write(`step ${m.step}/${steps} · loss ${typeof m['loss'] === 'number' ? m['loss'].toFixed(4) : '-'}\n`);
+          const loss = `loss ${typeof m['loss'] === 'number' ? m['loss'].toFixed(4) : '-'}`;
+          if (progress.interactive) progress.update(m.step, loss);
+          else if (m.step % 25 === 0 || m.step === steps) process.stdout.write(`step ${m.step}/${steps} · ${loss}\n`);
         },
       });
+      progress.stop();
       process.stdout.write(`done in ${result.seconds.toFixed(1)}s · final loss ${result.finalLoss?.toFixed(4) ?? '-'}\ncheckpoint (HF format): ${result.checkpoint}\n`);
     } finally {
+      progress.stop();
       await engine.stop();
     }
   });

@@ -1,6 +1,5 @@
 import { existsSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import cliProgress from 'cli-progress';
+import { basename, join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { ConfigError } from '../../core/index.js';
 import { formatSettingsHelp, parseSettingsArgv } from '../../core/config/index.js';
@@ -8,6 +7,9 @@ import { configChanges, formatConfig, loadTrainConfig, readConfigFile, TRAIN_SET
 import { runTrainJob, type JobEvent } from '../../train/index.js';
 import { loadEnvironment } from '../load-environment.js';
 import { handleInterrupts } from '../interrupt.js';
+import { TerminalProgress } from '../progress.js';
+import { runLayout } from '../../runs/index.js';
+import { Tracker } from '../../tracking/index.js';
 
 const DESCRIPTION =
   "GRPO-train a model on an environment. With no arguments (the beyond-imitation preset): create keiko's tiny model, SFT it on a careless teacher's demonstrations of column addition, GRPO-train it, and print the teacher's, the SFT model's and the GRPO model's held-out reward side by side. --preset=quick: the 1-digit arithmetic run.";
@@ -21,10 +23,11 @@ export function register(program: Command): void {
     .helpOption(false)
     .allowUnknownOption(true)
     .action(async (argv: string[]) => {
-      const { resume, rest } = takeResume(argv);
+      const verbose = argv.includes('--verbose');
+      const { resume, rest } = takeResume(argv.filter((a) => a !== '--verbose'));
       const parsed = parseSettingsArgv(TRAIN_SETTINGS, rest);
       if (parsed.help) {
-        process.stdout.write(formatSettingsHelp(TRAIN_SETTINGS, { description: DESCRIPTION, extra: 'Run control:\n  --resume <runDir>  continue a run from its last complete checkpoint (settings given now override its saved config)' }));
+        process.stdout.write(formatSettingsHelp(TRAIN_SETTINGS, { description: DESCRIPTION, extra: 'Run control:\n  --resume <runDir>  continue a run from its last complete checkpoint (settings given now override its saved config)\n  --verbose          print every setting at start-up, not only those that differ from the defaults' }));
         return;
       }
       const file = parsed.configFile ?? parsed.positionals[0];
@@ -50,7 +53,7 @@ export function register(program: Command): void {
       }
       const show = (v: unknown) => (v === undefined ? 'unset' : JSON.stringify(v));
       if (changes.length > 0) process.stdout.write(`resuming with changed settings: ${changes.map((c) => `${c.key} ${show(c.before)} → ${show(c.after)}`).join(' · ')}\n`);
-      await trainCommand({ config, runDir, resume: Boolean(resume) });
+      await trainCommand({ config, runDir, resume: Boolean(resume), verbose });
     });
 }
 
@@ -66,49 +69,62 @@ function takeResume(argv: readonly string[]): { resume?: string; rest: string[] 
   return { resume: value, rest };
 }
 
-async function trainCommand(options: { config: TrainConfig; runDir: string; resume: boolean }): Promise<void> {
+async function trainCommand(options: { config: TrainConfig; runDir: string; resume: boolean; verbose: boolean }): Promise<void> {
   const { config, runDir } = options;
   const env = await loadEnvironment({ spec: config.env, args: config.envArgs });
   const out = process.stdout;
-  out.write(`keiko train → ${runDir}\n${formatConfig(config)}\n`);
+  out.write(`keiko train → ${runDir}\n${formatConfig(config, { all: options.verbose })}\n`);
   out.write(`  environment: ${env.name} · ${env.dataset.length} training examples · ${env.evalDataset?.length ?? 0} held-out (eval uses ${Math.min(config.evalExamples, env.evalDataset?.length ?? 0)})\n`);
-  const interactive = Boolean(out.isTTY);
-  let bar: cliProgress.SingleBar | undefined;
-  const newBar = (label: string, total: number, start = 0) => {
-    bar?.stop();
-    bar = new cliProgress.SingleBar(
-      { format: `${label} [{bar}] {value}/{total} · {info} · {duration_formatted} elapsed · ETA {eta_formatted}`, hideCursor: true, noTTYOutput: false, stopOnComplete: false },
-      cliProgress.Presets.shades_classic,
-    );
-    if (interactive) bar.start(total, start, { info: '' });
-  };
+  const progress = new TerminalProgress(out);
+  const interactive = progress.interactive;
+  let bar: 'sft' | 'grpo' | undefined;
   const line = (text: string) => {
-    if (interactive && bar) bar.stop();
     bar = undefined;
-    out.write(text + '\n');
+    progress.line(text);
   };
   // Ctrl-C or SIGTERM: finish the step, save, stop the engine, exit 130/143; a second one exits now.
   const interrupt = handleInterrupts((sig) => line(`${sig === 'SIGINT' ? 'interrupt' : 'SIGTERM'}: finishing the current step, saving a checkpoint (Ctrl-C again to abort)`));
+  // --track: GRPO steps as train/*, held-out evals as eval/* (SFT steps stay in the run folder: a
+  // tracker's step axis must only grow).
+  const tracker = config.track ? Tracker.start({ backend: config.track, runName: basename(runDir), kind: 'train', dir: join(runDir, runLayout.trackingDir) }) : undefined;
+  tracker?.config(config as unknown as Record<string, unknown>);
   const onEvent = (event: JobEvent) => {
+    if (tracker && event.kind === 'step') tracker.log(event.step, Object.fromEntries(Object.entries(event.metrics).map(([k, v]) => [`train/${k}`, v])));
+    if (tracker && event.kind === 'eval') {
+      tracker.log(event.step, { 'eval/reward': event.report.reward, ...Object.fromEntries(Object.entries(event.report.metrics).map(([k, v]) => [`eval/${k}`, v])) });
+    }
     switch (event.kind) {
       case 'phase':
         line(`==> ${event.message}`);
+        // Phases with no count of their own (creating the model, starting an engine, the first
+        // GRPO step) show how long they have been running.
+        if (event.phase !== 'done') progress.tick(`    ${PHASE_WAIT[event.phase]}`);
         break;
       case 'sft-step': {
-        if (!bar) newBar('sft ', event.steps, event.step - 1);
+        if (bar !== 'sft') {
+          progress.bar('sft', event.steps, { start: event.step - 1, unit: 'step' });
+          bar = 'sft';
+        }
         const info = `loss ${fmt(event.metrics['loss'])}`;
-        if (interactive) bar!.update(event.step, { info });
+        if (interactive) progress.update(event.step, info);
         else if (event.step % 25 === 0 || event.step === event.steps) out.write(`sft step ${event.step}/${event.steps} · ${info}\n`);
-        if (event.step === event.steps) line('');
+        if (event.step === event.steps) {
+          progress.stop();
+          bar = undefined;
+        }
         break;
       }
       case 'step': {
-        if (!bar) newBar('grpo', event.steps, event.step - 1);
+        if (bar !== 'grpo') {
+          progress.bar('grpo', event.steps, { start: event.step - 1, unit: 'step' });
+          bar = 'grpo';
+        }
         const m = event.metrics;
-        const info = `reward ${fmt(m.reward)} · ${fmt(m['stepSeconds'], 2)}s/step (sample ${fmt(m['samplingSeconds'], 2)} score ${fmt(m['scoringSeconds'], 3)} train ${fmt(m['trainingSeconds'], 2)})${m['skipped'] ? ' · skipped' : ''}`;
-        if (interactive) bar!.update(event.step, { info });
-        else if (event.step % 5 === 0 || event.step === event.steps) out.write(`step ${event.step}/${event.steps} · ${info}\n`);
+        const info = `reward ${fmt(m.reward)} · sample ${fmt(m['samplingSeconds'], 2)}s score ${fmt(m['scoringSeconds'], 3)}s train ${fmt(m['trainingSeconds'], 2)}s${m['skipped'] ? ' · skipped' : ''}`;
+        if (interactive) progress.update(event.step, info);
+        else if (event.step % 5 === 0 || event.step === event.steps) out.write(`step ${event.step}/${event.steps} · reward ${fmt(m.reward)} · ${fmt(m['stepSeconds'], 2)}s/step · ${info.slice(info.indexOf('sample'))}\n`);
         break;
+
       }
       case 'eval':
         line(`eval ${event.label} (step ${event.step}): held-out reward ${fmt(event.report.reward)} over ${event.report.examples} examples × ${event.report.samplesPerExample} samples${event.report.temperature === 0 ? ' (greedy)' : ` (T=${event.report.temperature})`}`);
@@ -124,9 +140,11 @@ async function trainCommand(options: { config: TrainConfig; runDir: string; resu
         break;
     }
   };
+  let status: 'completed' | 'failed' | 'interrupted' = 'failed';
   try {
     const result = await runTrainJob({ config, env, runDir, resume: options.resume, onEvent, signal: interrupt.signal });
-    bar?.stop();
+    status = result.grpo.interrupted ? 'interrupted' : 'completed';
+    progress.stop();
     const { before, after } = result.grpo;
     const teacher = result.teacher;
     out.write('\n');
@@ -145,9 +163,21 @@ async function trainCommand(options: { config: TrainConfig; runDir: string; resu
     const code = interrupt.exitCode();
     if (code !== undefined) process.exitCode = code;
   } finally {
+    progress.stop();
+    await tracker?.finish(status);
+    if (tracker) out.write(`metrics sent to ${config.track}\n`);
     interrupt.dispose();
   }
 }
+
+/** What the ticker says while a phase that has no count of its own runs. */
+const PHASE_WAIT: Record<Extract<JobEvent, { kind: 'phase' }>['phase'], string> = {
+  create: 'training the tokenizer and writing the model',
+  sft: 'starting the engine for SFT',
+  engine: 'loading the model',
+  grpo: 'sampling and training the first step',
+  done: '',
+};
 
 function fmt(x: unknown, digits = 3): string {
   return typeof x === 'number' && Number.isFinite(x) ? x.toFixed(digits) : '-';

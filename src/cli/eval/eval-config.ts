@@ -19,6 +19,8 @@ export const EvalConfig = z.object({
   concurrency: z.number().int().positive().default(32),
   scoringConcurrency: z.number().int().positive().optional(),
   sampling: SamplingArgs.default({}),
+  /** Extra request-body fields passed to the server as given (`top_k`, `chat_template_kwargs`…). */
+  samplingArgs: z.record(z.string(), z.unknown()).default({}),
   maxTurns: z.number().int().positive().optional(),
   maxTotalTokens: z.number().int().positive().optional(),
   /** Per-request timeout, seconds. */
@@ -46,12 +48,28 @@ export const EvalMetadata = z.object({
   config: EvalConfig,
   durationS: z.number(),
   rolloutsPerSecond: z.number(),
+  /** Rollouts that ran to a score; the reward figures and pass@k are over these only. */
+  scoredRollouts: z.number().int().nonnegative(),
+  /** Mean reward over the scored rollouts (null when none was scored). */
   meanReward: z.number().nullable(),
   stdReward: z.number().nullable(),
   metrics: z.record(z.string(), z.number().nullable()),
   passAtK: z.record(z.string(), z.number()),
+  /** Rollouts that ended in an error (never scored), and their share of all rollouts. */
   errors: z.number().int().nonnegative(),
+  errorRate: z.number().min(0).max(1),
   errorCodes: z.record(z.string(), z.number().int()),
+  /** Scored rollouts where a reward function raised (that function scored 0). */
+  scoringErrors: z.number().int().nonnegative(),
+  /** The CI thresholds given (`--fail-under`, `--max-error-rate`) and what failed; absent without thresholds. */
+  gate: z
+    .object({
+      failUnder: z.number().optional(),
+      maxErrorRate: z.number().optional(),
+      passed: z.boolean(),
+      failures: z.array(z.string()),
+    })
+    .optional(),
   stopReasons: z.record(z.string(), z.number().int()),
   status: z.enum(['completed', 'interrupted', 'failed']),
 });

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { SettingsSpec } from '../../core/config/index.js';
 import { TEST_SERVER_RULES } from '../../testing/index.js';
+import { TRACKERS } from '../../tracking/index.js';
 
 const ruleNames = Object.keys(TEST_SERVER_RULES) as [string, ...string[]];
 
@@ -34,6 +35,14 @@ export const EvalSettings = z
       .strict()
       .default({})
       .describe('Sampling settings sent with every request.'),
+    samplingArgs: z
+      .record(z.string(), z.unknown())
+      .default({})
+      .describe('Extra fields merged into every request body as given, for server-specific sampling (a JSON object, e.g. {"top_k":20,"min_p":0.05,"chat_template_kwargs":{"enable_thinking":false}}).'),
+    header: z
+      .array(z.string().regex(/^[A-Za-z0-9!#$%&'*+.^_`|~-]+:/, 'expected "Name: value"'))
+      .default([])
+      .describe('HTTP header "Name: value" sent with every request (repeat for several); never stored, as it may hold credentials.'),
     maxTurns: z.number().int().positive().optional().describe('Per-rollout budget: model turns.'),
     maxTotalTokens: z.number().int().positive().optional().describe('Per-rollout budget: prompt + completion tokens.'),
     timeoutS: z.number().positive().default(600).describe('Per-request timeout, seconds.'),
@@ -44,6 +53,10 @@ export const EvalSettings = z
     testServer: z.enum(ruleNames).optional().describe("Start keiko's built-in OpenAI-compatible test server with this rule and evaluate against it."),
     testServerLatency: z.number().int().nonnegative().default(0).describe('Latency of the built-in test server, ms.'),
     engine: z.string().optional().describe("Start keiko's Python engine on this local Hugging Face model folder and evaluate it."),
+    failUnder: z.number().optional().describe('Exit 1 when the mean reward over scored rollouts is below this (for CI).'),
+    maxErrorRate: z.number().min(0).max(1).optional().describe('Exit 1 when the share of rollouts that ended in an error (never scored) is above this, 0–1 (for CI).'),
+    retryErrors: z.boolean().default(false).describe('With --resume: run again the rollouts that ended in an error, not only the missing ones.'),
+    track: z.enum(TRACKERS).optional().describe('Send the eval summary to wandb, mlflow or tensorboard through its own client (bash scripts/setup-tracking.sh installs them).'),
     out: z.string().default('runs').describe('Runs folder.'),
     runId: z.string().optional().describe('Name of the run folder (unset: time-kind-env).'),
     resume: z.string().optional().describe('Continue an interrupted eval run in `out`, running only missing rollouts.'),
@@ -54,7 +67,7 @@ export const EvalSettings = z
 export type EvalSettings = z.infer<typeof EvalSettings>;
 
 /** Keys of `EvalSettings` that control this invocation and are not part of a run's stored config. */
-export const EVAL_RUN_CONTROL = ['apiKey', 'testServerLatency', 'out', 'runId', 'resume', 'progress', 'json'] as const;
+export const EVAL_RUN_CONTROL = ['apiKey', 'header', 'testServerLatency', 'failUnder', 'maxErrorRate', 'retryErrors', 'track', 'out', 'runId', 'resume', 'progress', 'json'] as const;
 
 /** How `keiko eval` takes its settings: short flags, shorthands, and old names read for one release. */
 export const EVAL_SETTINGS: SettingsSpec = {

@@ -14,11 +14,13 @@ describe('formatEvalTable', () => {
       summary: {
         rollouts: 4,
         examples: 2,
+        scored: 3,
         meanReward: 0.5,
         stdReward: 0.5,
         metrics: { correct: { mean: 0.5, std: 0.5 }, format: { mean: 1, std: 0 } },
         passAtK: { 1: 0.5, 2: 0.75 },
         errors: 1,
+        errorRate: 0.25,
         errorCodes: { sampler_error: 1 },
         scoringErrors: 0,
         stopReasons: { terminated: 3, error: 1 },
@@ -26,11 +28,12 @@ describe('formatEvalTable', () => {
       },
     });
     expect(text).toContain('arithmetic · m · 2 examples × 2 = 4 rollouts');
-    expect(text).toMatch(/reward\s+0\.500 ± 0\.500/);
+    expect(text).toMatch(/reward\s+0\.500 ± 0\.500 \(over 3 scored rollouts\)/);
     expect(text).toMatch(/ {2}correct\s+0\.500 ± 0\.500/);
     expect(text).toMatch(/ {2}format\s+1\.000 ± 0\.000/);
     expect(text).toMatch(/pass@2\s+0\.750/);
     expect(text).toMatch(/errors\s+1 \(sampler_error: 1\)/);
+    expect(text).toMatch(/error rate\s+25\.0%/);
     expect(text).toMatch(/4 rollouts in 2\.0 s \(2\.0\/s\)/);
   });
 });

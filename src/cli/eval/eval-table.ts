@@ -2,7 +2,7 @@ import type { RolloutSummary } from '../../rollout/index.js';
 
 const fmt = (v: number) => (Number.isFinite(v) ? v.toFixed(3) : '-');
 
-/** The closing table of `keiko eval`: reward mean ± std, each metric, pass@k, errors. */
+/** The closing table of `keiko eval`: reward mean ± std over scored rollouts, each metric, pass@k, errors and error rate apart. */
 export function formatEvalTable(options: {
   env: string;
   model: string;
@@ -14,11 +14,12 @@ export function formatEvalTable(options: {
 }): string {
   const { summary: s } = options;
   const rows: [string, string][] = [];
-  rows.push(['reward', `${fmt(s.meanReward)} ± ${fmt(s.stdReward)}`]);
+  rows.push(['reward', `${fmt(s.meanReward)} ± ${fmt(s.stdReward)}${s.errors ? ` (over ${s.scored} scored rollouts)` : ''}`]);
   for (const [name, m] of Object.entries(s.metrics)) rows.push([`  ${name}`, `${fmt(m.mean)} ± ${fmt(m.std)}`]);
   for (const [k, v] of Object.entries(s.passAtK)) rows.push([`pass@${k}`, fmt(v)]);
   const codes = Object.entries(s.errorCodes).map(([c, n]) => `${c}: ${n}`);
   rows.push(['errors', `${s.errors}${codes.length ? ` (${codes.join(', ')})` : ''}`]);
+  rows.push(['error rate', `${(100 * s.errorRate).toFixed(1)}%`]);
   if (s.scoringErrors) rows.push(['scoring errors', String(s.scoringErrors)]);
   rows.push(['stop reasons', Object.entries(s.stopReasons).map(([r, n]) => `${r} ${n}`).join(', ') || '-']);
   rows.push(['completion tokens', `${fmt(s.meanCompletionTokens)} per rollout`]);

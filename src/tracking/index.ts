@@ -1,0 +1,1 @@
+export { Tracker, TRACKERS, trackingPython, type TrackerName, type TrackerOptions } from './tracker.js';
