@@ -157,10 +157,12 @@ def test_a_client_that_disconnects_cancels_its_generation(engine):
             time.sleep(0.05)
         port = server.servers[0].sockets[0].getsockname()[1]
         url = f"http://127.0.0.1:{port}"
-        # a big batch: many rows × the whole context
-        heavy = {"prompt": [1, 2, 3], "n": 128, "max_tokens": engine.max_context - 3, "temperature": 1.0}
+        # a big batch: 64 requests × 128 samples, up to the whole context each (minutes of work: a
+        # single request of 128 rows can finish within the client's timeout on a quiet machine)
+        one = {"messages": [{"role": "user", "content": "hi"}], "n": 128, "max_tokens": engine.max_context // 2, "temperature": 1.0}
+        heavy = {"requests": [one] * 64}
         with pytest.raises(httpx.TimeoutException):
-            httpx.post(f"{url}/v1/completions", json=heavy, timeout=1.0)  # the client gives up and disconnects
+            httpx.post(f"{url}/v1/chat/completions/batch", json=heavy, timeout=1.0)  # the client gives up and disconnects
         t0 = time.time()
         deadline = time.time() + 60
         while time.time() < deadline and app.state.worker.state()["busy_s"] > 0:
