@@ -46,7 +46,7 @@ import torch
 import torch.distributed as dist
 
 from .checkpoint import TRAINER_STATE_DIR, atomic_dir, write_state
-from .checkpoint_io import read_checkpoint
+from .checkpoint_io import read_checkpoint, write_sync_checkpoint
 from .engine import Engine, EngineOptions
 from .errors import RequestError
 from .losses import LossSpec, Norm
@@ -348,6 +348,15 @@ class DistributedEngine(Engine):
             if osd is not None:
                 torch.save(osd, tmp / TRAINER_STATE_DIR / "optimizer.pt")
         return {"path": str(target.absolute()), "step": self.step, "seconds": time.perf_counter() - t0}
+
+    def export_weights(self, path: str) -> dict:
+        """The sync checkpoint of `CheckpointMixin.export_weights`, from the full state dict gathered
+        to rank 0 (no optimizer state)."""
+        t0 = time.perf_counter()
+        self._run("gather", dict(optimizer=False))
+        msd, _ = self._gathered
+        self._gathered = None
+        return write_sync_checkpoint(Path(path), msd, self._base_config(), self.step, t0)
 
     def _op_gather(self, optimizer: bool) -> None:
         """Every rank: gather the full model (and optimizer) state to rank 0's CPU; rank 0 keeps it in

@@ -116,6 +116,10 @@ class LoadBody(_Strict):
     path: str = Field(min_length=1)
 
 
+class ExportWeightsBody(_Strict):
+    path: str = Field(min_length=1)
+
+
 # ----- responses (the contract test reads these from the OpenAPI schema) -----------------------
 
 
@@ -173,6 +177,13 @@ class SaveOut(_Strict):
 class LoadOut(_Strict):
     path: str
     step: int
+
+
+class ExportWeightsOut(_Strict):
+    path: str
+    step: int  # the policy version the weights are
+    bytes: int  # tensor bytes written
+    seconds: float
 
 
 SAMPLING_ROUTES = ("/v1/completions", "/v1/chat/completions", "/v1/chat/completions/batch")  # the routes that run the model
@@ -443,6 +454,10 @@ def create_app(engine: Engine, max_batch_rows: int = 64) -> FastAPI:
     @app.post("/train/load", response_model=LoadOut)
     async def load(body: LoadBody) -> dict:
         return await worker.call(lambda: engine.load(body.path))
+
+    @app.post("/train/export_weights", response_model=ExportWeightsOut)
+    async def export_weights(body: ExportWeightsBody) -> dict:
+        return await worker.call(lambda: engine.export_weights(body.path))
 
     return app
 

@@ -7,6 +7,12 @@ export type { EngineSpawnOptions } from './process.js';
 export { EngineSampler, isBatchChatSampler } from './sampler.js';
 export type { BatchChatSampler } from './sampler.js';
 export { EngineChatTokenizer } from './chat-tokenizer.js';
+export { VllmFleet, VllmFleetSampler } from './vllm/fleet.js';
+export type { FleetEvent, MemberState, SyncReport, VllmFleetOptions } from './vllm/fleet.js';
+export { VllmServer, defaultVllmPython, defaultVllmVenv, vllmServeArgs } from './vllm/server.js';
+export type { VllmServerOptions } from './vllm/server.js';
+export { setupVllm } from './vllm/setup.js';
+export type { VllmSetupOptions } from './vllm/setup.js';
 export type { ChatTokenizer } from './chat-tokenizer.js';
 export {
   EngineInfo,
@@ -20,4 +26,5 @@ export {
   SaveRequest,
   SaveResult,
   LoadResult,
+  ExportWeightsResult,
 } from './wire.js';

@@ -192,23 +192,18 @@ export class EngineProcess {
     // Under torchrun the ranks are torchrun's children: the engine gets its own process group, and
     // every signal goes to the whole group, so that no rank outlives the launcher (and holds the port).
     const group = isDistributed(o);
-    const proc = spawn(defaultEnginePython(o.python), serveArgs(o, model), { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...o.env, PYTHONUNBUFFERED: '1' }, detached: group });
-    if (group) proc.kill = (signal?: NodeJS.Signals | number) => signalGroup(proc, signal ?? 'SIGTERM');
-    this.proc = proc;
-    // Never leave an orphaned engine behind when this process exits (normally, by error or signal).
-    const killOnExit = () => proc.kill('SIGKILL');
-    process.once('exit', killOnExit);
-    proc.once('exit', () => process.off('exit', killOnExit));
-    const onData = (chunk: Buffer) => {
-      for (const line of chunk.toString('utf8').split('\n')) {
-        if (!line) continue;
+    const proc = spawnChild({
+      command: defaultEnginePython(o.python),
+      args: serveArgs(o, model),
+      env: { ...o.env, PYTHONUNBUFFERED: '1' },
+      group,
+      onLine: (line) => {
         this.output.push(line);
         if (this.output.length > 50) this.output.shift();
         o.onOutput?.(line);
-      }
-    };
-    proc.stdout?.on('data', onData);
-    proc.stderr?.on('data', onData);
+      },
+    });
+    this.proc = proc;
     proc.once('exit', (code) => {
       if (this.proc !== proc || this.stopped) return;
       if (o.restart === false || this.restarts >= (o.maxRestarts ?? 3)) return;
@@ -219,6 +214,45 @@ export class EngineProcess {
     });
     await this.waitHealthy();
   }
+}
+
+/** How `spawnChild` starts a long-lived child process (an engine, a vLLM server). */
+export interface ChildSpawnOptions {
+  command: string;
+  args: readonly string[];
+  /** Added to this process's environment. */
+  env?: Record<string, string>;
+  /** Own process group, every signal sent to the whole group (launchers such as torchrun whose children must not outlive them). */
+  group?: boolean;
+  /** Each non-empty line the child prints (stdout and stderr). */
+  onLine?: (line: string) => void;
+}
+
+/**
+ * The one place keiko spawns its long-lived children (engines, vLLM servers): stdout/stderr read
+ * line by line, and the child SIGKILLed (its whole group with `group`) when this process exits, so
+ * that none is left orphaned.
+ */
+export function spawnChild(options: ChildSpawnOptions): ChildProcess {
+  const group = options.group ?? false;
+  const proc = spawn(options.command, [...options.args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...options.env }, detached: group });
+  if (group) proc.kill = (signal?: NodeJS.Signals | number) => signalGroup(proc, signal ?? 'SIGTERM');
+  // Never leave an orphaned child behind when this process exits (normally, by error or signal).
+  const killOnExit = () => proc.kill('SIGKILL');
+  process.once('exit', killOnExit);
+  proc.once('exit', () => process.off('exit', killOnExit));
+  let partial = { stdout: '', stderr: '' };
+  const reader = (which: 'stdout' | 'stderr') => (chunk: Buffer) => {
+    const lines = (partial[which] + chunk.toString('utf8')).split('\n');
+    partial = { ...partial, [which]: lines.pop() ?? '' };
+    for (const line of lines) if (line) options.onLine?.(line);
+  };
+  proc.stdout?.on('data', reader('stdout'));
+  proc.stderr?.on('data', reader('stderr'));
+  proc.once('exit', () => {
+    for (const rest of [partial.stdout, partial.stderr]) if (rest) options.onLine?.(rest);
+  });
+  return proc;
 }
 
 /** Sends `signal` to the process group led by `proc` (spawned `detached`); false if it is gone. */
@@ -233,7 +267,7 @@ function signalGroup(proc: ChildProcess, signal: NodeJS.Signals | number): boole
 }
 
 /** SIGTERM, then SIGKILL after 5 s; resolves once the process has exited. */
-async function killProcess(proc: ChildProcess, group = false): Promise<void> {
+export async function killProcess(proc: ChildProcess, group = false): Promise<void> {
   if (proc.exitCode === null && proc.signalCode === null) {
     const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
     proc.kill('SIGTERM');

@@ -87,6 +87,10 @@ export type SaveRequest = z.infer<typeof SaveRequest>;
 export const LoadRequest = z.object({ path: z.string() });
 export type LoadRequest = z.infer<typeof LoadRequest>;
 
+/** `POST /train/export_weights`: a sync checkpoint for an inference server (vLLM's reload). */
+export const ExportWeightsRequest = z.object({ path: z.string() });
+export type ExportWeightsRequest = z.infer<typeof ExportWeightsRequest>;
+
 /** GET /info. */
 export const EngineInfo = z.object({
   model: z.string(),
@@ -141,6 +145,16 @@ export type SaveResult = z.infer<typeof SaveResult>;
 export const LoadResult = z.object({ path: z.string(), step: z.number().int() });
 export type LoadResult = z.infer<typeof LoadResult>;
 
+export const ExportWeightsResult = z.object({
+  path: z.string(),
+  /** The policy version the exported weights are. */
+  step: z.number().int(),
+  /** Tensor bytes written. */
+  bytes: z.number().int(),
+  seconds: z.number(),
+});
+export type ExportWeightsResult = z.infer<typeof ExportWeightsResult>;
+
 export const EngineErrorBody = z.object({ error: z.object({ code: z.string(), message: z.string() }) });
 
 /** `POST /v1/chat/tokenize` (OpenAI-style request bodies, sent as they are). */
@@ -165,6 +179,7 @@ export const ENGINE_ROUTES = {
   optimStep: { method: 'POST', path: '/train/optim_step', request: OptimStepRequest, requestKeys: 'camel', response: OptimStepResult },
   save: { method: 'POST', path: '/train/save', request: SaveRequest, requestKeys: 'camel', response: SaveResult },
   load: { method: 'POST', path: '/train/load', request: LoadRequest, requestKeys: 'camel', response: LoadResult },
+  exportWeights: { method: 'POST', path: '/train/export_weights', request: ExportWeightsRequest, requestKeys: 'camel', response: ExportWeightsResult },
   tokenize: { method: 'POST', path: '/v1/chat/tokenize', request: undefined, requestKeys: 'openai', response: TokenizeResult },
 } as const satisfies Record<string, EngineRoute>;
 
