@@ -88,6 +88,7 @@ class LossBody(_Strict):
     is_correction: Literal["none", "truncated"] = "none"
     is_cap: Number = Field(2.0, gt=0)
     max_tokens: StrictInt | None = Field(None, ge=1)
+    mismatch_threshold: Number = Field(0.01, ge=0)  # |trainer - sampler| logprob counted in logprob_diff_above
 
 
 class OptimStepBody(_Strict):
@@ -166,6 +167,10 @@ class ForwardBackwardOut(_Strict):
     tokens_per_s: float | None
     nonfinite: bool
     optim_step: OptimStepOut | None = None  # only when the request asked for a step; null: non-finite, nothing applied
+    # sampler-trainer mismatch |logp - sampler_logp| over trained tokens, when the sequences carry sampler logprobs
+    logprob_diff_mean: float | None = None
+    logprob_diff_max: float | None = None
+    logprob_diff_above: float | None = None  # share of those tokens above loss.mismatch_threshold
 
 
 class SaveOut(_Strict):

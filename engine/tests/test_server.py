@@ -191,6 +191,23 @@ def test_export_weights_under_lora_merges_the_adapter(tiny_model_dir, tmp_path):
         assert torch.allclose(plain(x).logits, eng.model(x.to(eng.model.device)).logits.cpu(), atol=1e-5)
 
 
+def test_forward_backward_reports_the_sampler_trainer_logprob_mismatch(client, app):
+    prompt = app.state.engine.tokenizer.encode("hello world", add_special_tokens=False)
+    out = client.post("/v1/completions", json={"prompt": prompt, "max_tokens": 4, "temperature": 0, "return_token_ids": True}).json()["choices"][0]
+    done, lps = out["token_ids"], out["logprobs"]["token_logprobs"]
+    sampler = [0.0] * len(prompt) + [lp for lp in lps]
+    sampler[-1] += 0.5  # one token off by 0.5 nats
+    seq = {"input_ids": prompt + done, "loss_mask": [0] * len(prompt) + [1] * len(done), "advantages": 1.0, "sampler_logprobs": sampler, "policy_version": 0}
+    r = client.post("/train/forward_backward", json={"sequences": [seq], "loss": {"type": "grpo", "is_correction": "truncated", "mismatch_threshold": 0.1}})
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert abs(body["logprob_diff_max"] - 0.5) < 1e-4
+    assert abs(body["logprob_diff_mean"] - 0.5 / len(done)) < 1e-4
+    assert body["logprob_diff_above"] == 1 / len(done)
+    plain = client.post("/train/forward_backward", json={"sequences": [dict(seq, sampler_logprobs=None)], "loss": {"type": "grpo"}}).json()
+    assert "logprob_diff_mean" not in plain  # nothing to compare without sampler logprobs
+
+
 def test_nonfinite_step_is_reported_as_json_and_applies_nothing(client, app):
     before = weights(app)
     ids = app.state.engine.tokenizer.encode("hello world", add_special_tokens=False)

@@ -49,6 +49,8 @@ export const LossSpec = z.object({
   isCap: z.number().optional(),
   /** dr_grpo's constant per-sequence token budget (TRL: the max completion length); absent: the longest sequence in the request. */
   maxTokens: z.number().int().nullable().optional(),
+  /** |trainer − sampler| logprob (nats) above which a token counts in `logprobDiffAbove`. */
+  mismatchThreshold: z.number().optional(),
 });
 export type LossSpec = z.infer<typeof LossSpec>;
 
@@ -136,6 +138,10 @@ export const ForwardBackwardResult = z.object({
   nonfinite: z.boolean(),
   /** The step taken in the same call, when one was asked for; null: the loss was non-finite, nothing applied. */
   optimStep: OptimStepResult.nullable().optional(),
+  /** Sampler–trainer mismatch |logp − samplerLogprob| over trained tokens (when the sequences carry sampler logprobs): mean, max, share above `loss.mismatchThreshold`. */
+  logprobDiffMean: z.number().nullable().optional(),
+  logprobDiffMax: z.number().nullable().optional(),
+  logprobDiffAbove: z.number().nullable().optional(),
 });
 export type ForwardBackwardResult = z.infer<typeof ForwardBackwardResult>;
 

@@ -25,7 +25,7 @@ export const TrainConfig = z
     createCorpusExamples: z.number().int().positive().default(2000).describe("Number of environment examples whose text trains the created model's tokenizer."),
     device: z.enum(['auto', 'cpu', 'cuda']).default('auto').describe('Device for the engine: auto = cuda when available, else cpu.'),
     threads: z.number().int().positive().default(1).describe('Torch CPU threads in the engine (1 measured fastest for tiny models on 2-core machines).'),
-    ranks: z.number().int().positive().default(1).describe('Engine processes that train the model (torchrun ranks, FSDP2). 1 = one process that samples and trains. A multi-rank engine does not sample, so > 1 needs `sampler = vllm`.'),
+    ranks: z.number().int().positive().default(1).describe('Engine processes that train the model (torchrun ranks, FSDP2). 1 = one process that samples and trains. A multi-rank engine does not sample, so > 1 needs a separate sampler (not wired into keiko train yet).'),
     engineUrl: z.string().default('').describe('URL of an already running engine (it holds the model; no create/SFT/restarts); empty: keiko spawns one.'),
 
     // ── SFT warm start (before GRPO) ───────────────────────────────────────────────────────────
@@ -134,9 +134,12 @@ export function parseTrainConfig(raw: unknown): TrainConfig {
   const parsed = TrainConfig.safeParse(checkSettings(TRAIN_SETTINGS, raw as Record<string, unknown>, 'the training config').values);
   if (!parsed.success) throw new ConfigError(`invalid training config: ${formatZodError(parsed.error)}`);
   const config = parsed.data;
-  if (config.ranks > 1 && config.sampler !== 'vllm') {
-    // the engine on N ranks trains only: the GRPO loop needs another sampler
-    throw new ConfigError(`ranks = ${config.ranks}: an engine on several ranks trains but does not sample; set sampler = vllm (vLLM servers sample), or run with ranks = 1`);
+  if (config.ranks > 1) {
+    // the engine on N ranks trains only; keiko train does not start one under the vLLM sampler yet either
+    throw new ConfigError(
+      `ranks = ${config.ranks}: an engine on several ranks trains but does not sample, and keiko train does not yet start one next to a vLLM fleet; ` +
+        'run with ranks = 1, or drive a multi-rank engine (`keiko engine serve --ranks N`) from your own trainer',
+    );
   }
   if (config.sampler === 'vllm' && !config.model && config.createHidden / config.createHeads < 32) {
     throw new ConfigError(

@@ -128,7 +128,7 @@ export class VllmServer {
   async restart(): Promise<void> {
     if (this.proc && this.alive) {
       this.stopping = true;
-      await killProcess(this.proc);
+      await killProcess(this.proc, true);
       this.stopping = false;
     }
     await this.launch();
@@ -137,7 +137,7 @@ export class VllmServer {
   /** SIGTERM, then SIGKILL after 5 s. */
   async stop(): Promise<void> {
     this.stopping = true;
-    if (this.proc) await killProcess(this.proc);
+    if (this.proc) await killProcess(this.proc, true);
     await new Promise<void>((resolve) => (this.log ? this.log.end(resolve) : resolve()));
     this.log = undefined;
   }
@@ -153,6 +153,7 @@ export class VllmServer {
       command: defaultVllmPython(o.python),
       args: vllmServeArgs(o),
       env: vllmEnv(o.env),
+      group: true, // vLLM's engine-core processes are its children: signals go to the whole group
       onLine: (line) => {
         this.output.push(line);
         if (this.output.length > 60) this.output.shift();
@@ -171,7 +172,7 @@ export class VllmServer {
       }
     });
     if (!healthy) {
-      await killProcess(proc);
+      await killProcess(proc, true);
       throw new SamplerError(`vLLM server at ${this.url} not healthy after ${timeout} ms\n${this.recentOutput}`, { retryable: false });
     }
   }
