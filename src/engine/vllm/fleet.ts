@@ -161,10 +161,8 @@ export class VllmFleet {
     const failed: number[] = [];
     await Promise.all(
       this.members.map(async (m) => {
-        if (m.restarting) {
-          await m.restarting; // a restarted member loads `latest` itself
-          if (m.state === 'ready' && m.version === options.version) synced.push(m.id);
-          else failed.push(m.id);
+        if (m.restarting || m.state === 'restarting') {
+          failed.push(m.id); // not waited for: it loads `latest` itself before it rejoins the rotation
           return;
         }
         if (m.state === 'out') {
@@ -184,7 +182,7 @@ export class VllmFleet {
     failed.sort((a, b) => a - b);
     const report = { version: options.version, seconds: (performance.now() - t0) / 1000, synced, failed };
     this.emit({ kind: 'synced', version: report.version, seconds: report.seconds, members: synced, failed });
-    if (synced.length === 0 && !this.members.some((m) => m.restarting)) {
+    if (synced.length === 0 && !this.members.some((m) => m.state === 'restarting')) {
       throw new SamplerError(`weight sync to version ${options.version} failed on every vLLM server:\n${this.members.map((m) => `  ${m.url}: ${m.state}`).join('\n')}`, { retryable: false });
     }
     return report;
@@ -231,14 +229,16 @@ export class VllmFleet {
     m.restarting = (async () => {
       try {
         await server.restart();
-        const latest = this.latest;
-        if (latest) {
-          await reloadWeights(m.url, latest.path);
+        // load the newest weights; a sync that lands meanwhile (it skips this member) means loading again
+        let loaded: { path: string; version: number } | undefined;
+        while (this.latest && this.latest !== loaded && !this.stopped) {
+          loaded = this.latest;
+          await reloadWeights(m.url, loaded.path);
           await resetPrefixCache(m.url);
         }
-        await setWeightVersion(m.url, latest?.version ?? this.options.initialVersion);
+        await setWeightVersion(m.url, loaded?.version ?? this.options.initialVersion);
         if (this.stopped) return;
-        m.version = latest?.version ?? this.options.initialVersion;
+        m.version = loaded?.version ?? this.options.initialVersion;
         m.epoch++;
         m.state = 'ready';
         this.emit({ kind: 'restarted', member: m.id, url: m.url, version: m.version });
