@@ -17,6 +17,9 @@ fi
 
 mkdir -p test-artifacts
 status=0
+# vLLM's CPU build in its own venv, for test/vllm.test.ts (~4-8 min the first time, seconds after)
+echo "==> vLLM (scripts/vllm-setup.sh)"
+bash scripts/vllm-setup.sh || { echo "error: vLLM setup failed; test/vllm.test.ts will be skipped" >&2; status=1; }
 echo "==> type-check"; npm run --silent typecheck || status=1
 echo "==> lint"; npm run --silent lint || status=1
 

@@ -50,6 +50,19 @@ class CheckpointMixin:
                 torch.save(self.optimizer.state_dict(), tmp / TRAINER_STATE_DIR / "optimizer.pt")
         return {"path": str(target.absolute()), "step": self.step, "seconds": time.perf_counter() - t0}
 
+    def export_weights(self, path: str) -> dict:
+        """A sync checkpoint for an inference server (vLLM's `reload_weights`): `model.safetensors`
+        with every weight of the full model -- LoRA merged in, and `lm_head.weight` written out even
+        when tied to the embeddings (vLLM does not re-tie on reload) -- plus `config.json` and
+        `keiko_sync.json` (`{step}`), written atomically: a reader sees the old folder or the new one."""
+        t0 = time.perf_counter()
+        if self.lora:
+            model = copy.deepcopy(self.model).merge_and_unload()
+        else:
+            model = self.model
+        tensors = {k: v.detach().to("cpu").contiguous() for k, v in model.state_dict().items()}
+        return write_sync_checkpoint(Path(path), tensors, model.config, self.step, t0)
+
     def _read_optimizer(self, path: Path) -> torch.optim.Optimizer | None:
         """The checkpoint's AdamW state, built and checked against this model's trainable parameters
         without touching the live optimizer (None when the checkpoint has none)."""
@@ -153,6 +166,29 @@ def read_optimizer_state(p: Path, shapes: list[tuple[int, ...]], names: list[str
             if isinstance(t, torch.Tensor) and not bool(torch.isfinite(t).all()):
                 raise bad(f"parameter {i} {name}: non-finite values")
     return osd
+
+
+def write_sync_checkpoint(target: Path, tensors: dict[str, torch.Tensor], config, step: int, t0: float) -> dict:
+    """Writes `tensors` (a full state dict on the CPU) as a sync checkpoint at `target` (see
+    `export_weights`); the response of `POST /train/export_weights`."""
+    from safetensors.torch import save_file
+
+    tensors = dict(tensors)
+    embed = next((k for k in tensors if k.endswith("embed_tokens.weight")), None)
+    if "lm_head.weight" not in tensors and embed is not None:
+        tensors["lm_head.weight"] = tensors[embed]
+    # safetensors refuses tensors that share memory: every entry gets its own storage
+    seen: set[int] = set()
+    for k, v in tensors.items():
+        if v.untyped_storage().data_ptr() in seen:
+            tensors[k] = v.clone()
+        seen.add(tensors[k].untyped_storage().data_ptr())
+    with atomic_dir(target) as tmp:
+        save_file(tensors, str(tmp / "model.safetensors"), metadata={"format": "pt"})
+        config.save_pretrained(tmp)
+        (tmp / "keiko_sync.json").write_text(json.dumps({"step": step}))
+    nbytes = sum(v.numel() * v.element_size() for v in tensors.values())
+    return {"path": str(target.absolute()), "step": step, "bytes": nbytes, "seconds": time.perf_counter() - t0}
 
 
 def read_checkpoint(p: Path, adapter: bool = False) -> tuple[dict, dict[str, torch.Tensor]]:

@@ -53,7 +53,7 @@ import torch
 import torch.distributed as dist
 
 from .checkpoint import SHARDED_OPTIMIZER_DIR, TRAINER_STATE_DIR, atomic_dir, check_save_target, sharded_optimizer_dir, write_state
-from .checkpoint_io import read_checkpoint, read_step
+from .checkpoint_io import read_checkpoint, read_step, write_sync_checkpoint
 from .engine import Engine, EngineOptions, decoder_layers
 from .errors import RequestError
 from .losses import LossSpec, Norm
@@ -392,6 +392,15 @@ class DistributedEngine(Engine):
             if shards:
                 self._run("save_optimizer_shards", dict(path=str(tmp / TRAINER_STATE_DIR / SHARDED_OPTIMIZER_DIR)))
         return {"path": str(target.absolute()), "step": self.step, "seconds": time.perf_counter() - t0}
+
+    def export_weights(self, path: str) -> dict:
+        """The sync checkpoint of `CheckpointMixin.export_weights`, from the full state dict gathered
+        to rank 0 (no optimizer state)."""
+        t0 = time.perf_counter()
+        self._run("gather", dict(optimizer=False))
+        msd, _ = self._gathered
+        self._gathered = None
+        return write_sync_checkpoint(Path(path), msd, self._base_config(), self.step, t0)
 
     def _base_model(self):
         return self.model.get_base_model() if self.lora else self.model

@@ -24,6 +24,7 @@ class LossSpec:
     is_correction: str = "none"  # none | truncated: weight tokens by min(pi_old / pi_sampler, is_cap)
     is_cap: float = 2.0
     max_tokens: int | None = None  # dr_grpo's constant denominator per sequence (None: longest sequence in the batch)
+    mismatch_threshold: float = 0.01  # |trainer - sampler| logprob (nats) above which a token counts as mismatched
 
 
 @dataclass
@@ -41,6 +42,11 @@ class LossOut:
     kl_sum: float  # sum of k3 over masked tokens (0 without a reference)
     clipped: float  # clipped tokens (sequences for gspo)
     clip_den: float  # tokens (sequences for gspo) the clip fraction is over
+    # sampler-trainer mismatch over trained tokens with a sampler logprob: |logp - sampler_logp|
+    mismatch_sum: float = 0.0
+    mismatch_max: float = 0.0
+    mismatch_above: float = 0.0  # tokens above spec.mismatch_threshold
+    mismatch_den: float = 0.0  # tokens measured
 
 
 def k3(logp: torch.Tensor, ref_logp: torch.Tensor) -> torch.Tensor:

@@ -94,6 +94,7 @@ class LossBody(_Strict):
     is_correction: Literal["none", "truncated"] = "none"
     is_cap: Number = Field(2.0, gt=0)
     max_tokens: StrictInt | None = Field(None, ge=1)
+    mismatch_threshold: Number = Field(0.01, ge=0)  # |trainer - sampler| logprob counted in logprob_diff_above
 
 
 Beta = Annotated[Number, Field(ge=0, lt=1)]
@@ -123,6 +124,10 @@ class SaveBody(_Strict):
 
 
 class LoadBody(_Strict):
+    path: str = Field(min_length=1)
+
+
+class ExportWeightsBody(_Strict):
     path: str = Field(min_length=1)
 
 
@@ -172,6 +177,10 @@ class ForwardBackwardOut(_Strict):
     tokens_per_s: float | None
     nonfinite: bool
     optim_step: OptimStepOut | None = None  # only when the request asked for a step; null: non-finite, nothing applied
+    # sampler-trainer mismatch |logp - sampler_logp| over trained tokens, when the sequences carry sampler logprobs
+    logprob_diff_mean: float | None = None
+    logprob_diff_max: float | None = None
+    logprob_diff_above: float | None = None  # share of those tokens above loss.mismatch_threshold
 
 
 class SaveOut(_Strict):
@@ -183,6 +192,13 @@ class SaveOut(_Strict):
 class LoadOut(_Strict):
     path: str
     step: int
+
+
+class ExportWeightsOut(_Strict):
+    path: str
+    step: int  # the policy version the weights are
+    bytes: int  # tensor bytes written
+    seconds: float
 
 
 SAMPLING_ROUTES = ("/v1/completions", "/v1/chat/completions", "/v1/chat/completions/batch")  # the routes that run the model
@@ -528,6 +544,11 @@ def create_app(
     async def load(body: LoadBody) -> dict:
         source = str(paths.for_load(body.path))
         return await worker.call(lambda: engine.load(source))
+
+    @app.post("/train/export_weights", response_model=ExportWeightsOut)
+    async def export_weights(body: ExportWeightsBody) -> dict:
+        target = str(paths.for_save(body.path))  # inside the checkpoint roots, like /train/save
+        return await worker.call(lambda: engine.export_weights(target))
 
     return app
 

@@ -252,6 +252,11 @@ class TrainingMixin:
             rlp = rlp.to(self.device)
         on_policy = torch.tensor([s.get("policy_version") == self.step for s in chunk], device=self.device)
         out = policy_loss(lp, mask, adv, spec, norm, sampler_logp=slp, ref_logp=rlp, on_policy=on_policy)
+        if slp is not None:
+            # how far the sampler's logprobs are from these weights' (policy drift included for stale sequences)
+            d = (lp.detach() - slp).abs() * mask
+            out.mismatch_sum, out.mismatch_max = float(d.sum()), float(d.max()) if d.numel() else 0.0
+            out.mismatch_above, out.mismatch_den = float(((d > spec.mismatch_threshold) & (mask > 0)).sum()), float(mask.sum())
         return out, float((ent * mask).sum())
 
     def settle(self, params: list, saved: list, ok: bool, norm: Norm, sums: tuple[float, float, float, float, float]) -> dict:
@@ -286,6 +291,7 @@ class TrainingMixin:
         for p in params:
             p.grad = None
         loss_sum, kl_sum, clipped, clip_den, ent_sum = 0.0, 0.0, 0.0, 0.0, 0.0
+        mm_sum, mm_max, mm_above, mm_den = 0.0, 0.0, 0.0, 0.0
         mbs = micro_batch_size or self.opts.micro_batch_size
         ok = True
         try:
@@ -302,6 +308,8 @@ class TrainingMixin:
                 clipped += out.clipped
                 clip_den += out.clip_den
                 ent_sum += ent
+                mm_sum, mm_max = mm_sum + out.mismatch_sum, max(mm_max, out.mismatch_max)
+                mm_above, mm_den = mm_above + out.mismatch_above, mm_den + out.mismatch_den
             if ok:
                 ok = all(p.grad is None or bool(torch.isfinite(p.grad).all()) for p in params)
         except BaseException:
@@ -310,6 +318,8 @@ class TrainingMixin:
         out = self.settle(params, saved, ok, norm, (loss_sum, kl_sum, clipped, clip_den, ent_sum))
         seconds = time.perf_counter() - t0
         ntoks = sum(len(s["input_ids"]) for s in seqs)
+        if mm_den > 0:
+            out["logprob_diff_mean"], out["logprob_diff_max"], out["logprob_diff_above"] = mm_sum / mm_den, mm_max, mm_above / mm_den
         return {**out, "sequences": len(seqs), "seconds": seconds, "tokens_per_s": ntoks / seconds if seconds > 0 else 0.0}
 
     def optim_step(self, lr: float, weight_decay: float = 0.0, betas=(0.9, 0.999), eps: float = 1e-8, grad_clip: float | None = 1.0) -> dict:

@@ -144,6 +144,70 @@ def test_training_round_trip_and_new_weights_are_served(client, app, tmp_path):
     assert client.post("/train/load", json={"path": str(tmp_path / "ck")}).json()["step"] == 1
 
 
+def test_export_weights_writes_a_full_sync_checkpoint_with_an_explicit_lm_head(client, app, tmp_path):
+    from safetensors.torch import load_file
+
+    eng = app.state.engine
+    assert eng.model.config.tie_word_embeddings  # keiko's models tie lm_head to the embeddings
+    ids = eng.tokenizer.encode("hello world", add_special_tokens=False)
+    seq = {"input_ids": ids, "loss_mask": [0] + [1] * (len(ids) - 1), "advantages": 1.0}
+    client.post("/train/forward_backward", json={"sequences": [seq], "loss": {"type": "sft"}, "optim_step": {"lr": 1e-2}})
+    target = tmp_path / "sync"
+    (target).mkdir()
+    (target / "stale.txt").write_text("from the last sync")
+    r = client.post("/train/export_weights", json={"path": str(target)})
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["step"] == 1 and body["path"] == str(target) and body["bytes"] > 0
+    tensors = load_file(str(target / "model.safetensors"))
+    own = eng.model.state_dict()
+    assert "lm_head.weight" in tensors
+    assert torch.equal(tensors["lm_head.weight"], own["model.embed_tokens.weight"].cpu())
+    assert set(own) <= set(tensors) and all(torch.equal(tensors[k], own[k].cpu()) for k in own)
+    assert (target / "config.json").exists() and not (target / "stale.txt").exists()  # replaced whole
+    assert '"step": 1' in (target / "keiko_sync.json").read_text()
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".sync.tmp")]
+
+
+def test_export_weights_under_lora_merges_the_adapter(tiny_model_dir, tmp_path):
+    from safetensors.torch import load_file
+    from transformers import AutoModelForCausalLM
+
+    from keiko_engine.engine import Engine, EngineOptions
+    from keiko_engine.losses import LossSpec
+
+    eng = Engine(EngineOptions(model=tiny_model_dir, device=DEVICE, threads=1, dtype="float32", lora_rank=4))
+    ids = eng.tokenizer.encode("hello world", add_special_tokens=False)
+    eng.forward_backward([{"input_ids": ids, "loss_mask": [0] + [1] * (len(ids) - 1), "advantages": 1.0}], LossSpec(type="sft"))
+    eng.optim_step(5e-2)
+    out = eng.export_weights(str(tmp_path / "sync"))
+    assert out["step"] == 1
+    tensors = load_file(str(tmp_path / "sync" / "model.safetensors"))
+    assert not any("lora_" in k for k in tensors) and "lm_head.weight" in tensors
+    plain = AutoModelForCausalLM.from_pretrained(tiny_model_dir, torch_dtype=torch.float32)
+    plain.load_state_dict(tensors, strict=False)
+    x = torch.tensor([ids])
+    with torch.no_grad():
+        assert torch.allclose(plain(x).logits, eng.model(x.to(eng.model.device)).logits.cpu(), atol=1e-5)
+
+
+def test_forward_backward_reports_the_sampler_trainer_logprob_mismatch(client, app):
+    prompt = app.state.engine.tokenizer.encode("hello world", add_special_tokens=False)
+    out = client.post("/v1/completions", json={"prompt": prompt, "max_tokens": 4, "temperature": 0, "return_token_ids": True}).json()["choices"][0]
+    done, lps = out["token_ids"], out["logprobs"]["token_logprobs"]
+    sampler = [0.0] * len(prompt) + [lp for lp in lps]
+    sampler[-1] += 0.5  # one token off by 0.5 nats
+    seq = {"input_ids": prompt + done, "loss_mask": [0] * len(prompt) + [1] * len(done), "advantages": 1.0, "sampler_logprobs": sampler, "policy_version": 0}
+    r = client.post("/train/forward_backward", json={"sequences": [seq], "loss": {"type": "grpo", "is_correction": "truncated", "mismatch_threshold": 0.1}})
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert abs(body["logprob_diff_max"] - 0.5) < 1e-4
+    assert abs(body["logprob_diff_mean"] - 0.5 / len(done)) < 1e-4
+    assert body["logprob_diff_above"] == 1 / len(done)
+    plain = client.post("/train/forward_backward", json={"sequences": [dict(seq, sampler_logprobs=None)], "loss": {"type": "grpo"}}).json()
+    assert "logprob_diff_mean" not in plain  # nothing to compare without sampler logprobs
+
+
 def test_nonfinite_step_is_reported_as_json_and_applies_nothing(client, app):
     before = weights(app)
     ids = app.state.engine.tokenizer.encode("hello world", add_special_tokens=False)

@@ -100,3 +100,18 @@ export async function stopChild(proc: ChildProcess, graceMs = 5000): Promise<voi
     await sleep(50);
   }
 }
+
+/** Calls `onLine` with each non-empty line `proc` prints (stdout and stderr, a partial last line at exit). */
+export function onLines(proc: ChildProcess, onLine: (line: string) => void): void {
+  const partial = { stdout: '', stderr: '' };
+  const reader = (which: 'stdout' | 'stderr') => (chunk: Buffer) => {
+    const lines = (partial[which] + chunk.toString('utf8')).split('\n');
+    partial[which] = lines.pop() ?? '';
+    for (const line of lines) if (line) onLine(line);
+  };
+  proc.stdout?.on('data', reader('stdout'));
+  proc.stderr?.on('data', reader('stderr'));
+  proc.once('exit', () => {
+    for (const rest of [partial.stdout, partial.stderr]) if (rest) onLine(rest);
+  });
+}

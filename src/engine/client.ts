@@ -4,7 +4,7 @@ import type { SamplingArgs } from '../core/sampler.js';
 import { EngineHttp, waitUntilHealthy } from './http.js';
 import { EngineProcess, defaultEnginePython, flagArgs, freePort, runProcess, type EngineSpawnOptions } from './process.js';
 import { EngineSampler } from './sampler.js';
-import type { EngineInfo, ForwardBackwardRequest, ForwardBackwardResult, LoadResult, OptimStepRequest, OptimStepResult, SaveRequest, SaveResult } from './wire.js';
+import type { EngineInfo, ExportWeightsResult, ForwardBackwardRequest, ForwardBackwardResult, LoadResult, OptimStepRequest, OptimStepResult, SaveRequest, SaveResult } from './wire.js';
 
 /**
  * The training half of the engine, as the trainer and SFT use it. `EngineClient` is the real one;
@@ -177,6 +177,14 @@ export class EngineClient implements TrainingBackend {
     const res = await this.http.call('load', request);
     this.lastCheckpoint = res.path;
     return res;
+  }
+
+  /**
+   * Writes a sync checkpoint for inference servers at `path` (atomically): full weights in
+   * safetensors, LoRA merged, `lm_head.weight` explicit even when tied (engine/API.md).
+   */
+  exportWeights(request: { path: string }): Promise<ExportWeightsResult> {
+    return this.http.call('exportWeights', request);
   }
 
   /** A `Sampler` over the engine's OpenAI-compatible API that returns token ids and logprobs (and batches with `chatMany`). */

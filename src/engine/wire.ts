@@ -49,6 +49,8 @@ export const LossSpec = z.object({
   isCap: z.number().optional(),
   /** dr_grpo's constant per-sequence token budget (TRL: the max completion length); absent: the longest sequence in the request. */
   maxTokens: z.number().int().nullable().optional(),
+  /** |trainer − sampler| logprob (nats) above which a token counts in `logprobDiffAbove`. */
+  mismatchThreshold: z.number().optional(),
 });
 export type LossSpec = z.infer<typeof LossSpec>;
 
@@ -86,6 +88,10 @@ export type SaveRequest = z.infer<typeof SaveRequest>;
 
 export const LoadRequest = z.object({ path: z.string() });
 export type LoadRequest = z.infer<typeof LoadRequest>;
+
+/** `POST /train/export_weights`: a sync checkpoint for an inference server (vLLM's reload). */
+export const ExportWeightsRequest = z.object({ path: z.string() });
+export type ExportWeightsRequest = z.infer<typeof ExportWeightsRequest>;
 
 /** GET /info. */
 export const EngineInfo = z.object({
@@ -132,6 +138,10 @@ export const ForwardBackwardResult = z.object({
   nonfinite: z.boolean(),
   /** The step taken in the same call, when one was asked for; null: the loss was non-finite, nothing applied. */
   optimStep: OptimStepResult.nullable().optional(),
+  /** Sampler–trainer mismatch |logp − samplerLogprob| over trained tokens (when the sequences carry sampler logprobs): mean, max, share above `loss.mismatchThreshold`. */
+  logprobDiffMean: z.number().nullable().optional(),
+  logprobDiffMax: z.number().nullable().optional(),
+  logprobDiffAbove: z.number().nullable().optional(),
 });
 export type ForwardBackwardResult = z.infer<typeof ForwardBackwardResult>;
 
@@ -140,6 +150,16 @@ export type SaveResult = z.infer<typeof SaveResult>;
 
 export const LoadResult = z.object({ path: z.string(), step: z.number().int() });
 export type LoadResult = z.infer<typeof LoadResult>;
+
+export const ExportWeightsResult = z.object({
+  path: z.string(),
+  /** The policy version the exported weights are. */
+  step: z.number().int(),
+  /** Tensor bytes written. */
+  bytes: z.number().int(),
+  seconds: z.number(),
+});
+export type ExportWeightsResult = z.infer<typeof ExportWeightsResult>;
 
 export const EngineErrorBody = z.object({ error: z.object({ code: z.string(), message: z.string() }) });
 
@@ -165,6 +185,7 @@ export const ENGINE_ROUTES = {
   optimStep: { method: 'POST', path: '/train/optim_step', request: OptimStepRequest, requestKeys: 'camel', response: OptimStepResult },
   save: { method: 'POST', path: '/train/save', request: SaveRequest, requestKeys: 'camel', response: SaveResult },
   load: { method: 'POST', path: '/train/load', request: LoadRequest, requestKeys: 'camel', response: LoadResult },
+  exportWeights: { method: 'POST', path: '/train/export_weights', request: ExportWeightsRequest, requestKeys: 'camel', response: ExportWeightsResult },
   tokenize: { method: 'POST', path: '/v1/chat/tokenize', request: undefined, requestKeys: 'openai', response: TokenizeResult },
 } as const satisfies Record<string, EngineRoute>;
 

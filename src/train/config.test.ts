@@ -27,6 +27,20 @@ describe('train config', () => {
     expect(parseTrainConfig({ ranks: 1 }).ranks).toBe(1);
   });
 
+  it("defaults to keiko's engine as the sampler; vllm settings come from flags, files and checks", () => {
+    const plain = parseTrainConfig({});
+    expect(plain.sampler).toBe('engine');
+    expect(plain.vllm).toMatchObject({ urls: [], servers: 1, syncEvery: 1, dtype: 'auto' });
+    const flags = loadTrainConfig({ overrides: ['--sampler', 'vllm', '--vllm.servers=2', '--vllm.urls', 'http://a:8000,http://b:8000', '--createHidden=128', '--vllm.syncEvery=2'] });
+    expect(flags.sampler).toBe('vllm');
+    expect(flags.vllm).toMatchObject({ servers: 2, urls: ['http://a:8000', 'http://b:8000'], syncEvery: 2 });
+    // vLLM's CPU attention needs head size >= 32: the default tiny model (64 / 4 = 16) is refused with the fix
+    expect(() => parseTrainConfig({ sampler: 'vllm' })).toThrow(/head size would be 16.*--createHidden 128 --createHeads 4/);
+    expect(() => parseTrainConfig({ sampler: 'vllm', model: 'some/dir', engineUrl: 'http://x:1' })).toThrow(/leave engineUrl empty/);
+    expect(() => parseTrainConfig({ sampler: 'sglang' })).toThrow(/sampler/);
+    expect(() => parseTrainConfig({ vllm: { server: 2 } })).toThrow(/server/);
+  });
+
   it('parses loose --key=value flags as JSON when possible', () => {
     expect(parseOverrides(['--groupSize=4', '--loss=dapo', '--async', '--envArgs.digits=2', '--runName=007'])).toEqual({
       groupSize: 4,

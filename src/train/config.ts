@@ -33,7 +33,7 @@ export const TrainConfig = z
     createCorpusExamples: z.number().int().positive().default(2000).describe("Number of environment examples whose text trains the created model's tokenizer."),
     device: z.enum(['auto', 'cpu', 'cuda']).default('auto').describe('Device for the engine: auto = cuda when available, else cpu.'),
     threads: z.number().int().positive().default(1).describe('Torch CPU threads in the engine (1 measured fastest for tiny models on 2-core machines).'),
-    ranks: z.number().int().positive().default(1).describe('Engine processes that train the model (torchrun ranks, FSDP2). 1 = one process that samples and trains. A multi-rank engine does not sample, so > 1 needs a separate sampler (not available yet).'),
+    ranks: z.number().int().positive().default(1).describe('Engine processes that train the model (torchrun ranks, FSDP2). 1 = one process that samples and trains. A multi-rank engine does not sample, so > 1 needs a separate sampler (not wired into keiko train yet).'),
     engineUrl: z.string().default('').describe('URL of an already running engine (it holds the model; no create/SFT/restarts); empty: keiko spawns one.'),
 
     // ── SFT warm start (before GRPO) ───────────────────────────────────────────────────────────
@@ -53,6 +53,23 @@ export const TrainConfig = z
     track: z.enum(TRACKERS).optional().describe('Send training and eval metrics to wandb, mlflow or tensorboard through its own client (bash scripts/setup-tracking.sh installs them).'),
     coalesce: z.boolean().default(true).describe("Merge a group's identical first-turn requests into one request with n choices (fewer HTTP calls)."),
     samplerRetries: z.number().int().nonnegative().default(2).describe('Attempts per failing model call before the rollout is recorded as an error.'),
+
+    // ── sampler fleet (README "Scaling out") ──────────────────────────────────────────────────
+    sampler: z.enum(['engine', 'vllm']).default('engine').describe("Who samples rollouts: keiko's engine (default; fastest for tiny models on CPU), or vLLM servers while the engine only trains."),
+    vllm: z
+      .object({
+        urls: z.array(z.url()).default([]).describe('Running vLLM servers (base URLs, comma-separated), started with VLLM_SERVER_DEV_MODE=1 on the run\'s model; keiko syncs weights into them. Empty: keiko starts `vllm.servers`.'),
+        servers: z.number().int().positive().default(1).describe('vLLM servers keiko starts and supervises (logs in the run folder, restarted when they die), when `vllm.urls` is empty.'),
+        python: z.string().default('').describe('Python with vLLM installed; empty: the venv of `keiko vllm setup` (KEIKO_VLLM_VENV, else ~/.cache/keiko/vllm-venv).'),
+        dtype: z.string().default('auto').describe("vLLM's --dtype: auto, float32 (logprobs equal to the engine's on CPU), bfloat16."),
+        args: z.array(z.string()).default([]).describe('More vLLM server flags for the servers keiko starts, e.g. ["--gpu-memory-utilization", "0.5"].'),
+        syncEvery: z.number().int().positive().default(1).describe('Sync weights to the servers every N optimizer steps (sooner when `maxStaleness` requires it).'),
+        syncDir: z.string().default('').describe('Folder for the sync checkpoint, readable by every server (a shared filesystem across machines); empty: <run>/sync.'),
+        startupTimeoutS: z.number().positive().default(600).describe('Seconds a started vLLM server may take to become healthy.'),
+      })
+      .strict()
+      .default({ urls: [], servers: 1, python: '', dtype: 'auto', args: [], syncEvery: 1, syncDir: '', startupTimeoutS: 600 })
+      .describe('vLLM sampler fleet (with `sampler = vllm`).'),
 
     // ── optimisation ───────────────────────────────────────────────────────────────────────────
     lr: z.number().positive().default(5e-4).describe('GRPO learning rate (AdamW).'),
@@ -128,11 +145,20 @@ export function parseTrainConfig(raw: unknown): TrainConfig {
   if (!parsed.success) throw new ConfigError(`invalid training config: ${formatZodError(parsed.error)}`);
   const config = parsed.data;
   if (config.ranks > 1) {
-    // the engine on N ranks trains only: the GRPO loop would have nothing to sample from
+    // the engine on N ranks trains only; keiko train does not start one under the vLLM sampler yet either
     throw new ConfigError(
-      `ranks = ${config.ranks}: an engine on several ranks trains but does not sample, and keiko train has no separate sampler yet ` +
-        '(a vLLM sampler is planned); run with ranks = 1, or drive a multi-rank engine (`keiko engine serve --ranks N`) from your own trainer',
+      `ranks = ${config.ranks}: an engine on several ranks trains but does not sample, and keiko train does not yet start one next to a vLLM fleet; ` +
+        'run with ranks = 1, or drive a multi-rank engine (`keiko engine serve --ranks N`) from your own trainer',
     );
+  }
+  if (config.sampler === 'vllm' && !config.model && config.createHidden / config.createHeads < 32) {
+    throw new ConfigError(
+      `sampler = vllm: the created model's head size would be ${config.createHidden / config.createHeads} (createHidden ${config.createHidden} / createHeads ${config.createHeads}); ` +
+        "vLLM's CPU attention needs >= 32: set e.g. --createHidden 128 --createHeads 4",
+    );
+  }
+  if (config.sampler === 'vllm' && config.engineUrl) {
+    throw new ConfigError('sampler = vllm needs an engine keiko starts (it exports the weights the servers load); leave engineUrl empty');
   }
   if (config.epsHigh < config.epsLow && config.loss === 'dapo') {
     throw new ConfigError('dapo expects epsHigh >= epsLow (clip-higher); set epsHigh, e.g. --epsHigh=0.28');

@@ -2,6 +2,7 @@ import { EngineError } from '../core/errors.js';
 import { Rng } from '../core/rng.js';
 import { DataOrder } from './data-order.js';
 import type { GrpoRun, GrpoState, SampledBatch } from './grpo-state.js';
+import { syncSampler } from './grpo-stages.js';
 import { lastCheckpoint, type CheckpointRef } from './trainer-state.js';
 
 /** Engine restarts a run may use before an unreachable engine fails it. */
@@ -55,5 +56,6 @@ export async function recover(run: GrpoRun, state: GrpoState, error: EngineError
     state.data = new DataOrder({ size: env.dataset.length, seed: config.seed, epoch: batch.snapshot.epoch, position: batch.snapshot.position });
     state.rng = Rng.fromState(batch.snapshot.rng);
   }
+  await syncSampler(run, state, true); // a sampler fleet goes back to the restored weights too
   run.emit({ kind: 'restart', step: failedStep, reason: error.message, resumedFrom });
 }

@@ -29,6 +29,8 @@ export interface Optimised {
   optim?: OptimStepResult;
   skipReason?: StepRecord['skipReason'];
   trainingSeconds: number;
+  /** The weight sync to a sampler fleet after the step, when one was due. */
+  sync?: { seconds: number; version: number; failed: number };
 }
 
 /**
@@ -74,6 +76,24 @@ export async function optimise(run: GrpoRun, state: GrpoState, batch: BuiltBatch
 }
 
 /**
+ * Stage 3b, sync (only with a separate sampler fleet, `sampler = vllm`): brings the fleet to the
+ * trainer's weights when it is `vllm.syncEvery` versions behind, when the next batch would otherwise
+ * be more than `maxStaleness` versions old when trained (one more with `async`, whose next batch
+ * trains a step later), or with `force` whenever it differs (after a resume or a restore). Returns
+ * the sync's figures, or undefined when none was due.
+ */
+export async function syncSampler(run: GrpoRun, state: GrpoState, force = false): Promise<{ seconds: number; version: number; failed: number } | undefined> {
+  const fleet = run.engine.fleet;
+  if (!fleet) return undefined;
+  const { config } = run;
+  const behind = state.policyVersion - fleet.version;
+  if (behind === 0) return undefined;
+  const due = force || behind < 0 || behind >= config.vllm.syncEvery || behind + (config.async ? 1 : 0) > config.maxStaleness;
+  if (!due) return undefined;
+  return fleet.sync(state.policyVersion);
+}
+
+/**
  * Stage 4, record: the step's `metrics.jsonl` line (with a held-out eval every `evalEvery` steps),
  * its rollouts (`logRollouts`), and the `step` event.
  */
@@ -97,6 +117,11 @@ export async function record(run: GrpoRun, state: GrpoState, batch: BuiltBatch, 
     resampleRounds: sampled.resampleRounds,
     ...(skipReason ? { skipReason } : {}),
   });
+  if (run.engine.fleet) {
+    metrics.samplerVersion = run.engine.fleet.version;
+    metrics.syncSeconds = optimised.sync ? round6(optimised.sync.seconds) : 0;
+    metrics.syncFailedServers = optimised.sync?.failed ?? 0;
+  }
   if (config.evalEvery !== undefined && step % config.evalEvery === 0 && step < config.steps && run.evalExamples.length > 0) {
     metrics.evalReward = (await evaluate(run, state, `step-${step}`)).reward;
   }
@@ -200,4 +225,8 @@ function readEvalSummary(run: GrpoRun, label: string): CardEval | undefined {
   if (!parsed.success || parsed.data.reward === null) return undefined;
   const { step, reward, examples, samplesPerExample, temperature } = parsed.data;
   return { label, step, reward, examples, samplesPerExample, temperature };
+}
+
+function round6(x: number): number {
+  return Math.round(x * 1e6) / 1e6;
 }

@@ -17,6 +17,16 @@ export interface PolicyEngine {
   readonly training: TrainingBackend;
   /** Restarts a dead engine (same model, fresh process); the trainer then reloads its last checkpoint. */
   restart?(): Promise<void>;
+  /** Samplers apart from the training engine (vLLM servers), which the trainer must keep at its weights. */
+  readonly fleet?: SamplerFleet;
+}
+
+/** A sampler fleet the trainer syncs weights into (`engine/vllm/`); `sampler` samples from it. */
+export interface SamplerFleet {
+  /** The policy version the fleet samples with now. */
+  readonly version: number;
+  /** Brings every server to the trainer's current weights (policy `version`); resolves once they sample with them. */
+  sync(version: number): Promise<{ version: number; seconds: number; failed: number }>;
 }
 
 /** Progress events for the CLI's bar and log. */

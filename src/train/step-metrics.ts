@@ -76,6 +76,12 @@ export function stepMetrics(record: StepRecord): StepMetrics {
     trainingSeconds: round(record.trainingSeconds),
     stepSeconds: round(stepSeconds),
   };
+  if (record.forward?.logprobDiffMean != null) {
+    // sampler–trainer logprob mismatch over the trained tokens (engine: forward_backward)
+    out.logprobDiffMean = finiteOrNull(record.forward.logprobDiffMean);
+    out.logprobDiffMax = finiteOrNull(record.forward.logprobDiffMax);
+    out.logprobDiffAbove = finiteOrNull(record.forward.logprobDiffAbove);
+  }
   const names = new Set(results.flatMap((r) => Object.keys(r.metrics)));
   for (const name of [...names].sort()) out[`reward/${name}`] = round(mean(results.map((r) => r.metrics[name] ?? 0)));
   return out;

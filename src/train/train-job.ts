@@ -1,13 +1,14 @@
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import type { Environment } from '../core/environment.js';
-import { ConfigError } from '../core/errors.js';
+import { ConfigError, EngineError } from '../core/errors.js';
 import { Rng } from '../core/rng.js';
 import type { StepMetrics } from '../core/run-manifest.js';
 import type { Sampler } from '../core/sampler.js';
 import { EngineChatTokenizer } from '../engine/chat-tokenizer.js';
 import { EngineClient } from '../engine/client.js';
 import type { EngineSpawnOptions } from '../engine/process.js';
+import { VllmFleet, type FleetEvent } from '../engine/vllm/fleet.js';
 import { CoalescingSampler } from './coalescing-sampler.js';
 import { effectiveSftSteps, type TrainConfig } from './config.js';
 import { evaluateTeacher, type TeacherReport } from './evaluate.js';
@@ -50,6 +51,10 @@ export async function runTrainJob(options: {
   onEvent?: (event: JobEvent) => void;
   /** Called whenever the GRPO engine process (re)starts, with its pid (tests use it to kill it). */
   onEngineStart?: (engine: { pid: number | undefined; baseUrl: string }) => void;
+  /** With `sampler = vllm`: the fleet's events (servers started, died, restarted, synced). */
+  onVllmEvent?: (event: FleetEvent) => void;
+  /** With `sampler = vllm`: the fleet once started (tests read its servers' pids). */
+  onFleet?: (fleet: VllmFleet) => void;
   signal?: AbortSignal;
 }): Promise<TrainJobResult> {
   const { config, env } = options;
@@ -123,6 +128,13 @@ export async function runTrainJob(options: {
     ...(config.lora ? { loraRank: config.loraRank, loraAlpha: config.loraAlpha } : {}),
   });
   options.onEngineStart?.({ pid: engine.pid, baseUrl: engine.url });
+  if (config.sampler === 'vllm') {
+    try {
+      return await runWithVllm({ ...options, runDir, engine, rlModel, modelDir, emit, t0, ...(sft ? { sft } : {}) });
+    } finally {
+      await engine.stop();
+    }
+  }
   try {
     let sampler = makeSampler(engine, config);
     const training = engine;
@@ -161,6 +173,87 @@ export async function runTrainJob(options: {
 }
 
 /**
+ * GRPO with vLLM servers sampling and the engine only training: the fleet is started on the model
+ * GRPO starts from (or the given `vllm.urls` are used), and after each due step the engine writes a
+ * sync checkpoint (`exportWeights`, into `vllm.syncDir` or `<run>/sync`) that every server reloads.
+ */
+async function runWithVllm(job: {
+  config: TrainConfig;
+  env: Environment;
+  runDir: string;
+  resume?: boolean;
+  signal?: AbortSignal;
+  onVllmEvent?: (event: FleetEvent) => void;
+  onFleet?: (fleet: VllmFleet) => void;
+  engine: EngineClient;
+  rlModel: string;
+  modelDir: string;
+  sft?: SftResult;
+  emit: (event: JobEvent) => void;
+  t0: number;
+}): Promise<TrainJobResult> {
+  const { config, engine, emit } = job;
+  const v = config.vllm;
+  const syncDir = resolve(v.syncDir || join(job.runDir, 'sync'));
+  const threads = String(config.threads);
+  emit({ kind: 'phase', phase: 'engine', message: v.urls.length ? `vLLM servers: ${v.urls.join(', ')}` : `starting ${v.servers} vLLM server(s) on ${job.rlModel} (logs: ${join(job.runDir, 'vllm')})` });
+  const fleet = await VllmFleet.start({
+    ...(v.urls.length ? { urls: v.urls } : { servers: v.servers }),
+    server: {
+      model: job.rlModel,
+      ...(v.python ? { python: v.python } : {}),
+      dtype: v.dtype,
+      seed: config.seed,
+      extraArgs: v.args,
+      startupTimeoutMs: v.startupTimeoutS * 1000,
+      env: { OMP_NUM_THREADS: threads, MKL_NUM_THREADS: threads },
+    },
+    logDir: join(job.runDir, 'vllm'),
+    initialVersion: (await engine.info()).step,
+    ...(job.onVllmEvent ? { onEvent: job.onVllmEvent } : {}),
+  });
+  job.onFleet?.(fleet);
+  try {
+    const policy = vllmPolicy({ config, engine, fleet, syncDir, onRestart: () => emit({ kind: 'phase', phase: 'engine', message: 'engine restarted' }) });
+    emit({ kind: 'phase', phase: 'grpo', message: `GRPO (vLLM sampling): ${config.steps} steps × ${config.promptsPerStep} prompts × ${config.groupSize} samples` });
+    const grpo = await trainGrpo({ config, env: job.env, engine: policy, runDir: job.runDir, modelName: basename(job.modelDir), resume: job.resume ?? false, onEvent: emit, ...(job.signal ? { signal: job.signal } : {}) });
+    emit({ kind: 'phase', phase: 'done', message: 'done' });
+    return { runDir: job.runDir, modelDir: job.rlModel, ...(job.sft ? { sft: job.sft } : {}), grpo, seconds: (performance.now() - job.t0) / 1000 };
+  } finally {
+    await fleet.stop();
+  }
+}
+
+/**
+ * The `PolicyEngine` of vLLM mode: the fleet samples (coalesced per group unless `coalesce` is off),
+ * the engine trains, and a sync exports the engine's weights to `syncDir` and has every server
+ * reload them.
+ */
+export function vllmPolicy(options: { config: TrainConfig; engine: EngineClient; fleet: VllmFleet; syncDir: string; onRestart?: () => void }): PolicyEngine {
+  const { config, engine, fleet, syncDir } = options;
+  const fleetSampler = fleet.sampler({ maxAttempts: config.samplerRetries + 4 });
+  return {
+    sampler: config.coalesce ? new CoalescingSampler({ sampler: fleetSampler }) : fleetSampler,
+    training: engine,
+    restart: async () => {
+      await engine.restart();
+      options.onRestart?.();
+    },
+    fleet: {
+      get version() {
+        return fleet.version;
+      },
+      sync: async (version) => {
+        const exported = await engine.exportWeights({ path: syncDir });
+        if (exported.step !== version) throw new EngineError(`the engine exported weights of version ${exported.step}, expected ${version}`, { status: 409 });
+        const report = await fleet.sync({ path: exported.path, version });
+        return { version, seconds: report.seconds + exported.seconds, failed: report.failed.length };
+      },
+    },
+  };
+}
+
+/**
  * How the trainer spawns engines: torch and tokenizers held to `threads`, and no automatic
  * restart — the GRPO loop restarts a dead engine itself (`EngineClient.restart`) and reloads its
  * last checkpoint, so the KL reference stays the model the run started from.
@@ -168,7 +261,8 @@ export async function runTrainJob(options: {
 function engineSpawnOptions(config: TrainConfig, runDir: string): Omit<EngineSpawnOptions, 'model'> {
   const threads = String(config.threads);
   return {
-    checkpointRoots: [runDir], // the engine saves and loads only inside the run folder
+    // the engine saves and loads only inside the run folder (and writes vLLM's sync checkpoint to vllm.syncDir when given)
+    checkpointRoots: [runDir, ...(config.sampler === 'vllm' && config.vllm.syncDir ? [resolve(config.vllm.syncDir)] : [])],
     threads: config.threads,
     device: config.device,
     seed: config.seed,

@@ -6,7 +6,7 @@ import { RunWriter } from '../runs/run-writer.js';
 import type { TrainConfig } from './config.js';
 import type { EvalReport } from './evaluate.js';
 import { nextBatch } from './grpo-sample.js';
-import { buildBatch, checkpoint, checkpointDue, evaluate, modelCardInfo, optimise, record } from './grpo-stages.js';
+import { buildBatch, checkpoint, checkpointDue, evaluate, modelCardInfo, optimise, record, syncSampler } from './grpo-stages.js';
 import { writeModelCard } from './model-card.js';
 import { canRecover, recover, restore } from './grpo-recover.js';
 import { freshState, snapshotOf, type GrpoRun, type GrpoState, type PolicyEngine, type SampledBatch, type TrainEvent } from './grpo-state.js';
@@ -45,6 +45,7 @@ export interface TrainGrpoOptions {
  *   sample (`sampleStep`: `promptsPerStep` prompts × `groupSize` rollouts, scored by the rubric)
  *   → batch (`buildBatch`: advantages A_i = (r_i − mean(r)) / scale within each group, packed sequences)
  *   → optimise (`optimise`: engine `forward_backward` + `optim_step`)
+ *   → sync (`syncSampler`: only with a vLLM fleet — weights exported and reloaded by every server)
  *   → record (`record`: metrics line, rollouts, periodic held-out eval)
  *   → checkpoint (`checkpoint`, every `checkpointEvery` steps and after the last)
  *
@@ -82,6 +83,7 @@ async function trainGrpoInner(options: TrainGrpoOptions, opened: (run: RunWriter
   const evalBeforeAfter = (options.evalBeforeAfter ?? true) && run.evalExamples.length > 0;
   const state = freshState(run, (await run.engine.training.info()).step);
   if (options.resume) await resumeRun(run, state);
+  await syncSampler(run, state, true); // a separate sampler fleet starts at the weights being trained
 
   let before: EvalReport | undefined;
   if (evalBeforeAfter && state.step === 0) before = await evaluate(run, state, 'before');
@@ -111,7 +113,8 @@ async function trainStep(run: GrpoRun, state: GrpoState): Promise<void> {
     const optimised = await optimise(run, state, batch, current);
     state.step = current;
     state.lastSnapshot = sampled.snapshot;
-    await record(run, state, batch, optimised);
+    const synced = await syncSampler(run, state);
+    await record(run, state, batch, synced ? { ...optimised, sync: synced } : optimised);
     if (checkpointDue(run, state.step)) await checkpoint(run, state);
   } catch (error) {
     if (!canRecover(run, state, error)) throw error;
