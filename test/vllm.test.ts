@@ -114,7 +114,7 @@ describe.skipIf(!hasEngine || !hasVllm).sequential('vLLM sampler fleet (real vLL
   }, 900_000);
 
   it("after 3 training steps, vLLM's greedy tokens and logprobs of a fixed prompt equal the engine's (<= 1e-4)", async () => {
-    engine = await EngineClient.spawn({ model: join(job.runDir, 'checkpoints', 'step-000003'), threads: 1, restart: false, startupTimeoutMs: 600_000, env: { OMP_NUM_THREADS: '1' } });
+    engine = await EngineClient.spawn({ model: join(job.runDir, 'checkpoints', 'step-000003'), threads: 1, checkpointRoots: [root], restart: false, startupTimeoutMs: 600_000, env: { OMP_NUM_THREADS: '1' } });
     {
       expect((await engine.info()).step).toBe(3);
       const prompt = [5, 17, 42, 7, 99, 3, 12];
