@@ -31,7 +31,8 @@ describe('train config', () => {
     const plain = parseTrainConfig({});
     expect(plain.sampler).toBe('engine');
     expect(plain.vllm).toMatchObject({ urls: [], servers: 1, syncEvery: 1, dtype: 'auto' });
-    const flags = loadTrainConfig({ overrides: ['--sampler', 'vllm', '--vllm.servers=2', '--vllm.urls', 'http://a:8000,http://b:8000', '--createHidden=128', '--vllm.syncEvery=2'] });
+    // (the default job's preset creates 128 / 8 = 16-wide heads, so the heads are set too)
+    const flags = loadTrainConfig({ overrides: ['--sampler', 'vllm', '--vllm.servers=2', '--vllm.urls', 'http://a:8000,http://b:8000', '--createHidden=128', '--createHeads=4', '--vllm.syncEvery=2'] });
     expect(flags.sampler).toBe('vllm');
     expect(flags.vllm).toMatchObject({ servers: 2, urls: ['http://a:8000', 'http://b:8000'], syncEvery: 2 });
     // vLLM's CPU attention needs head size >= 32: the default tiny model (64 / 4 = 16) is refused with the fix
