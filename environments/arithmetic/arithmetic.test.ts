@@ -97,7 +97,7 @@ describe('arithmetic environment', () => {
 
 describe('builtin registry', () => {
   it('loads arithmetic by name and lists names on an unknown one', async () => {
-    expect(Object.keys(builtinEnvironments)).toEqual(['arithmetic', 'calculator', 'guess-number']);
+    expect(Object.keys(builtinEnvironments)).toEqual(['arithmetic', 'calculator', 'column-addition', 'guess-number']);
     const env = await loadBuiltinEnvironment('arithmetic', { count: 3 });
     expect(env.name).toBe('arithmetic');
     await expect(loadBuiltinEnvironment('nope', {})).rejects.toThrow(/unknown environment 'nope'; available: arithmetic, calculator, guess-number/);
