@@ -100,7 +100,7 @@ describe('builtin registry', () => {
     expect(Object.keys(builtinEnvironments)).toEqual(['arithmetic', 'calculator', 'column-addition', 'guess-number']);
     const env = await loadBuiltinEnvironment('arithmetic', { count: 3 });
     expect(env.name).toBe('arithmetic');
-    await expect(loadBuiltinEnvironment('nope', {})).rejects.toThrow(/unknown environment 'nope'; available: arithmetic, calculator, guess-number/);
+    await expect(loadBuiltinEnvironment('nope', {})).rejects.toThrow(/unknown environment 'nope'; available: arithmetic, calculator, column-addition, guess-number/);
     for (const name of Object.keys(builtinEnvironments)) expect((await loadBuiltinEnvironment(name, { count: 2 })).name).toBe(name);
   });
 });
