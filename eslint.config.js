@@ -1,7 +1,7 @@
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'engine/**', 'runs/**', '**/web/dist/**', '.keiko/**'] },
+  { ignores: ['dist/**', 'node_modules/**', 'engine/**', 'runs/**', '**/web/dist/**', '.keiko/**', '**/.venv/**'] },
   ...tseslint.configs.recommended,
   {
     rules: {
