@@ -20,6 +20,15 @@ status=0
 # vLLM's CPU build in its own venv, for test/vllm.test.ts (~4-8 min the first time, seconds after)
 echo "==> vLLM (scripts/vllm-setup.sh)"
 bash scripts/vllm-setup.sh || { echo "error: vLLM setup failed; test/vllm.test.ts will be skipped" >&2; status=1; }
+# Tests that need a prerequisite skip themselves where it is missing (a contributor's machine); in
+# this script a missing one fails the run instead, so CI never passes by skipping.
+echo "==> prerequisites"
+for need in engine/.venv/bin/python tracking/.venv/bin/python "${KEIKO_VLLM_VENV:-${XDG_CACHE_HOME:-$HOME/.cache}/keiko/vllm-venv}/bin/python"; do
+  [ -x "$need" ] || { echo "error: $need is missing; the tests that need it would be skipped" >&2; status=1; }
+done
+for tool in bwrap chromium; do
+  command -v "$tool" >/dev/null 2>&1 || { echo "error: $tool is not installed; the tests that need it would be skipped" >&2; status=1; }
+done
 echo "==> type-check"; npm run --silent typecheck || status=1
 echo "==> lint"; npm run --silent lint || status=1
 

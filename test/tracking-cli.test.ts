@@ -72,6 +72,22 @@ describe.skipIf(!hasTracking)('keiko eval --track (needs bash scripts/setup-trac
     expect(back.scalars['eval/scoredRollouts']).toEqual([[0, 8]]);
   });
 
+  it('keiko train --track tensorboard: GRPO steps as train/*, held-out evals as eval/*', async () => {
+    const out = await mkdtemp(join(tmpdir(), 'keiko-track-train-'));
+    dirs.push(out);
+    const args = [join(repoRoot, 'bin', 'keiko.js'), 'train', '--preset=quick', '--steps=2', '--sftSteps=4', '--promptsPerStep=2', '--groupSize=2', '--evalExamples=2', '--evalGroupSize=1', '--checkpointEvery=off', '--track', 'tensorboard', '--out-dir', out];
+    const r = await run(process.execPath, args);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain('metrics sent to tensorboard');
+    const [runId] = await readdir(out);
+    const back = await readBack('tensorboard', join(out, runId!, 'tracking'));
+    expect(back.scalars['train/reward']?.map(([step]) => step)).toEqual([1, 2]);
+    expect(back.scalars['train/rollouts']).toEqual([[1, 4], [2, 4]]);
+    expect(back.scalars['eval/reward']?.map(([step]) => step)).toEqual([0, 2]);
+    expect(back.scalars['train/step']).toBeUndefined();
+    expect(back.scalars['train/schemaVersion']).toBeUndefined();
+  }, 300_000);
+
   it('logs a run with params and metrics to a local MLflow tracking server', async () => {
     const mlflow = join(repoRoot, 'tracking', '.venv', 'bin', 'mlflow');
     const dir = await mkdtemp(join(tmpdir(), 'keiko-track-mlflow-'));

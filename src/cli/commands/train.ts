@@ -89,7 +89,11 @@ async function trainCommand(options: { config: TrainConfig; runDir: string; resu
   const tracker = config.track ? Tracker.start({ backend: config.track, runName: basename(runDir), kind: 'train', dir: join(runDir, runLayout.trackingDir) }) : undefined;
   tracker?.config(config as unknown as Record<string, unknown>);
   const onEvent = (event: JobEvent) => {
-    if (tracker && event.kind === 'step') tracker.log(event.step, Object.fromEntries(Object.entries(event.metrics).map(([k, v]) => [`train/${k}`, v])));
+    if (tracker && event.kind === 'step') {
+      // the step is the tracker's x axis and the schema version is bookkeeping: neither is a metric
+      const { step: _step, schemaVersion: _schema, ...metrics } = event.metrics;
+      tracker.log(event.step, Object.fromEntries(Object.entries(metrics).map(([k, v]) => [`train/${k}`, v])));
+    }
     if (tracker && event.kind === 'eval') {
       tracker.log(event.step, { 'eval/reward': event.report.reward, ...Object.fromEntries(Object.entries(event.report.metrics).map(([k, v]) => [`eval/${k}`, v])) });
     }
