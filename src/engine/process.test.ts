@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EngineClient } from './client.js';
-import { defaultEnginePython, serveArgs } from './process.js';
+import { defaultEnginePython, EngineProcess, serveArgs } from './process.js';
 
 const base = { model: 'm', host: '127.0.0.1', port: 8000 };
 
@@ -35,6 +35,25 @@ describe('serveArgs', () => {
     expect(args.slice(0, 12)).toEqual([
       '-m', 'torch.distributed.run', '--nnodes', '2', '--node_rank', '1', '--master_addr', '10.0.0.1', '--master_port', '29500', '--nproc_per_node', '4',
     ]);
+  });
+});
+
+describe('EngineProcess', () => {
+  it('stops an engine that does not become healthy in time, instead of leaving it running', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'keiko-unhealthy-'));
+    try {
+      // A stand-in 'python' that starts and never answers: the edge a wedged engine presents.
+      const fake = join(dir, 'python');
+      writeFileSync(fake, '#!/bin/sh\nexec sleep 60\n', { mode: 0o755 });
+      const engine = new EngineProcess({ model: 'm', host: '127.0.0.1', port: 9, python: fake, startupTimeoutMs: 300, restart: false }, async () => false, () => 'm');
+      const started = engine.start('m');
+      const pid = engine.pid!;
+      expect(pid).toBeGreaterThan(0);
+      await expect(started).rejects.toThrow(/not healthy after 300 ms \(stopped it\)/);
+      expect(() => process.kill(pid, 0)).toThrow(); // gone, not orphaned
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 

@@ -184,7 +184,11 @@ export class EngineProcess {
       }
     });
     if (healthy) return;
-    throw new EngineError(`engine at http://${this.options.host}:${this.options.port} not healthy after ${timeout} ms\n${this.recentOutput}`);
+    // Never leave a process behind that the caller was told did not start.
+    const proc = this.proc;
+    this.proc = undefined; // its exit is ours, not a crash to restart from
+    if (proc) await stopChild(proc);
+    throw new EngineError(`engine at http://${this.options.host}:${this.options.port} not healthy after ${timeout} ms (stopped it)\n${this.recentOutput}`);
   }
 
   private async launch(model: string): Promise<void> {
